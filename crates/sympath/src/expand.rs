@@ -1,0 +1,352 @@
+//! Expansion: environment variables, debugger commands and defaults (spec §7).
+//!
+//! The caller passes everything in: `_NT_SYMBOL_PATH` values, commands, the
+//! default stores, and optional [`HostFacts`] (does this directory exist? is it
+//! a store?). Nothing here reads the environment or the file system (R3).
+
+use std::fmt::Write;
+use std::str::FromStr;
+
+use serde::Serialize;
+
+use crate::diagnostic::{Code, Diagnostic};
+use crate::model::*;
+use crate::parse::{parse_with, ParseOptions};
+use crate::span::Span;
+
+/// Who combines the environment variables (R45, disagreement D2).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Consumer {
+    /// WinDbg/cdb/kd: `_NT_ALT_SYMBOL_PATH;_NT_SYMBOL_PATH`.
+    #[default]
+    Debugger,
+    /// A dbghelp client calling `SymInitialize(NULL)`: `.;_NT_SYMBOL_PATH;_NT_ALT_SYMBOL_PATH`.
+    Dbghelp,
+}
+
+/// The environment a debugger starts in.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Environment {
+    /// `_NT_SYMBOL_PATH`.
+    pub nt_symbol_path: Option<String>,
+    /// `_NT_ALT_SYMBOL_PATH` (`_NT_ALTERNATE_SYMBOL_PATH` for SymInitialize).
+    pub alt_symbol_path: Option<String>,
+    /// `-y <path>` on the command line: replaces the environment (R46).
+    pub command_line: Option<String>,
+    /// `-sins`: ignore the environment variables (R46).
+    pub ignore_env: bool,
+    /// Who combines them.
+    pub consumer: Consumer,
+}
+
+/// The concrete places behind the defaults (R40, R41).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Defaults {
+    /// The default downstream store, `<homedir>\sym`.
+    pub downstream_store: String,
+    /// The default symbol cache (`cache*` alone, `.symfix` without a directory).
+    pub symbol_cache: String,
+    /// The default symbol server.
+    pub symbol_server: String,
+}
+
+impl Default for Defaults {
+    /// WinDbg (Store version) as observed: `C:\ProgramData\Dbg\sym` and msdl over HTTPS.
+    fn default() -> Self {
+        Defaults {
+            downstream_store: r"C:\ProgramData\Dbg\sym".into(),
+            symbol_cache: r"C:\ProgramData\Dbg\sym".into(),
+            symbol_server: DEFAULT_SYMBOL_SERVER.into(),
+        }
+    }
+}
+
+/// A debugger command that changes the symbol path (R42, R44).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "command", content = "argument", rename_all = "snake_case")]
+pub enum Command {
+    /// `.sympath X`: replace.
+    Sympath(String),
+    /// `.sympath+ X`: append `;X`.
+    SympathAdd(String),
+    /// `.symfix [dir]`: replace with `cache*[dir];srv*`.
+    Symfix(Option<String>),
+    /// `.symfix+ [dir]`: append `;cache*[dir];srv*`.
+    SymfixAdd(Option<String>),
+}
+
+/// A command line that is not one of the symbol-path commands.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown command {0:?}: expected .sympath X, .sympath+ X, .symfix [dir] or .symfix+ [dir]")]
+pub struct CommandError(pub String);
+
+impl FromStr for Command {
+    type Err = CommandError;
+
+    /// Parses `.sympath X`, `.sympath+ X`, `.symfix [dir]`, `.symfix+ [dir]`
+    /// (case-insensitive; the argument is the rest of the line, R44).
+    fn from_str(s: &str) -> Result<Command, CommandError> {
+        let t = s.trim();
+        let (word, arg) = t.split_once(char::is_whitespace).map_or((t, ""), |(w, a)| (w, a.trim()));
+        let opt = || (!arg.is_empty()).then(|| arg.to_string());
+        match word.to_ascii_lowercase().as_str() {
+            ".sympath" if !arg.is_empty() => Ok(Command::Sympath(arg.into())),
+            ".sympath+" if !arg.is_empty() => Ok(Command::SympathAdd(arg.into())),
+            ".symfix" => Ok(Command::Symfix(opt())),
+            ".symfix+" => Ok(Command::SymfixAdd(opt())),
+            _ => Err(CommandError(s.to_string())),
+        }
+    }
+}
+
+/// Facts about the host's file system that the caller may know (R47, R55).
+pub trait HostFacts {
+    /// Whether the directory exists; `None` if unknown.
+    fn dir_exists(&self, _path: &str) -> Option<bool> {
+        None
+    }
+    /// Whether the directory holds `pingme.txt` at its root; `None` if unknown.
+    fn is_store_root(&self, _path: &str) -> Option<bool> {
+        None
+    }
+}
+
+/// Knows nothing: every fact is unknown.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct NoFacts;
+
+impl HostFacts for NoFacts {}
+
+/// Where a part of the expanded text came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Origin {
+    /// The path given directly (`.sympath`, `-y`, a pasted path).
+    Given,
+    /// `_NT_ALT_SYMBOL_PATH`.
+    AltEnv,
+    /// `_NT_SYMBOL_PATH`.
+    NtEnv,
+    /// Added by `.sympath+`.
+    SympathAdd,
+    /// Added by `.symfix`/`.symfix+`.
+    Symfix,
+    /// Added by the consumer itself (dbghelp's current directory).
+    Implicit,
+}
+
+/// A piece of the expanded text.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Segment {
+    /// Where it came from.
+    pub origin: Origin,
+    /// Its bytes in [`Expanded::text`].
+    pub span: Span,
+}
+
+/// The symbol path after environment, commands and defaults.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Expanded {
+    /// The raw path as `.sympath` would store it (`.symfix` stores `srv*`).
+    pub raw: String,
+    /// The effective text that was parsed; spans point into it.
+    pub text: String,
+    /// Parsed elements and diagnostics.
+    #[serde(flatten)]
+    pub path: SymbolPath,
+    /// Where each part of `text` came from.
+    pub segments: Vec<Segment>,
+    /// Origin of each element, parallel to `path.elements`.
+    pub origins: Vec<Origin>,
+    /// The defaults the path was expanded with.
+    pub defaults: Defaults,
+    /// Who combined the environment variables.
+    pub consumer: Consumer,
+}
+
+/// Expands a path: starts from `given` (a pasted path or `.sympath` value) or,
+/// when `None`, from the environment; applies `commands` in order; parses with
+/// `opts`; applies `facts`.
+pub fn expand(
+    given: Option<&str>,
+    env: &Environment,
+    commands: &[Command],
+    defaults: &Defaults,
+    opts: &ParseOptions,
+    facts: &dyn HostFacts,
+) -> Expanded {
+    let mut parts: Vec<(Origin, String)> = Vec::new();
+    let mut raw_parts: Vec<String> = Vec::new();
+    let add = |parts: &mut Vec<(Origin, String)>, raw: &mut Vec<String>, o: Origin, text: &str, raw_text: &str| {
+        if !text.is_empty() {
+            parts.push((o, text.to_string()));
+        }
+        if !raw_text.is_empty() {
+            raw.push(raw_text.to_string());
+        }
+    };
+    if let Some(g) = given.or(env.command_line.as_deref()) {
+        add(&mut parts, &mut raw_parts, Origin::Given, g, g);
+    } else if !env.ignore_env {
+        let alt = env.alt_symbol_path.as_deref().unwrap_or("");
+        let nt = env.nt_symbol_path.as_deref().unwrap_or("");
+        match env.consumer {
+            Consumer::Debugger => {
+                add(&mut parts, &mut raw_parts, Origin::AltEnv, alt, alt);
+                add(&mut parts, &mut raw_parts, Origin::NtEnv, nt, nt);
+            }
+            Consumer::Dbghelp => {
+                add(&mut parts, &mut raw_parts, Origin::Implicit, ".", ".");
+                add(&mut parts, &mut raw_parts, Origin::NtEnv, nt, nt);
+                add(&mut parts, &mut raw_parts, Origin::AltEnv, alt, alt);
+            }
+        }
+    }
+    for c in commands {
+        match c {
+            Command::Sympath(x) => {
+                parts.clear();
+                raw_parts.clear();
+                add(&mut parts, &mut raw_parts, Origin::Given, x, x);
+            }
+            Command::SympathAdd(x) => add(&mut parts, &mut raw_parts, Origin::SympathAdd, x, x),
+            Command::Symfix(dir) | Command::SymfixAdd(dir) => {
+                if matches!(c, Command::Symfix(_)) {
+                    parts.clear();
+                    raw_parts.clear();
+                }
+                let cache = format!("cache*{}", dir.as_deref().unwrap_or(""));
+                add(&mut parts, &mut raw_parts, Origin::Symfix, &format!("{cache};srv*"), "srv*");
+            }
+        }
+    }
+    let mut text = String::new();
+    let mut segments = Vec::new();
+    for (origin, t) in &parts {
+        if !text.is_empty() {
+            text.push(';');
+        }
+        let start = text.len();
+        text.push_str(t);
+        segments.push(Segment { origin: *origin, span: Span::new(start, text.len()) });
+    }
+    let mut path = parse_with(&text, opts);
+    let origin_at = |at: usize| segments.iter().find(|s| s.span.start <= at && at <= s.span.end).map_or(Origin::Given, |s| s.origin);
+    // The implicit "." of dbghelp is not the user's relative path.
+    path.diagnostics.retain(|d| !(d.code == Code::RelativePath && origin_at(d.span.start) == Origin::Implicit));
+    let mut origins: Vec<Origin> = path.elements.iter().map(|e| origin_at(e.span.start)).collect();
+    apply_facts(&mut path, &mut origins, facts);
+    Expanded { raw: raw_parts.join(";"), text, path, segments, origins, defaults: defaults.clone(), consumer: env.consumer }
+}
+
+fn apply_facts(path: &mut SymbolPath, origins: &mut Vec<Origin>, facts: &dyn HostFacts) {
+    let mut keep = Vec::with_capacity(path.elements.len());
+    let mut kept_origins = Vec::with_capacity(origins.len());
+    for (mut e, o) in std::mem::take(&mut path.elements).into_iter().zip(origins.iter().copied()) {
+        if let ElementKind::Dir(d) = &mut e.kind {
+            let from_env = matches!(o, Origin::AltEnv | Origin::NtEnv);
+            if from_env && facts.dir_exists(&d.path) == Some(false) {
+                path.diagnostics.push(Diagnostic::new(
+                    Code::EnvDirMissing,
+                    e.span,
+                    format!("`{}` does not exist; the debugger silently ignores missing directories from environment variables", d.path),
+                ));
+                continue;
+            }
+            if facts.is_store_root(&d.path) == Some(true) {
+                d.maybe_store = true;
+            }
+        }
+        keep.push(e);
+        kept_origins.push(o);
+    }
+    path.elements = keep;
+    *origins = kept_origins;
+    path.diagnostics.sort_by_key(|d| (d.span.start, d.span.end));
+}
+
+impl Expanded {
+    /// The directory a cache target stands for.
+    pub fn cache_dir<'a>(&'a self, t: &'a CacheTarget) -> &'a str {
+        match t {
+            CacheTarget::Default => &self.defaults.symbol_cache,
+            CacheTarget::Dir(p) => p,
+        }
+    }
+
+    /// The directory or URL a store stands for, defaults resolved.
+    pub fn store_place<'a>(&'a self, s: &'a StoreLocation) -> &'a str {
+        s.as_written().unwrap_or(&self.defaults.downstream_store)
+    }
+
+    /// The path with every default made explicit: `cache*` → `cache*<dir>`,
+    /// empty tokens → the default downstream store, bare `srv*` → the server,
+    /// implicit downstream stores inserted. This is what will actually happen.
+    pub fn explicit_text(&self) -> String {
+        let mut out = String::new();
+        for (i, e) in self.path.elements.iter().enumerate() {
+            if i > 0 {
+                out.push(';');
+            }
+            match &e.kind {
+                ElementKind::Cache(c) => {
+                    let _ = write!(out, "cache*{}", self.cache_dir(&c.target));
+                }
+                ElementKind::Chain(c) => {
+                    out.push_str(if c.is_symsrv() { "srv" } else { "symsrv*" });
+                    if !c.is_symsrv() {
+                        out.push_str(&c.dll);
+                    }
+                    if c.implicit_downstream.is_some() {
+                        let _ = write!(out, "*{}", self.defaults.downstream_store);
+                    }
+                    for s in &c.stores {
+                        let place = match (&s.implicit, &s.location) {
+                            (Some(Implicit::DefaultSymbolServer), _) => &self.defaults.symbol_server,
+                            (None, loc) => self.store_place(loc),
+                        };
+                        let _ = write!(out, "*{place}");
+                    }
+                }
+                other => {
+                    let _ = write!(out, "{other}");
+                }
+            }
+        }
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn r42_symfix_commands() {
+        let c: Command = ".symfix c:\\myCache".parse().unwrap();
+        assert_eq!(c, Command::Symfix(Some("c:\\myCache".into())));
+        assert_eq!(".SYMFIX+".parse::<Command>().unwrap(), Command::SymfixAdd(None));
+        assert_eq!(".sympath+ \\\\a;b".parse::<Command>().unwrap(), Command::SympathAdd("\\\\a;b".into()));
+        assert!(".reload".parse::<Command>().is_err());
+        let e = expand(Some(r"c:\someSymbols"), &Environment::default(), &[c], &Defaults::default(), &ParseOptions::default(), &NoFacts);
+        assert_eq!(e.raw, "srv*");
+        assert_eq!(e.text, "cache*c:\\myCache;srv*");
+        assert_eq!(e.explicit_text(), "cache*c:\\myCache;srv*https://msdl.microsoft.com/download/symbols");
+    }
+
+    #[test]
+    fn r40_explicit_text_resolves_defaults() {
+        let e = expand(
+            Some("cache*;srv**\\\\s\\x;srv*https://h/s"),
+            &Environment::default(),
+            &[],
+            &Defaults::default(),
+            &ParseOptions::default(),
+            &NoFacts,
+        );
+        assert_eq!(e.explicit_text(), r"cache*C:\ProgramData\Dbg\sym;srv*C:\ProgramData\Dbg\sym*\\s\x;srv*https://h/s");
+        let e = expand(Some("srv*https://h/s"), &Environment::default(), &[], &Defaults::default(), &ParseOptions::default(), &NoFacts);
+        assert_eq!(e.explicit_text(), r"srv*C:\ProgramData\Dbg\sym*https://h/s");
+    }
+}

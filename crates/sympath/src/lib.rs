@@ -1,0 +1,50 @@
+//! # sympath: Windows symbol paths and symbol stores
+//!
+//! A pure, I/O-free library that does what the Microsoft debuggers
+//! (WinDbg, cdb, kd, and everything on dbghelp/symsrv) do with a symbol path:
+//!
+//! 1. [`parse`] text into [`SymbolPath`] elements with byte [`Span`]s and
+//!    [`Diagnostic`]s (parsing never fails; spec R1–R35);
+//! 2. [`expand`] it with the environment and debugger commands
+//!    (`_NT_ALT_SYMBOL_PATH`, `.symfix`, `.sympath+`; R40–R47);
+//! 3. compute store [keys](key) and URLs for every file kind (R50–R84);
+//! 4. turn "this file, this path" into an ordered [`plan::LookupPlan`] of probes
+//!    (R20–R38, R85), which executors (CLI, browser client, edge worker) run.
+//!
+//! ## Design constraints
+//! - No I/O, no environment reads, no clocks: callers pass facts in.
+//! - Windows paths are strings with Windows rules ([`winpath`]), never
+//!   `std::path::Path`, so results are the same on Windows, Linux and wasm32.
+//! - No panics on any input; linear time in the length of the input.
+//!
+//! ```
+//! let path = sympath::parse(r"srv*C:\sym*http://msdl.microsoft.com/download/symbols");
+//! assert_eq!(path.diagnostics[0].code.as_str(), "SP401"); // msdl is HTTPS-only
+//! let fixed = path.diagnostics[0].fix.as_ref().unwrap().apply(&path.text);
+//! assert_eq!(fixed, r"srv*C:\sym*https://msdl.microsoft.com/download/symbols");
+//! ```
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+pub mod diagnostic;
+mod display;
+pub mod expand;
+pub mod explain;
+pub mod fileptr;
+pub mod identity;
+pub mod key;
+pub mod model;
+pub mod parse;
+pub mod plan;
+pub mod span;
+pub mod url;
+pub mod winpath;
+
+pub use diagnostic::{Code, Diagnostic, Fix, Severity, TextEdit};
+pub use expand::{expand, Command, Consumer, Defaults, Environment, Expanded, HostFacts};
+pub use identity::{FileKind, Guid, Identity};
+pub use key::{StoreKey, StoreLayout};
+pub use model::{CacheTarget, Chain, Element, ElementKind, Role, Store, StoreLocation, SymbolPath};
+pub use parse::{parse, parse_with, Dialect, ParseOptions};
+pub use plan::{plan, FileRequest, LookupPlan, PlanOptions, Probe};
+pub use span::Span;

@@ -1,0 +1,315 @@
+//! HTTP store URLs: parsing, credentials, and safe key joining (spec R28, R84).
+//!
+//! A deliberately small parser for `http(s)://[user[:pass]@]host[:port][/path][?query]`:
+//! store URLs are nothing more, and a general URL crate would triple the wasm size.
+
+use serde::Serialize;
+
+/// `http` or `https`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Scheme {
+    /// Plain HTTP.
+    Http,
+    /// HTTP over TLS.
+    Https,
+}
+
+impl Scheme {
+    /// `http` or `https`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Scheme::Http => "http",
+            Scheme::Https => "https",
+        }
+    }
+}
+
+/// Why a URL is not a usable store URL.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum UrlError {
+    /// Not `http://` or `https://`.
+    #[error("not an http:// or https:// URL")]
+    NotHttp,
+    /// Nothing between `://` and the path.
+    #[error("the URL has no host")]
+    MissingHost,
+    /// A port that is not a number from 1 to 65535.
+    #[error("invalid port {0:?}")]
+    BadPort(String),
+    /// Whitespace, control characters or backslashes where they cannot be.
+    #[error("invalid character {0:?} in the URL")]
+    BadChar(char),
+}
+
+/// A parsed HTTP store URL.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct StoreUrl {
+    /// The scheme.
+    pub scheme: Scheme,
+    /// The user name of `user:pass@`, percent-decoded as written.
+    pub username: Option<String>,
+    /// The password of `user:pass@`.
+    pub password: Option<String>,
+    /// Host as written (case preserved); IPv6 hosts keep their brackets.
+    pub host: String,
+    /// Port, if given.
+    pub port: Option<u16>,
+    /// Path as written, `""` or starting with `/`.
+    pub path: String,
+    /// Query without the `?`, if any.
+    pub query: Option<String>,
+}
+
+/// The host of Microsoft's public symbol server.
+pub const MSDL_HOST: &str = "msdl.microsoft.com";
+
+/// Whether `s` starts with `http://` or `https://` (case-insensitive, R9).
+pub fn is_http_url(s: &str) -> bool {
+    scheme_of(s).is_some()
+}
+
+fn scheme_of(s: &str) -> Option<(Scheme, usize)> {
+    let head = s.get(..8).unwrap_or(s).to_ascii_lowercase();
+    if head.starts_with("https://") {
+        Some((Scheme::Https, 8))
+    } else if head.starts_with("http://") {
+        Some((Scheme::Http, 7))
+    } else {
+        None
+    }
+}
+
+/// If `s` starts with `<scheme>://` for a scheme other than http(s), that scheme.
+pub fn other_scheme(s: &str) -> Option<&str> {
+    let (scheme, _) = s.split_once("://")?;
+    let ok = scheme.len() > 1
+        && scheme.chars().next().is_some_and(|c| c.is_ascii_alphabetic())
+        && scheme.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'));
+    (ok && !is_http_url(s)).then_some(scheme)
+}
+
+impl StoreUrl {
+    /// Parses an `http(s)://` store URL.
+    pub fn parse(s: &str) -> Result<StoreUrl, UrlError> {
+        let (scheme, skip) = scheme_of(s).ok_or(UrlError::NotHttp)?;
+        let rest = s.get(skip..).unwrap_or("");
+        if let Some(c) = rest.chars().find(|c| c.is_whitespace() || c.is_control() || *c == '\\') {
+            return Err(UrlError::BadChar(c));
+        }
+        let rest = rest.split_once('#').map_or(rest, |(a, _)| a);
+        let auth_end = rest.find(['/', '?']).unwrap_or(rest.len());
+        let (authority, tail) = rest.split_at(auth_end);
+        let (userinfo, hostport) = match authority.rsplit_once('@') {
+            Some((u, h)) => (Some(u), h),
+            None => (None, authority),
+        };
+        let (username, password) = match userinfo {
+            Some(u) => match u.split_once(':') {
+                Some((n, p)) => (Some(n.to_string()), Some(p.to_string())),
+                None => (Some(u.to_string()), None),
+            },
+            None => (None, None),
+        };
+        let (host, port) = split_host_port(hostport)?;
+        if host.is_empty() {
+            return Err(UrlError::MissingHost);
+        }
+        let (path, query) = match tail.split_once('?') {
+            Some((p, q)) => (p.to_string(), Some(q.to_string())),
+            None => (tail.to_string(), None),
+        };
+        Ok(StoreUrl { scheme, username, password, host: host.to_string(), port, path, query })
+    }
+
+    /// Whether this is Microsoft's public symbol server.
+    pub fn is_msdl(&self) -> bool {
+        self.host.eq_ignore_ascii_case(MSDL_HOST)
+    }
+
+    /// Whether the URL carries `user[:password]@`.
+    pub fn has_credentials(&self) -> bool {
+        self.username.is_some()
+    }
+
+    /// `scheme://host[:port]`, scheme and host lower-cased.
+    pub fn origin(&self) -> String {
+        match self.port {
+            Some(p) => format!("{}://{}:{}", self.scheme.as_str(), self.host.to_ascii_lowercase(), p),
+            None => format!("{}://{}", self.scheme.as_str(), self.host.to_ascii_lowercase()),
+        }
+    }
+
+    /// The URL without credentials (safe to log and show), path and query as written.
+    pub fn redacted(&self) -> String {
+        let mut s = self.origin();
+        s.push_str(&self.path);
+        if let Some(q) = &self.query {
+            s.push('?');
+            s.push_str(q);
+        }
+        s
+    }
+
+    /// The URL of `segments` (a store key, one segment per path component) in this
+    /// store: the base path without its trailing slashes, `/`, each segment
+    /// percent-encoded, then the query string if there is one (R84, R28).
+    /// Credentials are never part of the result; send them with [`StoreUrl::basic_auth`].
+    pub fn join<'a>(&self, segments: impl IntoIterator<Item = &'a str>) -> String {
+        let mut s = self.origin();
+        s.push_str(self.path.trim_end_matches('/'));
+        for seg in segments {
+            s.push('/');
+            percent_encode_segment(seg, &mut s);
+        }
+        if let Some(q) = &self.query {
+            s.push('?');
+            s.push_str(q);
+        }
+        s
+    }
+
+    /// The `Authorization: Basic …` value for the URL's credentials (R28:
+    /// a PAT alone becomes `:PAT`).
+    pub fn basic_auth(&self) -> Option<String> {
+        let user = self.username.as_deref()?;
+        let pair = match &self.password {
+            Some(p) => format!("{}:{}", percent_decode(user), percent_decode(p)),
+            None => format!(":{}", percent_decode(user)),
+        };
+        Some(format!("Basic {}", base64(pair.as_bytes())))
+    }
+}
+
+fn split_host_port(hostport: &str) -> Result<(&str, Option<u16>), UrlError> {
+    let (host, port) = if hostport.starts_with('[') {
+        match hostport.find(']') {
+            Some(i) => {
+                let (h, rest) = hostport.split_at(i + 1);
+                (h, rest.strip_prefix(':'))
+            }
+            None => return Err(UrlError::MissingHost),
+        }
+    } else {
+        match hostport.rsplit_once(':') {
+            Some((h, p)) => (h, Some(p)),
+            None => (hostport, None),
+        }
+    };
+    let port = match port {
+        None => None,
+        Some(p) => match p.parse::<u16>() {
+            Ok(n) if n > 0 && p.bytes().all(|b| b.is_ascii_digit()) => Some(n),
+            _ => return Err(UrlError::BadPort(p.to_string())),
+        },
+    };
+    Ok((host, port))
+}
+
+/// Percent-encodes one path segment: everything but RFC 3986 unreserved
+/// characters is encoded, like .NET's `Uri.EscapeDataString` (R84).
+pub fn percent_encode_segment(seg: &str, out: &mut String) {
+    for &b in seg.as_bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
+            out.push(b as char);
+        } else {
+            out.push('%');
+            out.push(hex_digit(b >> 4));
+            out.push(hex_digit(b & 15));
+        }
+    }
+}
+
+/// Decodes `%XX` escapes; invalid escapes are kept as written. Returns `None`
+/// if the result is not UTF-8.
+pub fn percent_decode_checked(s: &str) -> Option<String> {
+    let b = s.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while let Some(&c) = b.get(i) {
+        if c == b'%' {
+            if let (Some(h), Some(l)) = (b.get(i + 1).and_then(|x| hex_val(*x)), b.get(i + 2).and_then(|x| hex_val(*x))) {
+                out.push(h << 4 | l);
+                i += 3;
+                continue;
+            }
+        }
+        out.push(c);
+        i += 1;
+    }
+    String::from_utf8(out).ok()
+}
+
+fn percent_decode(s: &str) -> String {
+    percent_decode_checked(s).unwrap_or_else(|| s.to_string())
+}
+
+fn hex_val(c: u8) -> Option<u8> {
+    (c as char).to_digit(16).and_then(|d| u8::try_from(d).ok())
+}
+
+fn hex_digit(n: u8) -> char {
+    char::from_digit(u32::from(n & 15), 16).map_or('0', |c| c.to_ascii_uppercase())
+}
+
+fn base64(data: &[u8]) -> String {
+    const A: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let sym = |i: u32| A.get(i as usize & 63).map_or('=', |&c| c as char);
+    let mut out = String::with_capacity(data.len().div_ceil(3) * 4);
+    for chunk in data.chunks(3) {
+        let n = chunk.iter().enumerate().fold(0u32, |acc, (i, &b)| acc | u32::from(b) << (16 - 8 * i));
+        for i in 0..4 {
+            if i <= chunk.len() {
+                out.push(sym(n >> (18 - 6 * i)));
+            } else {
+                out.push('=');
+            }
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn r84_join_strips_trailing_slash_and_encodes() {
+        let u = StoreUrl::parse("https://msdl.microsoft.com/download/symbols/").unwrap();
+        assert_eq!(u.join(["ntdll.pdb", "ABC1", "ntdll.pdb"]), "https://msdl.microsoft.com/download/symbols/ntdll.pdb/ABC1/ntdll.pdb");
+        let u = StoreUrl::parse("https://h").unwrap();
+        assert_eq!(u.join(["my file.pdb"]), "https://h/my%20file.pdb");
+    }
+
+    #[test]
+    fn r28_query_stays_after_key_and_credentials_are_removed() {
+        let u = StoreUrl::parse("https://user:p%40ss@Server:8443/sym?code=abc").unwrap();
+        assert_eq!(u.join(["a.pdb", "1", "a.pdb"]), "https://server:8443/sym/a.pdb/1/a.pdb?code=abc");
+        assert_eq!(u.redacted(), "https://server:8443/sym?code=abc");
+        assert_eq!(u.basic_auth().unwrap(), format!("Basic {}", base64(b"user:p@ss")));
+        let pat = StoreUrl::parse("https://PAT@dev.azure.com/o/_apis/symbol/symsrv").unwrap();
+        assert_eq!(pat.basic_auth().unwrap(), format!("Basic {}", base64(b":PAT")));
+    }
+
+    #[test]
+    fn r9_scheme_is_case_insensitive() {
+        assert!(is_http_url("HTTPS://MSDL.MICROSOFT.COM/download/symbols"));
+        assert!(StoreUrl::parse("HTTPS://MSDL.MICROSOFT.COM/download/symbols").unwrap().is_msdl());
+    }
+
+    #[test]
+    fn bad_urls() {
+        assert_eq!(StoreUrl::parse("https:///x"), Err(UrlError::MissingHost));
+        assert_eq!(StoreUrl::parse("https://h:99999/"), Err(UrlError::BadPort("99999".into())));
+        assert_eq!(StoreUrl::parse("https://h x/"), Err(UrlError::BadChar(' ')));
+        assert_eq!(other_scheme("ftp://x"), Some("ftp"));
+        assert_eq!(other_scheme(r"C:\x"), None);
+    }
+
+    #[test]
+    fn base64_matches_rfc4648_vectors() {
+        for (i, o) in [("", ""), ("f", "Zg=="), ("fo", "Zm8="), ("foo", "Zm9v"), ("foobar", "Zm9vYmFy")] {
+            assert_eq!(base64(i.as_bytes()), o);
+        }
+    }
+}

@@ -1,0 +1,175 @@
+//! Windows path rules on plain strings (spec R13, R16).
+//!
+//! Never `std::path::Path`: under wasm32 and on Linux it follows Unix rules,
+//! and symbol paths are Windows paths wherever sympath runs.
+
+use serde::Serialize;
+
+/// How a plain directory is anchored (spec R13; the `form` field of the vectors).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DirForm {
+    /// `C:\x`, `C:/x`, `\\?\C:\x`, `\\.\device`.
+    Absolute,
+    /// `\\server\share`, `//server/share`, `\\?\UNC\server\share`.
+    Unc,
+    /// Resolved against the debugger's current directory (also `C:x` and, on Windows, `\x`).
+    Relative,
+    /// `/home/x` on a non-Windows host.
+    PosixAbsolute,
+}
+
+/// The platform whose path rules apply to plain directories.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Host {
+    /// Windows (the debuggers' home): `/x` is relative to the current drive.
+    #[default]
+    Windows,
+    /// Linux/macOS tools (SOS, samply, this CLI on Linux): `/x` is absolute.
+    Posix,
+}
+
+/// Why a path is relative, when it is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Relativity {
+    /// Plain relative name such as `symbols` or `.\sym`.
+    CurrentDir,
+    /// `C:sym`: relative to drive C's current directory.
+    DriveRelative,
+    /// `\sym` on Windows: relative to the current drive's root.
+    DriveRooted,
+}
+
+fn is_sep(c: u8) -> bool {
+    c == b'\\' || c == b'/'
+}
+
+fn has_drive(b: &[u8]) -> bool {
+    matches!(b, [d, b':', ..] if d.is_ascii_alphabetic())
+}
+
+/// Classifies a directory token (already trimmed).
+pub fn classify(path: &str, host: Host) -> (DirForm, Option<Relativity>) {
+    let b = path.as_bytes();
+    let lower4: String = path.chars().take(8).collect::<String>().to_ascii_lowercase().replace('/', "\\");
+    if lower4.starts_with("\\\\?\\unc\\") {
+        return (DirForm::Unc, None);
+    }
+    if lower4.starts_with("\\\\?\\") || lower4.starts_with("\\\\.\\") {
+        return (DirForm::Absolute, None);
+    }
+    match b {
+        [a, c, ..] if is_sep(*a) && is_sep(*c) => (DirForm::Unc, None),
+        [b'/', ..] if host == Host::Posix => (DirForm::PosixAbsolute, None),
+        [a, ..] if is_sep(*a) => (DirForm::Relative, Some(Relativity::DriveRooted)),
+        _ if has_drive(b) => match b.get(2) {
+            Some(c) if is_sep(*c) => (DirForm::Absolute, None),
+            _ => (DirForm::Relative, Some(Relativity::DriveRelative)),
+        },
+        _ => (DirForm::Relative, Some(Relativity::CurrentDir)),
+    }
+}
+
+/// A comparison key: Windows paths are case-insensitive and accept both
+/// separators; `\\?\` prefixes and trailing separators do not change the directory.
+pub fn compare_key(path: &str) -> String {
+    let mut s = path.replace('/', "\\").to_lowercase();
+    if let Some(rest) = s.strip_prefix("\\\\?\\unc\\") {
+        s = format!("\\\\{rest}");
+    } else if let Some(rest) = s.strip_prefix("\\\\?\\") {
+        s = rest.to_string();
+    }
+    while s.len() > 1 && s.ends_with('\\') && !s.ends_with(":\\") {
+        s.pop();
+    }
+    s
+}
+
+/// The separator a path uses: `/` for POSIX-looking paths, `\` otherwise.
+pub fn separator(base: &str) -> char {
+    if base.starts_with('/') || (!base.contains('\\') && base.contains('/') && !has_drive(base.as_bytes())) {
+        '/'
+    } else {
+        '\\'
+    }
+}
+
+/// Joins `base` with relative `parts`, never doubling a separator.
+pub fn join<'a>(base: &str, parts: impl IntoIterator<Item = &'a str>) -> String {
+    let sep = separator(base);
+    let mut out = base.to_string();
+    for p in parts {
+        if p.is_empty() {
+            continue;
+        }
+        if !out.is_empty() && !out.ends_with(['\\', '/']) {
+            out.push(sep);
+        }
+        out.push_str(p.trim_start_matches(['\\', '/']));
+    }
+    out
+}
+
+/// The first character that cannot be part of a Windows directory name, with its byte offset.
+///
+/// Control characters are never valid; `<`, `>`, `|` and `?` are not either,
+/// except the `?` of a `\\?\` prefix. `"` is reported separately (R4).
+pub fn invalid_char(path: &str) -> Option<(usize, char)> {
+    let skip = if path.starts_with("\\\\?\\") || path.starts_with("//?/") { 4 } else { 0 };
+    path.char_indices().skip_while(|(i, _)| *i < skip).find(|(_, c)| c.is_control() || matches!(c, '<' | '>' | '|' | '?'))
+}
+
+/// The extension of an image file name, without the dot (`ntoskrnl.exe` → `exe`), per R37.
+pub fn extension(name: &str) -> Option<&str> {
+    let base = basename(name);
+    let (stem, ext) = base.rsplit_once('.')?;
+    (!stem.is_empty() && !ext.is_empty()).then_some(ext)
+}
+
+/// The part after the last `\` or `/` (R81).
+pub fn basename(name: &str) -> &str {
+    name.rsplit(['\\', '/']).next().unwrap_or(name)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn r13_forms() {
+        assert_eq!(classify(r"C:\x", Host::Windows).0, DirForm::Absolute);
+        assert_eq!(classify("C:/x", Host::Windows).0, DirForm::Absolute);
+        assert_eq!(classify(r"\\server\share", Host::Windows).0, DirForm::Unc);
+        assert_eq!(classify(r"\\?\C:\very\long", Host::Windows).0, DirForm::Absolute);
+        assert_eq!(classify(r"\\?\UNC\server\share", Host::Windows).0, DirForm::Unc);
+        assert_eq!(classify("/home/u", Host::Posix).0, DirForm::PosixAbsolute);
+        assert_eq!(classify("/home/u", Host::Windows), (DirForm::Relative, Some(Relativity::DriveRooted)));
+        assert_eq!(classify("C:sym", Host::Windows), (DirForm::Relative, Some(Relativity::DriveRelative)));
+        assert_eq!(classify("sym", Host::Windows), (DirForm::Relative, Some(Relativity::CurrentDir)));
+        assert_eq!(classify("", Host::Windows).0, DirForm::Relative);
+    }
+
+    #[test]
+    fn compare_keys_ignore_case_separators_and_prefixes() {
+        assert_eq!(compare_key(r"C:\Sym\"), compare_key("c:/sym"));
+        assert_eq!(compare_key(r"\\?\C:\sym"), compare_key(r"C:\SYM"));
+        assert_eq!(compare_key(r"C:\"), r"c:\");
+    }
+
+    #[test]
+    fn join_never_doubles_separators() {
+        assert_eq!(join(r"C:\sym\", ["a", "b"]), r"C:\sym\a\b");
+        assert_eq!(join("/home/u/sym/", ["a"]), "/home/u/sym/a");
+        assert_eq!(join(r"\\srv\share", ["a"]), r"\\srv\share\a");
+    }
+
+    #[test]
+    fn r37_extension_and_r81_basename() {
+        assert_eq!(extension("ntoskrnl.exe"), Some("exe"));
+        assert_eq!(extension(r"C:\x\Flash.ocx"), Some("ocx"));
+        assert_eq!(extension("noext"), None);
+        assert_eq!(basename(r"C:\build\out\Foo.PDB"), "Foo.PDB");
+        assert_eq!(basename("/home/ci/libfoo.pdb"), "libfoo.pdb");
+    }
+}
