@@ -45,6 +45,6 @@ pub use expand::{expand, Command, Consumer, Defaults, Environment, Expanded, Hos
 pub use identity::{FileKind, Guid, Identity};
 pub use key::{StoreKey, StoreLayout};
 pub use model::{CacheTarget, Chain, Element, ElementKind, Role, Store, StoreLocation, SymbolPath};
-pub use parse::{parse, parse_with, Dialect, ParseOptions};
+pub use parse::{fix_all, parse, parse_with, Dialect, ParseOptions};
 pub use plan::{plan, FileRequest, LookupPlan, PlanOptions, Probe};
 pub use span::Span;

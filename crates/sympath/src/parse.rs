@@ -706,3 +706,34 @@ fn element_key(kind: &ElementKind) -> String {
         ElementKind::Invalid(i) => format!("invalid:{}", i.raw),
     }
 }
+
+/// Applies every machine-applicable fix, re-parsing until no fix applies
+/// (overlapping fixes wait for the next round; at most 8 rounds).
+pub fn fix_all(text: &str, opts: &ParseOptions) -> String {
+    let mut current = text.to_string();
+    for _ in 0..8 {
+        let path = parse_with(&current, opts);
+        let mut edits: Vec<&TextEdit> = Vec::new();
+        let mut fixes: Vec<&Fix> = path.diagnostics.iter().filter_map(|d| d.fix.as_ref()).collect();
+        fixes.sort_by_key(|f| f.edits.first().map(|e| e.span.start));
+        let mut end = 0;
+        for f in fixes {
+            let (Some(first), Some(last)) = (f.edits.first(), f.edits.last()) else { continue };
+            if first.span.start < end || (!edits.is_empty() && first.span.start == end && first.span.is_empty()) {
+                continue;
+            }
+            end = last.span.end;
+            edits.extend(f.edits.iter());
+        }
+        if edits.is_empty() {
+            break;
+        }
+        let combined = Fix { title: String::new(), edits: edits.into_iter().cloned().collect() };
+        let next = combined.apply(&current);
+        if next == current {
+            break;
+        }
+        current = next;
+    }
+    current
+}

@@ -19,6 +19,18 @@ pub enum DirForm {
     PosixAbsolute,
 }
 
+impl DirForm {
+    /// The snake_case name (`absolute`, `unc`, `relative`, `posix_absolute`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DirForm::Absolute => "absolute",
+            DirForm::Unc => "unc",
+            DirForm::Relative => "relative",
+            DirForm::PosixAbsolute => "posix_absolute",
+        }
+    }
+}
+
 /// The platform whose path rules apply to plain directories.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize)]
 #[serde(rename_all = "snake_case")]
