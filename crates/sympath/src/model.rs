@@ -5,6 +5,8 @@
 //! `dll`, `stores` with `role`, `kind`, `path`/`url`, `implicit`,
 //! `implicit_downstream`) plus `span` fields.
 
+use std::sync::Arc;
+
 use serde::ser::SerializeMap;
 use serde::{Serialize, Serializer};
 
@@ -53,8 +55,8 @@ pub struct Element {
     #[serde(flatten)]
     pub kind: ElementKind,
     /// The `cache*` directives to its left, which receive what it finds (R2, R29, R30).
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub cached_into: Vec<CacheRef>,
+    #[serde(skip_serializing_if = "CachedInto::is_empty")]
+    pub cached_into: CachedInto,
     /// The element's text without surrounding whitespace.
     pub span: Span,
 }
@@ -112,6 +114,60 @@ impl Serialize for CacheElement {
             CacheTarget::Dir(p) => m.serialize_entry("path", p)?,
         }
         m.end()
+    }
+}
+
+/// The `cache*` directives left of an element: a prefix of the path's cache
+/// list, shared by all elements so that parsing stays linear however many
+/// caches and elements a path has.
+#[derive(Clone, Default)]
+pub struct CachedInto {
+    all: Arc<[CacheRef]>,
+    len: usize,
+}
+
+impl CachedInto {
+    /// The first `len` of `all`.
+    pub fn new(all: Arc<[CacheRef]>, len: usize) -> CachedInto {
+        let len = len.min(all.len());
+        CachedInto { all, len }
+    }
+
+    /// Whether no cache is in force.
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// The caches, left to right.
+    pub fn as_slice(&self) -> &[CacheRef] {
+        self.all.get(..self.len).unwrap_or(&[])
+    }
+}
+
+impl std::ops::Deref for CachedInto {
+    type Target = [CacheRef];
+    fn deref(&self) -> &[CacheRef] {
+        self.as_slice()
+    }
+}
+
+impl PartialEq for CachedInto {
+    fn eq(&self, other: &Self) -> bool {
+        self.as_slice() == other.as_slice()
+    }
+}
+
+impl Eq for CachedInto {}
+
+impl std::fmt::Debug for CachedInto {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_list().entries(self.as_slice()).finish()
+    }
+}
+
+impl Serialize for CachedInto {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        self.as_slice().serialize(s)
     }
 }
 

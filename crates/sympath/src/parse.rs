@@ -57,8 +57,12 @@ pub fn parse(text: &str) -> SymbolPath {
 
 /// Parses `text` into elements and diagnostics. Never fails, never panics.
 pub fn parse_with(text: &str, opts: &ParseOptions) -> SymbolPath {
-    let mut p = Parser { text, opts: *opts, elements: Vec::new(), diags: Vec::new(), active_caches: Vec::new() };
+    let mut p = Parser { text, opts: *opts, elements: Vec::new(), cache_counts: Vec::new(), diags: Vec::new(), active_caches: Vec::new() };
     p.run();
+    let all: std::sync::Arc<[CacheRef]> = p.active_caches.into();
+    for (e, count) in p.elements.iter_mut().zip(&p.cache_counts) {
+        e.cached_into = CachedInto::new(all.clone(), *count);
+    }
     let mut diags = p.diags;
     diags.sort_by_key(|d| (d.span.start, d.span.end));
     SymbolPath { text: text.to_string(), elements: p.elements, diagnostics: diags }
@@ -98,6 +102,8 @@ struct Parser<'t> {
     text: &'t str,
     opts: ParseOptions,
     elements: Vec<Element>,
+    /// For each element, how many `cache*` directives are to its left.
+    cache_counts: Vec<usize>,
     diags: Vec<Diagnostic>,
     active_caches: Vec<CacheRef>,
 }
@@ -119,11 +125,13 @@ impl<'t> Parser<'t> {
     }
 
     fn push(&mut self, kind: ElementKind, span: Span) {
-        let cached_into = match kind {
-            ElementKind::Dir(_) | ElementKind::Chain(_) => self.active_caches.clone(),
-            _ => Vec::new(),
+        // Only the count is known here; `parse_with` shares one cache list among all elements.
+        let count = match kind {
+            ElementKind::Dir(_) | ElementKind::Chain(_) => self.active_caches.len(),
+            _ => 0,
         };
-        self.elements.push(Element { kind, cached_into, span });
+        self.cache_counts.push(count);
+        self.elements.push(Element { kind, cached_into: CachedInto::default(), span });
     }
 
     fn diag(&mut self, d: Diagnostic) {
@@ -213,7 +221,7 @@ impl<'t> Parser<'t> {
         if is_http_url(tok.text) {
             if self.opts.dialect == Dialect::Clrmd {
                 let store = self.store(tok, Role::Upstream);
-                let chain = Chain { dll: SYMSRV_DLL.into(), stores: vec![store], implicit_downstream: None };
+                let chain = Chain { dll: SYMSRV_DLL.into(), stores: vec![store], implicit_downstream: self.implicit_downstream(true) };
                 return self.push(ElementKind::Chain(chain), tok.span);
             }
             self.diag(

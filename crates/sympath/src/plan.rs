@@ -397,7 +397,7 @@ impl Ctx<'_> {
                     reason: CopyReason::ImplicitDownstream,
                     only_if_compressed: false,
                 });
-            } else if k == 0 && cache_copies.is_empty() && !s.location.is_http() {
+            } else if c.stores.len() == 1 && cache_copies.is_empty() && !s.location.is_http() {
                 // R21: a compressed file found in a lone store is expanded into the DDS.
                 on_hit.push(CopyTo {
                     store: dds,
