@@ -35,7 +35,13 @@ enum Cmd {
     /// Print the path with every machine-applicable fix applied.
     Fix(PathArgs),
     /// Compute the store keys of a file.
-    Key(KeyArgs),
+    Key {
+        #[command(flatten)]
+        file: KeyArgs,
+        /// Print JSON instead of text.
+        #[arg(long)]
+        json: bool,
+    },
     /// List the probes a debugger makes for one file through a symbol path.
     Plan {
         #[command(flatten)]
@@ -138,12 +144,9 @@ struct KeyArgs {
     /// Code id instead of timestamp + size (PE), build-id or UUID.
     #[arg(long)]
     code_id: Option<String>,
-    /// Print JSON instead of text.
-    #[arg(long)]
-    json: bool,
 }
 
-#[derive(Copy, Clone, ValueEnum)]
+#[derive(Copy, Clone, PartialEq, Eq, ValueEnum)]
 enum ConsumerArg {
     Debugger,
     Dbghelp,
@@ -197,7 +200,7 @@ fn main() -> ExitCode {
         Cmd::Expand(a) => cmd_expand(&a),
         Cmd::Explain(a) => cmd_explain(&a),
         Cmd::Fix(a) => cmd_fix(&a),
-        Cmd::Key(k) => cmd_key(&k),
+        Cmd::Key { file, json } => cmd_key(&file, json),
         Cmd::Plan { file, image, dir_order, tiers, mirror, no_fallback, path } => {
             let opts = (|| {
                 Ok(PlanOptions {
@@ -254,20 +257,32 @@ fn do_expand(a: &PathArgs) -> Result<Expanded, Usage> {
         StoreUrl::parse(s).map_err(|e| Usage(format!("--server {s:?}: {e}")))?;
         defaults.symbol_server.clone_from(s);
     }
-    let env = Environment {
-        nt_symbol_path: a.path.clone().or_else(|| std::env::var("_NT_SYMBOL_PATH").ok()),
-        alt_symbol_path: a.alt.clone().or_else(|| if a.path.is_none() { std::env::var("_NT_ALT_SYMBOL_PATH").ok() } else { None }),
-        consumer: match a.consumer {
-            ConsumerArg::Debugger => Consumer::Debugger,
-            ConsumerArg::Dbghelp => Consumer::Dbghelp,
-        },
-        ..Default::default()
+    let consumer = match a.consumer {
+        ConsumerArg::Debugger => Consumer::Debugger,
+        ConsumerArg::Dbghelp => Consumer::Dbghelp,
     };
-    if env.nt_symbol_path.is_none() && env.alt_symbol_path.is_none() && a.commands.is_empty() {
-        return Err(Usage("no symbol path: pass PATH, or set _NT_SYMBOL_PATH".into()));
-    }
+    // PATH alone is the path as given; with --alt (or without PATH) the two
+    // environment variables are combined as the consumer does (R45).
+    let (given, env) = match (&a.path, &a.alt) {
+        (Some(p), None) if a.consumer == ConsumerArg::Debugger => (Some(p.as_str()), Environment::default()),
+        (Some(p), alt) => {
+            (None, Environment { nt_symbol_path: Some(p.clone()), alt_symbol_path: alt.clone(), consumer, ..Default::default() })
+        }
+        (None, alt) => {
+            let env = Environment {
+                nt_symbol_path: std::env::var("_NT_SYMBOL_PATH").ok(),
+                alt_symbol_path: alt.clone().or_else(|| std::env::var("_NT_ALT_SYMBOL_PATH").ok()),
+                consumer,
+                ..Default::default()
+            };
+            if env.nt_symbol_path.is_none() && env.alt_symbol_path.is_none() && a.commands.is_empty() {
+                return Err(Usage("no symbol path: pass PATH, or set _NT_SYMBOL_PATH".into()));
+            }
+            (None, env)
+        }
+    };
     let facts: &dyn HostFacts = if a.probe_fs { &LocalFs } else { &NoFacts };
-    Ok(expand(None, &env, &commands, &defaults, &parse_options(a), facts))
+    Ok(expand(given, &env, &commands, &defaults, &parse_options(a), facts))
 }
 
 fn exit_for(exp: &Expanded) -> ExitCode {
@@ -347,7 +362,7 @@ fn file_request(k: &KeyArgs, image: Option<String>) -> Result<(FileRequest, Stor
     Ok((FileRequest { kind, name: k.name.clone(), identity, image_name: image }, key))
 }
 
-fn cmd_key(k: &KeyArgs) -> Result<ExitCode, Usage> {
+fn cmd_key(k: &KeyArgs, as_json: bool) -> Result<ExitCode, Usage> {
     let (req, key) = file_request(k, None)?;
     let v = json!({
         "one_tier": key.one_tier(),
@@ -358,11 +373,19 @@ fn cmd_key(k: &KeyArgs) -> Result<ExitCode, Usage> {
         "debug_id": req.identity.debug_id().map(|d| d.breakpad().to_string()),
         "code_id": req.identity.code_id().map(|c| c.to_string()),
     });
-    if k.json {
+    if as_json {
         print_json(&v);
     } else {
         let mut out = anstream::stdout();
-        for (label, field) in [("one-tier", "one_tier"), ("two-tier", "two_tier"), ("compressed", "compressed"), ("ssqp", "ssqp"), ("file.ptr", "file_ptr"), ("debug id", "debug_id"), ("code id", "code_id")] {
+        for (label, field) in [
+            ("one-tier", "one_tier"),
+            ("two-tier", "two_tier"),
+            ("compressed", "compressed"),
+            ("ssqp", "ssqp"),
+            ("file.ptr", "file_ptr"),
+            ("debug id", "debug_id"),
+            ("code id", "code_id"),
+        ] {
             if let Some(s) = v[field].as_str() {
                 let _ = writeln!(out, "{label:<11} {s}");
             }
@@ -375,7 +398,7 @@ fn cmd_plan(k: &KeyArgs, image: Option<String>, opts: &PlanOptions, a: &PathArgs
     let exp = do_expand(a)?;
     let (req, _) = file_request(k, image)?;
     let p = plan(&exp, &req, opts).map_err(|e| Usage(e.to_string()))?;
-    if a.json || k.json {
+    if a.json {
         print_json(&json!({ "plan": p, "diagnostics": exp.path.diagnostics }));
     } else {
         render::plan(&exp, &p);
