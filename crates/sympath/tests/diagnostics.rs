@@ -10,17 +10,42 @@ const EXAMPLES: &[(Code, &str, &str, Option<&str>)] = &[
     (Code::SurroundingWhitespace, r" C:\a ", r" C:\a ", Some(r"C:\a")),
     (Code::QuotedPath, r#""C:\Program Files\sym""#, r#""C:\Program Files\sym""#, Some(r"C:\Program Files\sym")),
     (Code::KeywordWithoutStar, "srv", "srv", Some("srv*")),
-    (Code::StarOutsideKeyword, r"C:\sym*https://msdl.microsoft.com/download/symbols", r"C:\sym", Some(r"srv*C:\sym*https://msdl.microsoft.com/download/symbols")),
+    (
+        Code::StarOutsideKeyword,
+        r"C:\sym*https://msdl.microsoft.com/download/symbols",
+        r"C:\sym",
+        Some(r"srv*C:\sym*https://msdl.microsoft.com/download/symbols"),
+    ),
     (Code::StarOutsideKeyword, r"svr*C:\sym*https://h/s", "svr", Some(r"srv*C:\sym*https://h/s")),
-    (Code::BareUrl, "https://msdl.microsoft.com/download/symbols", "https://msdl.microsoft.com/download/symbols", Some("srv*https://msdl.microsoft.com/download/symbols")),
+    (
+        Code::BareUrl,
+        "https://msdl.microsoft.com/download/symbols",
+        "https://msdl.microsoft.com/download/symbols",
+        Some("srv*https://msdl.microsoft.com/download/symbols"),
+    ),
     (Code::RelativePath, "symbols", "symbols", None),
     (Code::InvalidPathChars, r"C:\a|b", "|", None),
-    (Code::SymsrvMissingDll, "symsrv*https://msdl.microsoft.com/download/symbols", "https://msdl.microsoft.com/download/symbols", Some("srv*https://msdl.microsoft.com/download/symbols")),
+    (
+        Code::SymsrvMissingDll,
+        "symsrv*https://msdl.microsoft.com/download/symbols",
+        "https://msdl.microsoft.com/download/symbols",
+        Some("srv*https://msdl.microsoft.com/download/symbols"),
+    ),
     (Code::ThirdPartyDll, r"symsrv*mysrv.dll*\\s\x", "mysrv.dll", None),
     (Code::ChainWithoutStores, "symsrv*symsrv.dll", "symsrv*symsrv.dll", Some("symsrv*symsrv.dll*")),
     (Code::HttpStoreNotLast, r"srv*https://h/s*C:\cache", "https://h/s", Some(r"srv*C:\cache*https://h/s")),
-    (Code::MultipleHttpStores, r"srv*C:\c*https://a/s*https://b/s", "https://a/s*https://b/s", Some(r"srv*C:\c*https://a/s;srv*C:\c*https://b/s")),
-    (Code::TooManyStores, r"srv*C:\1*C:\2*C:\3*C:\4*C:\5*C:\6*C:\7*C:\8*C:\9*C:\10*C:\11", r"srv*C:\1*C:\2*C:\3*C:\4*C:\5*C:\6*C:\7*C:\8*C:\9*C:\10*C:\11", None),
+    (
+        Code::MultipleHttpStores,
+        r"srv*C:\c*https://a/s*https://b/s",
+        "https://a/s*https://b/s",
+        Some(r"srv*C:\c*https://a/s;srv*C:\c*https://b/s"),
+    ),
+    (
+        Code::TooManyStores,
+        r"srv*C:\1*C:\2*C:\3*C:\4*C:\5*C:\6*C:\7*C:\8*C:\9*C:\10*C:\11",
+        r"srv*C:\1*C:\2*C:\3*C:\4*C:\5*C:\6*C:\7*C:\8*C:\9*C:\10*C:\11",
+        None,
+    ),
     (Code::TrailingStar, r"srv*C:\sym*", "*", None),
     (Code::DuplicateStore, r"srv*C:\a*c:\A\*https://h/s", r"c:\A\", None),
     (Code::ChainWithoutUpstream, "srv*", "srv*", None),
@@ -28,12 +53,22 @@ const EXAMPLES: &[(Code, &str, &str, Option<&str>)] = &[
     (Code::CacheExtraTokens, r"cache*C:\c*https://h/s;C:\x", "*https://h/s", Some(r"cache*C:\c;srv*https://h/s;C:\x")),
     (Code::CacheIsUrl, "cache*https://h/s;C:\\x", "https://h/s", Some("srv*https://h/s;C:\\x")),
     (Code::DirReusedAsStore, r"C:\sym;srv*C:\sym*https://h/s", r"C:\sym", None),
-    (Code::MsdlPlainHttp, r"srv*C:\s*http://msdl.microsoft.com/download/symbols", "http://msdl.microsoft.com/download/symbols", Some(r"srv*C:\s*https://msdl.microsoft.com/download/symbols")),
+    (
+        Code::MsdlPlainHttp,
+        r"srv*C:\s*http://msdl.microsoft.com/download/symbols",
+        "http://msdl.microsoft.com/download/symbols",
+        Some(r"srv*C:\s*https://msdl.microsoft.com/download/symbols"),
+    ),
     (Code::CredentialsInUrl, r"srv*C:\s*https://user:pat@h/s", "https://user:pat@h/s", None),
     (Code::UrlQueryString, r"srv*C:\s*https://h/s?code=1", "https://h/s?code=1", None),
     (Code::InvalidUrl, r"srv*C:\s*https://h:0/s", "https://h:0/s", None),
     (Code::UnsupportedScheme, r"srv*C:\s*ftp://h/s", "ftp://h/s", None),
-    (Code::MsdlWrongPath, r"srv*C:\s*https://msdl.microsoft.com/symbols", "/symbols", Some(r"srv*C:\s*https://msdl.microsoft.com/download/symbols")),
+    (
+        Code::MsdlWrongPath,
+        r"srv*C:\s*https://msdl.microsoft.com/symbols",
+        "/symbols",
+        Some(r"srv*C:\s*https://msdl.microsoft.com/download/symbols"),
+    ),
     (Code::DuplicateElement, r"C:\sym;C:\other;c:\SYM\", r"c:\SYM\", Some(r"C:\sym;C:\other")),
 ];
 
@@ -48,7 +83,11 @@ fn every_code_has_an_example_that_triggers_it() {
     for (code, input, under, fixed) in EXAMPLES {
         let dialect = if *code == Code::ChainWithoutUpstream { Dialect::Samply } else { Dialect::Dbgeng };
         let p = parse_with(input, &ParseOptions { dialect, ..Default::default() });
-        let d = p.diagnostics.iter().find(|d| d.code == *code).unwrap_or_else(|| panic!("{code} not reported for {input:?}: {:?}", p.diagnostics));
+        let d = p
+            .diagnostics
+            .iter()
+            .find(|d| d.code == *code)
+            .unwrap_or_else(|| panic!("{code} not reported for {input:?}: {:?}", p.diagnostics));
         assert_eq!(d.severity, code.severity());
         assert_eq!(d.span.slice(input), *under, "{code} span for {input:?}");
         assert!(!d.message.is_empty());
