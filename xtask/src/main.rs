@@ -16,9 +16,15 @@ fn root() -> PathBuf {
 
 /// Runs a command in the repository root, echoing it; fails on a non-zero exit.
 fn run(program: &str, args: &[&str]) -> Result<(), String> {
+    run_env(program, args, &[])
+}
+
+/// [`run`] with extra environment variables.
+fn run_env(program: &str, args: &[&str], env: &[(&str, &str)]) -> Result<(), String> {
     eprintln!("$ {program} {}", args.join(" "));
     let started = Instant::now();
-    let status = Command::new(program).args(args).current_dir(root()).status().map_err(|e| format!("{program}: {e}"))?;
+    let status =
+        Command::new(program).args(args).envs(env.iter().copied()).current_dir(root()).status().map_err(|e| format!("{program}: {e}"))?;
     eprintln!("  ({:.1}s)", started.elapsed().as_secs_f64());
     if status.success() {
         Ok(())
@@ -45,7 +51,7 @@ fn test() -> Result<(), String> {
     run("cargo", &["fmt", "--all", "--check"])?;
     run("cargo", &["clippy", "--workspace", "--all-targets", "--locked", "--", "-D", "warnings"])?;
     run("cargo", &["test", "--workspace", "--exclude", "sympath-bench", "--locked"])?;
-    run("cargo", &["doc", "--no-deps", "-p", "sympath", "--locked"])?;
+    run_env("cargo", &["doc", "--no-deps", "-p", "sympath", "--locked"], &[("RUSTDOCFLAGS", "-D warnings")])?;
     Ok(())
 }
 

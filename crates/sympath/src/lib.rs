@@ -3,9 +3,9 @@
 //! A pure, I/O-free library that does what the Microsoft debuggers
 //! (WinDbg, cdb, kd, and everything on dbghelp/symsrv) do with a symbol path:
 //!
-//! 1. [`parse`] text into [`SymbolPath`] elements with byte [`Span`]s and
+//! 1. [`parse()`] text into [`SymbolPath`] elements with byte [`Span`]s and
 //!    [`Diagnostic`]s (parsing never fails; spec R1–R35);
-//! 2. [`expand`] it with the environment and debugger commands
+//! 2. [`expand()`] it with the environment and debugger commands
 //!    (`_NT_ALT_SYMBOL_PATH`, `.symfix`, `.sympath+`; R40–R47);
 //! 3. compute store [keys](key) and URLs for every file kind (R50–R84);
 //! 4. turn "this file, this path" into an ordered [`plan::LookupPlan`] of probes
@@ -16,6 +16,25 @@
 //! - Windows paths are strings with Windows rules ([`winpath`]), never
 //!   `std::path::Path`, so results are the same on Windows, Linux and wasm32.
 //! - No panics on any input; linear time in the length of the input.
+//!
+//! ```
+//! use sympath::expand::{expand, Defaults, Environment, NoFacts};
+//! use sympath::identity::{FileKind, Identity};
+//! use sympath::plan::{plan, FileRequest, PlanOptions};
+//! # fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! let exp = expand(Some(r"cache*C:\c;srv*https://msdl.microsoft.com/download/symbols"),
+//!     &Environment::default(), &[], &Defaults::default(), &Default::default(), &NoFacts);
+//! assert!(!exp.path.has_errors());
+//! let req = FileRequest {
+//!     kind: FileKind::Pdb,
+//!     name: "ntdll.pdb".into(),
+//!     identity: Identity::GuidAge { guid: "0F7FCF88-442F-4B0E-9FB5-1DC4A754D9DE".parse()?, age: 2 },
+//!     image_name: Some("ntdll.dll".into()),
+//! };
+//! let probes = plan(&exp, &req, &PlanOptions::default())?.probes;
+//! assert_eq!(probes[0].location.as_str(), r"C:\c\index2.txt");
+//! # Ok(()) }
+//! ```
 //!
 //! ```
 //! let path = sympath::parse(r"srv*C:\sym*http://msdl.microsoft.com/download/symbols");
