@@ -116,6 +116,10 @@ impl<'t> Parser<'t> {
             let tok = trimmed(self.text, *raw);
             if tok.text.is_empty() {
                 self.empty_element(*raw, i, raws.len());
+                if self.opts.dialect == Dialect::Samply && raws.len() > 1 {
+                    // samply keeps each empty segment as an empty path (R5).
+                    self.push(ElementKind::Dir(DirElement { path: String::new(), form: DirForm::Relative, maybe_store: false }), *raw);
+                }
                 continue;
             }
             self.whitespace(tok, "element");
@@ -215,7 +219,16 @@ impl<'t> Parser<'t> {
                 })
                 .with_fix(Fix::replace("Add the `*`", Span::empty(tok.span.end), "*")),
             );
-            self.push(ElementKind::Dir(DirElement { path: tok.text.to_string(), form: DirForm::Relative, maybe_store: false }), tok.span);
+            let raw = tok.text.to_string();
+            let kind = match (self.opts.dialect, lower.as_str()) {
+                // SOS refuses the element (R8).
+                (Dialect::DotnetDiagnostics, _) => ElementKind::Invalid(InvalidElement { raw, reason: "keyword without `*`".into() }),
+                // samply builds an empty chain for `srv` and drops `cache` (R8).
+                (Dialect::Samply, "cache") => return,
+                (Dialect::Samply, _) => ElementKind::Chain(Chain { dll: SYMSRV_DLL.into(), stores: Vec::new(), implicit_downstream: None }),
+                _ => ElementKind::Dir(DirElement { path: raw, form: DirForm::Relative, maybe_store: false }),
+            };
+            self.push(kind, tok.span);
             return;
         }
         if is_http_url(tok.text) {
@@ -305,6 +318,16 @@ impl<'t> Parser<'t> {
         let Some((dll, stores)) = rest.split_first() else {
             return;
         };
+        match self.opts.dialect {
+            // samply takes the second token as the DLL, whatever it is (P53).
+            Dialect::Samply if stores.is_empty() => {
+                let chain = Chain { dll: dll.text.to_string(), stores: Vec::new(), implicit_downstream: None };
+                return self.push(ElementKind::Chain(chain), tok.span);
+            }
+            // ClrMD ignores the DLL token and even accepts `symsrv*<url>` (R11).
+            Dialect::Clrmd if is_http_url(dll.text) => return self.chain(tok, SYMSRV_DLL.to_string(), rest),
+            _ => {}
+        }
         let looks_like_dll =
             !dll.text.is_empty() && !dll.text.contains("://") && !dll.text.contains(['\\', '/', ':']) && !dll.text.contains('"');
         if !looks_like_dll {
@@ -339,7 +362,8 @@ impl<'t> Parser<'t> {
             let raw = tok.text.to_string();
             return self.push(ElementKind::Invalid(InvalidElement { raw, reason: "no store tokens".into() }), tok.span);
         }
-        if !dll.text.eq_ignore_ascii_case(SYMSRV_DLL) {
+        let name = if dll.text.eq_ignore_ascii_case(SYMSRV_DLL) { SYMSRV_DLL } else { dll.text };
+        if name != SYMSRV_DLL {
             self.diag(
                 Diagnostic::new(
                     Code::ThirdPartyDll,
@@ -349,7 +373,7 @@ impl<'t> Parser<'t> {
                 .with_help("only symsrv.dll semantics are documented; `srv*` is short for `symsrv*symsrv.dll*`"),
             );
         }
-        self.chain(tok, dll.text.to_string(), stores);
+        self.chain(tok, name.to_string(), stores);
     }
 
     fn store(&mut self, t: Tok<'t>, role: Role) -> Store {
@@ -450,6 +474,22 @@ impl<'t> Parser<'t> {
                 return self.push(ElementKind::Chain(chain), tok.span);
             }
         }
+        if dialect == Dialect::Samply {
+            return self.samply_chain(tok, dll, toks);
+        }
+        if let (Dialect::DotnetDiagnostics, Some((last, init))) = (dialect, toks.split_last()) {
+            if last.text.is_empty() && !init.is_empty() {
+                // SOS: a trailing empty token is the default server, the rest are caches (R19).
+                let mut stores: Vec<Store> = init.iter().map(|t| self.store(*t, Role::Downstream)).collect();
+                stores.push(Store {
+                    role: Role::Upstream,
+                    location: StoreLocation::Http { url: DEFAULT_SYMBOL_SERVER.into() },
+                    implicit: Some(Implicit::DefaultSymbolServer),
+                    span: last.span,
+                });
+                return self.push(ElementKind::Chain(Chain { dll, stores, implicit_downstream: None }), tok.span);
+            }
+        }
         for t in toks {
             self.whitespace(*t, "store");
         }
@@ -542,6 +582,38 @@ impl<'t> Parser<'t> {
         self.push(ElementKind::Chain(Chain { dll, stores, implicit_downstream }), tok.span);
     }
 
+    /// samply (mstange/symsrv): URLs (matched case-sensitively, R9) are servers
+    /// tried in order, everything else a cache, whatever the position (P42).
+    fn samply_chain(&mut self, tok: Tok<'t>, dll: String, toks: &[Tok<'t>]) {
+        let is_url = |t: &str| t.starts_with("https://") || t.starts_with("http://");
+        let (urls, caches): (Vec<&Tok<'t>>, Vec<&Tok<'t>>) = toks.iter().partition(|t| is_url(t.text));
+        let mut stores: Vec<Store> = caches
+            .iter()
+            .map(|t| {
+                let location = match t.text {
+                    "" => StoreLocation::DefaultDownstream,
+                    p if winpath::classify(p, self.opts.host).0 == DirForm::Unc => StoreLocation::Unc { path: p.to_string() },
+                    p => StoreLocation::Dir { path: p.to_string() },
+                };
+                Store { role: Role::Downstream, location, implicit: None, span: t.span }
+            })
+            .collect();
+        stores.extend(urls.iter().map(|t| Store {
+            role: Role::Upstream,
+            location: StoreLocation::Http { url: t.text.to_string() },
+            implicit: None,
+            span: t.span,
+        }));
+        if urls.is_empty() {
+            self.diag(Diagnostic::new(
+                Code::ChainWithoutUpstream,
+                tok.span,
+                "samply finds no server URL in this chain: it only reads its caches",
+            ));
+        }
+        self.push(ElementKind::Chain(Chain { dll, stores, implicit_downstream: None }), tok.span);
+    }
+
     /// R21: symsrv copies HTTP hits into a downstream store; with none named
     /// (and no `cache*` in force) it uses the default downstream store.
     fn implicit_downstream(&self, all_http: bool) -> Option<ImplicitDownstream> {
@@ -554,7 +626,9 @@ impl<'t> Parser<'t> {
             return;
         };
         self.whitespace(*dir, "cache directory");
-        let target = if dir.text.is_empty() {
+        let target = if dir.text.is_empty() && self.opts.dialect == Dialect::Samply {
+            CacheTarget::Dir(String::new()) // samply: `cache*` is an empty path, not the default (P65)
+        } else if dir.text.is_empty() {
             CacheTarget::Default
         } else if is_http_url(dir.text) {
             self.diag(
@@ -577,6 +651,20 @@ impl<'t> Parser<'t> {
             return;
         }
         let extra_span = Span::new(dir.span.end, tok.span.end);
+        if self.opts.dialect == Dialect::DotnetDiagnostics {
+            // SOS adds every token as a cache (R33).
+            for t in extra.iter().filter(|t| !t.text.is_empty()) {
+                if is_http_url(t.text) {
+                    self.diag(Diagnostic::new(Code::CacheIsUrl, t.span, "a cache must be a writable directory, not a URL"));
+                    continue;
+                }
+                self.dir_checks(*t, "cache directory");
+                let target = CacheTarget::Dir(t.text.to_string());
+                self.push(ElementKind::Cache(CacheElement { target: target.clone(), target_span: t.span }), t.span);
+                self.active_caches.push(CacheRef(target));
+            }
+            return;
+        }
         if self.opts.dialect == Dialect::Clrmd && extra.iter().all(|t| is_http_url(t.text)) {
             let stores: Vec<Store> = extra.iter().map(|t| self.store(*t, Role::Upstream)).collect();
             let span = Span::new(extra.first().map_or(extra_span.start, |t| t.span.start), tok.span.end);
@@ -716,10 +804,10 @@ fn element_key(kind: &ElementKind) -> String {
 }
 
 /// Applies every machine-applicable fix, re-parsing until no fix applies
-/// (overlapping fixes wait for the next round; at most 8 rounds).
+/// (overlapping fixes wait for the next round; at most 64 rounds, each linear).
 pub fn fix_all(text: &str, opts: &ParseOptions) -> String {
     let mut current = text.to_string();
-    for _ in 0..8 {
+    for _ in 0..64 {
         let path = parse_with(&current, opts);
         let mut edits: Vec<&TextEdit> = Vec::new();
         let mut fixes: Vec<&Fix> = path.diagnostics.iter().filter_map(|d| d.fix.as_ref()).collect();
