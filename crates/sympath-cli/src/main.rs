@@ -27,6 +27,7 @@ struct Cli {
 }
 
 #[derive(Subcommand)]
+#[allow(clippy::large_enum_variant)] // parsed once per process
 enum Cmd {
     /// Parse, validate and expand a symbol path (exit 1 if it has errors).
     Expand(PathArgs),
@@ -386,7 +387,7 @@ fn cmd_key(k: &KeyArgs, as_json: bool) -> Result<ExitCode, Usage> {
             ("debug id", "debug_id"),
             ("code id", "code_id"),
         ] {
-            if let Some(s) = v[field].as_str() {
+            if let Some(s) = v.get(field).and_then(Value::as_str) {
                 let _ = writeln!(out, "{label:<11} {s}");
             }
         }
