@@ -11,6 +11,7 @@ use crate::span::Span;
 
 /// How bad a diagnostic is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[cfg_attr(feature = "tsify", derive(tsify::Tsify))]
 #[serde(rename_all = "lowercase")]
 pub enum Severity {
     /// The element does not do what it looks like it does, or is ignored.
@@ -148,6 +149,7 @@ impl Serialize for Code {
 
 /// One replacement of the text under `span` by `replacement`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "tsify", derive(tsify::Tsify))]
 pub struct TextEdit {
     /// The bytes to replace (empty for an insertion).
     pub span: Span,
@@ -157,6 +159,7 @@ pub struct TextEdit {
 
 /// A machine-applicable fix: apply all edits (they never overlap) to the parsed text.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "tsify", derive(tsify::Tsify))]
 pub struct Fix {
     /// What the fix does, imperative ("Use https").
     pub title: String,
@@ -190,6 +193,7 @@ impl Fix {
 
 /// A problem found in a symbol path.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "tsify", derive(tsify::Tsify))]
 pub struct Diagnostic {
     /// Stable code.
     pub code: Code,

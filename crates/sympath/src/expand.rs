@@ -16,6 +16,7 @@ use crate::span::Span;
 
 /// Who combines the environment variables (R45, disagreement D2).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize)]
+#[cfg_attr(feature = "tsify", derive(tsify::Tsify))]
 #[serde(rename_all = "snake_case")]
 pub enum Consumer {
     /// WinDbg/cdb/kd: `_NT_ALT_SYMBOL_PATH;_NT_SYMBOL_PATH`.
@@ -42,6 +43,7 @@ pub struct Environment {
 
 /// The concrete places behind the defaults (R40, R41).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "tsify", derive(tsify::Tsify))]
 pub struct Defaults {
     /// The default downstream store, `<homedir>\sym`.
     pub downstream_store: String,
@@ -64,6 +66,7 @@ impl Default for Defaults {
 
 /// A debugger command that changes the symbol path (R42, R44).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "tsify", derive(tsify::Tsify))]
 #[serde(tag = "command", content = "argument", rename_all = "snake_case")]
 pub enum Command {
     /// `.sympath X`: replace.
@@ -120,6 +123,7 @@ impl HostFacts for NoFacts {}
 
 /// Where a part of the expanded text came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "tsify", derive(tsify::Tsify))]
 #[serde(rename_all = "snake_case")]
 pub enum Origin {
     /// The path given directly (`.sympath`, `-y`, a pasted path).
@@ -138,6 +142,7 @@ pub enum Origin {
 
 /// A piece of the expanded text.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "tsify", derive(tsify::Tsify))]
 pub struct Segment {
     /// Where it came from.
     pub origin: Origin,
@@ -147,6 +152,7 @@ pub struct Segment {
 
 /// The symbol path after environment, commands and defaults.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "tsify", derive(tsify::Tsify))]
 pub struct Expanded {
     /// The raw path as `.sympath` would store it (`.symfix` stores `srv*`).
     pub raw: String,

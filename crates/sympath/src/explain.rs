@@ -11,6 +11,7 @@ use crate::winpath::DirForm;
 
 /// The explanation of one element.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "tsify", derive(tsify::Tsify))]
 pub struct Item {
     /// Element index.
     pub element: usize,
@@ -26,6 +27,7 @@ pub struct Item {
 
 /// The explanation of a whole path.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "tsify", derive(tsify::Tsify))]
 pub struct Explanation {
     /// One sentence about the whole path.
     pub summary: String,

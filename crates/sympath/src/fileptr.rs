@@ -4,6 +4,7 @@ use serde::Serialize;
 
 /// What a `file.ptr` says.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "tsify", derive(tsify::Tsify))]
 #[serde(tag = "type", content = "value", rename_all = "snake_case")]
 pub enum FilePtr {
     /// The file lives at this path or URL (`PATH:<location>` or a bare path).
@@ -16,6 +17,7 @@ pub enum FilePtr {
 
 /// Where a pointer target can be fetched from by an HTTP-only client (R64).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "tsify", derive(tsify::Tsify))]
 #[serde(rename_all = "snake_case")]
 pub enum PtrTarget {
     /// An `http(s)://` URL.

@@ -220,6 +220,7 @@ fn parse_hex_field(field: &'static str, s: &str) -> Result<Vec<u8>, IdentityErro
 
 /// The kinds of files a symbol store holds (spec §9; the `file_kind` column of `vectors/keys.tsv`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[cfg_attr(feature = "tsify", derive(tsify::Tsify))]
 #[serde(rename_all = "snake_case")]
 pub enum FileKind {
     /// PDB 7.0 (RSDS / MSF 7.00): GUID + age (R70).
@@ -313,6 +314,7 @@ impl fmt::Display for FileKind {
 
 /// The identifying values of a file (what the key's id segment is made of).
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
+#[cfg_attr(feature = "tsify", derive(tsify::Tsify))]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum Identity {
     /// PDB 7.0 or MSFZ: GUID and age (the DBI age, R72).
@@ -345,18 +347,21 @@ pub enum Identity {
     BuildId {
         /// The bytes.
         #[serde(serialize_with = "ser_hex")]
+        #[cfg_attr(feature = "tsify", tsify(type = "string"))]
         build_id: Vec<u8>,
     },
     /// Mach-O LC_UUID.
     Uuid {
         /// The 16 bytes in printed order.
         #[serde(serialize_with = "ser_hex")]
+        #[cfg_attr(feature = "tsify", tsify(type = "string"))]
         uuid: Vec<u8>,
     },
     /// SHA-1 of a source file.
     Sha1 {
         /// 20 bytes.
         #[serde(serialize_with = "ser_hex")]
+        #[cfg_attr(feature = "tsify", tsify(type = "string"))]
         sha1: Vec<u8>,
     },
     /// R2R perfmap version and signature.
@@ -365,6 +370,7 @@ pub enum Identity {
         version: u32,
         /// Signature bytes.
         #[serde(serialize_with = "ser_hex")]
+        #[cfg_attr(feature = "tsify", tsify(type = "string"))]
         signature: Vec<u8>,
     },
 }
@@ -426,6 +432,7 @@ pub fn pe_from_code_id(s: &str) -> Result<(u32, u32), IdentityError> {
 
 /// Identity fields as text, the way users give them (CLI flags, web forms, JS objects).
 #[derive(Debug, Clone, Default, PartialEq, Eq, serde::Deserialize)]
+#[cfg_attr(feature = "tsify", derive(tsify::Tsify))]
 #[serde(default, rename_all = "snake_case")]
 pub struct IdentityInput {
     /// File name as recorded (a path is reduced to its basename).

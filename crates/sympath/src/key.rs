@@ -46,6 +46,7 @@ pub enum KeyError {
 
 /// How a store arranges keys.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[cfg_attr(feature = "tsify", derive(tsify::Tsify))]
 #[serde(rename_all = "snake_case")]
 pub enum StoreLayout {
     /// `<name>/<id>/<file>` (R50).
@@ -58,6 +59,7 @@ pub enum StoreLayout {
 
 /// Which file inside a key directory.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[cfg_attr(feature = "tsify", derive(tsify::Tsify))]
 #[serde(rename_all = "snake_case")]
 pub enum Variant {
     /// The file itself.
@@ -70,6 +72,7 @@ pub enum Variant {
 
 /// The key of one file: the segments shared by every layout.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
+#[cfg_attr(feature = "tsify", derive(tsify::Tsify))]
 pub struct StoreKey {
     /// The kind of file.
     pub kind: FileKind,
@@ -255,6 +258,7 @@ pub fn two_tier_prefix(name: &str) -> String {
 
 /// What a request path into a store asks for (the inverse of [`StoreKey::segments`]).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "tsify", derive(tsify::Tsify))]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum RequestKey {
     /// `index2.txt` at the store root (R54).
@@ -280,6 +284,7 @@ pub enum RequestKey {
 
 /// Why a request path is not a key.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, Serialize)]
+#[cfg_attr(feature = "tsify", derive(tsify::Tsify))]
 #[serde(tag = "code", content = "detail", rename_all = "snake_case")]
 pub enum RequestError {
     /// `..`, `.`, encoded separators, backslashes or absolute URLs.

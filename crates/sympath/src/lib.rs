@@ -59,6 +59,24 @@ pub mod span;
 pub mod url;
 pub mod winpath;
 
+/// TypeScript declarations of the types that serialize by hand (feature `tsify`).
+#[cfg(feature = "tsify")]
+#[wasm_bindgen::prelude::wasm_bindgen(typescript_custom_section)]
+const TS_MANUAL_TYPES: &'static str = r#"
+/** A byte range `[start, end)` into the parsed text, in UTF-8 bytes. */
+export type Span = [number, number];
+/** A stable diagnostic code such as `"SP204"` (see docs/diagnostics.md). */
+export type Code = string;
+/** A GUID in registry format, `0F7FCF88-442F-4B0E-9FB5-1DC4A754D9DE`. */
+export type Guid = string;
+/** A cache directory, or `"default_cache"` for `cache*` alone. */
+export type CacheRef = string;
+/** The `cache*` directives left of an element, left to right. */
+export type CachedInto = CacheRef[];
+/** What a `cache*` directive names. */
+export type CacheElement = { path: string } | { default: true };
+"#;
+
 pub use diagnostic::{Code, Diagnostic, Fix, Severity, TextEdit};
 pub use expand::{expand, Command, Consumer, Defaults, Environment, Expanded, HostFacts};
 pub use identity::{FileKind, Guid, Identity};

@@ -22,6 +22,7 @@ pub const SYMSRV_DLL: &str = "symsrv.dll";
 
 /// A parsed symbol path: its text, its elements in order, and what is wrong with it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "tsify", derive(tsify::Tsify))]
 pub struct SymbolPath {
     /// The text that was parsed; all spans point into it.
     #[serde(skip)]
@@ -50,6 +51,7 @@ impl SymbolPath {
 
 /// One `;`-separated element.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "tsify", derive(tsify::Tsify))]
 pub struct Element {
     /// What the element is.
     #[serde(flatten)]
@@ -63,6 +65,7 @@ pub struct Element {
 
 /// The kinds of elements (R1).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "tsify", derive(tsify::Tsify))]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum ElementKind {
     /// A plain directory, searched with the flat layout (§6).
@@ -77,6 +80,7 @@ pub enum ElementKind {
 
 /// A plain directory.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "tsify", derive(tsify::Tsify))]
 pub struct DirElement {
     /// The directory as written.
     pub path: String,
@@ -186,6 +190,7 @@ impl Serialize for CacheRef {
 
 /// A `srv*`/`symsrv*` chain of stores.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "tsify", derive(tsify::Tsify))]
 pub struct Chain {
     /// The symbol-server DLL (`symsrv.dll` for `srv*`).
     pub dll: String,
@@ -206,6 +211,7 @@ impl Chain {
 
 /// The downstream store symsrv adds implicitly.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "tsify", derive(tsify::Tsify))]
 #[serde(rename_all = "snake_case")]
 pub enum ImplicitDownstream {
     /// `<homedir>\sym` (R40).
@@ -214,6 +220,7 @@ pub enum ImplicitDownstream {
 
 /// One store of a chain.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "tsify", derive(tsify::Tsify))]
 pub struct Store {
     /// Downstream (receives copies) or upstream (the source).
     pub role: Role,
@@ -229,6 +236,7 @@ pub struct Store {
 
 /// A store's role in its chain (R15).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[cfg_attr(feature = "tsify", derive(tsify::Tsify))]
 #[serde(rename_all = "snake_case")]
 pub enum Role {
     /// Left of the upstream store: receives copies of what is found to its right.
@@ -239,6 +247,7 @@ pub enum Role {
 
 /// Where a store lives (R16).
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
+#[cfg_attr(feature = "tsify", derive(tsify::Tsify))]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum StoreLocation {
     /// A local or relative directory.
@@ -278,6 +287,7 @@ impl StoreLocation {
 
 /// Why a store is implicit.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "tsify", derive(tsify::Tsify))]
 #[serde(rename_all = "snake_case")]
 pub enum Implicit {
     /// Bare `srv*`: the default symbol server (R18).
@@ -286,6 +296,7 @@ pub enum Implicit {
 
 /// An element that cannot be used.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "tsify", derive(tsify::Tsify))]
 pub struct InvalidElement {
     /// The element's text.
     pub raw: String,

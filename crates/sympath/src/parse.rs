@@ -15,6 +15,7 @@ use crate::winpath::{self, DirForm, Host, Relativity};
 
 /// Whose semantics the parser reproduces where implementations disagree (spec §0).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize)]
+#[cfg_attr(feature = "tsify", derive(tsify::Tsify))]
 #[serde(rename_all = "kebab-case")]
 pub enum Dialect {
     /// WinDbg/cdb/kd + dbghelp/symsrv as documented by Microsoft (the reference).

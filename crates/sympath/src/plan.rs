@@ -15,6 +15,7 @@ use crate::winpath;
 
 /// The file being looked for.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "tsify", derive(tsify::Tsify))]
 pub struct FileRequest {
     /// Its kind.
     pub kind: FileKind,
@@ -29,6 +30,7 @@ pub struct FileRequest {
 
 /// Order of the three locations probed in a plain directory (R36, D1).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+#[cfg_attr(feature = "tsify", derive(tsify::Tsify))]
 #[serde(rename_all = "snake_case")]
 pub enum DirOrder {
     /// `D`, `D\<ext>`, `D\symbols\<ext>`: what dbghelp's own verbose log, Wine
@@ -41,6 +43,7 @@ pub enum DirOrder {
 
 /// What to do about two-tier stores (R52, R54).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+#[cfg_attr(feature = "tsify", derive(tsify::Tsify))]
 #[serde(rename_all = "snake_case")]
 pub enum TierPolicy {
     /// Probe `index2.txt` first and carry two-tier alternatives (what symsrv does).
@@ -54,6 +57,7 @@ pub enum TierPolicy {
 
 /// Whether to add the debugger's last-resort current-directory probes (R38).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+#[cfg_attr(feature = "tsify", derive(tsify::Tsify))]
 #[serde(rename_all = "snake_case")]
 pub enum Fallback {
     /// Add them (debugger consumer only).
@@ -79,6 +83,7 @@ pub struct PlanOptions {
 
 /// Where a probe looks.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "tsify", derive(tsify::Tsify))]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum Location {
     /// A file path (Windows rules, or POSIX for POSIX stores).
@@ -108,6 +113,7 @@ impl Location {
 
 /// What kind of place a probe belongs to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "tsify", derive(tsify::Tsify))]
 #[serde(rename_all = "snake_case")]
 pub enum Source {
     /// A plain directory (flat layout).
@@ -122,6 +128,7 @@ pub enum Source {
 
 /// What a probe checks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "tsify", derive(tsify::Tsify))]
 #[serde(rename_all = "snake_case")]
 pub enum Check {
     /// Whether the store has `index2.txt` (two-tier, R54): switches later probes
@@ -133,6 +140,7 @@ pub enum Check {
 
 /// The layout a probe uses.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "tsify", derive(tsify::Tsify))]
 #[serde(rename_all = "snake_case")]
 pub enum Layout {
     /// Plain directory (`D\file`, `D\<ext>\file`, …).
@@ -143,6 +151,7 @@ pub enum Layout {
 
 /// In which form a copy is written (R23).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "tsify", derive(tsify::Tsify))]
 #[serde(rename_all = "snake_case")]
 pub enum CopyForm {
     /// As found (a compressed file stays compressed in intermediate stores).
@@ -153,6 +162,7 @@ pub enum CopyForm {
 
 /// Why a copy is made.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "tsify", derive(tsify::Tsify))]
 #[serde(rename_all = "snake_case")]
 pub enum CopyReason {
     /// A downstream store of the same chain (R20).
@@ -165,6 +175,7 @@ pub enum CopyReason {
 
 /// A copy to make after a hit.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "tsify", derive(tsify::Tsify))]
 pub struct CopyTo {
     /// The store directory receiving the copy.
     pub store: String,
@@ -180,6 +191,7 @@ pub struct CopyTo {
 
 /// One probe.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "tsify", derive(tsify::Tsify))]
 pub struct Probe {
     /// Index of the element in the expanded path (`None` for fallbacks).
     pub element: Option<usize>,
@@ -207,6 +219,7 @@ pub struct Probe {
 
 /// The probes for one file, in order.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "tsify", derive(tsify::Tsify))]
 pub struct LookupPlan {
     /// The file.
     pub request: FileRequest,
@@ -222,6 +235,7 @@ pub struct LookupPlan {
 
 /// An element the plan does not probe.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "tsify", derive(tsify::Tsify))]
 pub struct Skipped {
     /// Element index.
     pub element: usize,

@@ -7,6 +7,7 @@ use serde::Serialize;
 
 /// How a plain directory is anchored (spec R13; the `form` field of the vectors).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[cfg_attr(feature = "tsify", derive(tsify::Tsify))]
 #[serde(rename_all = "snake_case")]
 pub enum DirForm {
     /// `C:\x`, `C:/x`, `\\?\C:\x`, `\\.\device`.
@@ -33,6 +34,7 @@ impl DirForm {
 
 /// The platform whose path rules apply to plain directories.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize)]
+#[cfg_attr(feature = "tsify", derive(tsify::Tsify))]
 #[serde(rename_all = "snake_case")]
 pub enum Host {
     /// Windows (the debuggers' home): `/x` is relative to the current drive.
