@@ -1,14 +1,19 @@
 //! `cargo xtask`: the project's two commands and their helpers.
 //!
-//! - `cargo xtask test`: every check CI runs (format, lints, all tests).
-//! - `cargo xtask dev`: run sympath locally.
+//! - `cargo xtask test`: every check CI runs (format, lints, all tests,
+//!   the wasm build and the browser tests).
+//! - `cargo xtask dev`: build the page and serve it on 127.0.0.1.
 //!
-//! Each step installs what it needs itself, at pinned versions, so both work on
-//! a fresh Debian machine with only Rust and Node.
+//! Each step installs what it needs itself, at pinned versions (Rust tools into
+//! `~/.cache/sympath-tools`, Node packages from `package-lock.json`, Chromium
+//! from Debian), so both work on a fresh Debian machine with only Rust and Node.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
 use std::time::Instant;
+
+/// Must equal the `wasm-bindgen` pin in the root Cargo.toml.
+const WASM_BINDGEN_VERSION: &str = "0.2.129";
 
 fn root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).parent().map(Path::to_path_buf).unwrap_or_default()
@@ -33,37 +38,134 @@ fn run_env(program: &str, args: &[&str], env: &[(&str, &str)]) -> Result<(), Str
     }
 }
 
-fn has_component(name: &str) -> bool {
-    Command::new("cargo").args([name, "--version"]).output().map(|o| o.status.success()).unwrap_or(false)
+fn succeeds(program: &str, args: &[&str]) -> bool {
+    Command::new(program).args(args).output().map(|o| o.status.success()).unwrap_or(false)
+}
+
+fn tools_dir() -> PathBuf {
+    let home = std::env::var_os("HOME").map(PathBuf::from).unwrap_or_else(|| root().join("target"));
+    home.join(".cache").join("sympath-tools")
 }
 
 fn ensure_components() -> Result<(), String> {
     for (tool, component) in [("clippy", "clippy"), ("fmt", "rustfmt")] {
-        if !has_component(tool) {
+        if !succeeds("cargo", &[tool, "--version"]) {
             run("rustup", &["component", "add", component])?;
         }
     }
     Ok(())
 }
 
+/// The pinned wasm-bindgen CLI, installed on first use.
+fn wasm_bindgen() -> Result<PathBuf, String> {
+    let dir = tools_dir().join(format!("wasm-bindgen-{WASM_BINDGEN_VERSION}"));
+    let bin = dir.join("bin").join("wasm-bindgen");
+    if !bin.exists() {
+        let root = dir.to_string_lossy().into_owned();
+        run("cargo", &["install", "--locked", "--version", WASM_BINDGEN_VERSION, "wasm-bindgen-cli", "--root", &root])?;
+    }
+    Ok(bin)
+}
+
+fn ensure_wasm_target() -> Result<(), String> {
+    let installed = Command::new("rustup").args(["target", "list", "--installed"]).output().map_err(|e| format!("rustup: {e}"))?;
+    if !String::from_utf8_lossy(&installed.stdout).lines().any(|l| l.trim() == "wasm32-unknown-unknown") {
+        run("rustup", &["target", "add", "wasm32-unknown-unknown"])?;
+    }
+    Ok(())
+}
+
+/// Node packages from package-lock.json (binaryen's wasm-opt, playwright-core).
+fn ensure_node_modules() -> Result<(), String> {
+    let marker = root().join("node_modules").join(".package-lock.json");
+    let lock = root().join("package-lock.json");
+    let fresh = match (marker.metadata().and_then(|m| m.modified()), lock.metadata().and_then(|m| m.modified())) {
+        (Ok(m), Ok(l)) => m >= l,
+        _ => false,
+    };
+    if !fresh {
+        run("npm", &["ci", "--no-audit", "--no-fund"])?;
+    }
+    Ok(())
+}
+
+/// Debian's Chromium for the browser tests (never a downloaded browser).
+fn ensure_chromium() -> Result<(), String> {
+    if Path::new("/usr/bin/chromium").exists() {
+        return Ok(());
+    }
+    run("apt-get", &["update", "-q"])?;
+    run("apt-get", &["install", "-y", "-q", "--no-install-recommends", "chromium"])
+}
+
+/// Builds the page's wasm package into `web/pkg`: cargo → wasm-bindgen → wasm-opt.
+fn build_wasm() -> Result<(), String> {
+    ensure_wasm_target()?;
+    let bindgen = wasm_bindgen()?;
+    ensure_node_modules()?;
+    run("cargo", &["build", "--locked", "-p", "sympath-wasm", "--target", "wasm32-unknown-unknown", "--profile", "wasm"])?;
+    let out = root().join("web").join("pkg");
+    let wasm = root().join("target/wasm32-unknown-unknown/wasm/sympath_wasm.wasm");
+    run(&bindgen.to_string_lossy(), &["--target", "web", "--out-dir", &out.to_string_lossy(), &wasm.to_string_lossy()])?;
+    let bg = out.join("sympath_wasm_bg.wasm");
+    let opt = root().join("node_modules/.bin/wasm-opt");
+    let bg_s = bg.to_string_lossy().into_owned();
+    run(
+        &opt.to_string_lossy(),
+        &[
+            "-Oz",
+            "--enable-bulk-memory",
+            "--enable-nontrapping-float-to-int",
+            "--enable-sign-ext",
+            "--enable-mutable-globals",
+            "--enable-reference-types",
+            "--enable-multivalue",
+            &bg_s,
+            "-o",
+            &bg_s,
+        ],
+    )?;
+    write_package_json(&out)
+}
+
+fn write_package_json(out: &Path) -> Result<(), String> {
+    let json = format!(
+        r#"{{
+  "name": "sympath",
+  "version": "{}",
+  "description": "Windows symbol paths and symbol stores in WebAssembly: validate, expand and explain _NT_SYMBOL_PATH; compute store keys, URLs and lookup plans",
+  "license": "MIT OR Apache-2.0",
+  "type": "module",
+  "main": "sympath_wasm.js",
+  "types": "sympath_wasm.d.ts",
+  "files": ["sympath_wasm.js", "sympath_wasm.d.ts", "sympath_wasm_bg.wasm", "sympath_wasm_bg.wasm.d.ts"],
+  "sideEffects": false,
+  "keywords": ["windbg", "symbols", "pdb", "symsrv", "wasm"]
+}}
+"#,
+        env!("CARGO_PKG_VERSION")
+    );
+    std::fs::write(out.join("package.json"), json).map_err(|e| format!("package.json: {e}"))
+}
+
 fn test() -> Result<(), String> {
     ensure_components()?;
     run("cargo", &["fmt", "--all", "--check"])?;
     run("cargo", &["clippy", "--workspace", "--all-targets", "--locked", "--", "-D", "warnings"])?;
+    run("cargo", &["clippy", "--locked", "-p", "sympath-wasm", "--target", "wasm32-unknown-unknown", "--", "-D", "warnings"])?;
     run("cargo", &["test", "--workspace", "--exclude", "sympath-bench", "--locked"])?;
     run_env("cargo", &["doc", "--no-deps", "-p", "sympath", "--locked"], &[("RUSTDOCFLAGS", "-D warnings")])?;
+    build_wasm()?;
+    ensure_chromium()?;
+    run("cargo", &["build", "--locked", "-p", "sympath-cli"])?;
+    run_env("node", &["--test", "--test-concurrency=1", "tests/web/"], &[("SYMPATH_CLI", "target/debug/sympath")])?;
     Ok(())
 }
 
 fn dev(args: &[String]) -> Result<(), String> {
-    let mut a: Vec<&str> = vec!["run", "--quiet", "--release", "-p", "sympath-cli", "--"];
-    if args.is_empty() {
-        a.extend(["explain", "--"]);
-        a.push(r"cache*;srv*https://msdl.microsoft.com/download/symbols");
-    } else {
-        a.extend(args.iter().map(String::as_str));
-    }
-    run("cargo", &a)
+    build_wasm()?;
+    let port = args.first().map(String::as_str).unwrap_or("8080");
+    run("node", &["tests/web/serve.mjs", "web", port])
 }
 
 fn main() -> ExitCode {
@@ -71,7 +173,8 @@ fn main() -> ExitCode {
     let result = match args.first().map(String::as_str) {
         Some("test") => test(),
         Some("dev") => dev(args.get(1..).unwrap_or(&[])),
-        _ => Err("usage: cargo xtask test | cargo xtask dev [sympath args...]".to_string()),
+        Some("wasm") => build_wasm(),
+        _ => Err("usage: cargo xtask test | cargo xtask dev [port] | cargo xtask wasm".to_string()),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -47,7 +47,7 @@ pub enum IdentityError {
         value: String,
     },
     /// A field the kind needs is missing.
-    #[error("{kind} needs --{field}")]
+    #[error("a {kind} identity needs `{field}`")]
     Missing {
         /// The file kind.
         kind: &'static str,

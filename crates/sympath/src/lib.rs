@@ -75,6 +75,10 @@ export type CacheRef = string;
 export type CachedInto = CacheRef[];
 /** What a `cache*` directive names. */
 export type CacheElement = { path: string } | { default: true };
+/** One `;`-separated element: its kind's fields, the caches it feeds, and where it is. */
+export type Element = ElementKind & { cached_into?: CachedInto; span: Span };
+/** One store of a chain: where it is, its role, and its token. */
+export type Store = StoreLocation & { role: Role; implicit?: Implicit; span: Span };
 "#;
 
 pub use diagnostic::{Code, Diagnostic, Fix, Severity, TextEdit};

@@ -49,9 +49,8 @@ impl SymbolPath {
     }
 }
 
-/// One `;`-separated element.
+/// One `;`-separated element. (TypeScript: declared by hand in lib.rs.)
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[cfg_attr(feature = "tsify", derive(tsify::Tsify))]
 pub struct Element {
     /// What the element is.
     #[serde(flatten)]
@@ -89,6 +88,7 @@ pub struct DirElement {
     /// Known to hold `pingme.txt` at its root: searched as a store (R55). Only
     /// set when the caller supplied file-system facts.
     #[serde(skip_serializing_if = "std::ops::Not::not")]
+    #[cfg_attr(feature = "tsify", tsify(optional))]
     pub maybe_store: bool,
 }
 
@@ -218,9 +218,8 @@ pub enum ImplicitDownstream {
     DefaultDownstream,
 }
 
-/// One store of a chain.
+/// One store of a chain. (TypeScript: declared by hand in lib.rs.)
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[cfg_attr(feature = "tsify", derive(tsify::Tsify))]
 pub struct Store {
     /// Downstream (receives copies) or upstream (the source).
     pub role: Role,

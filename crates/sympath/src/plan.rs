@@ -97,6 +97,7 @@ pub enum Location {
         url: String,
         /// Whether the store URL carried credentials to send as `Authorization`.
         #[serde(skip_serializing_if = "std::ops::Not::not")]
+        #[cfg_attr(feature = "tsify", tsify(optional))]
         authenticated: bool,
     },
 }
@@ -186,6 +187,7 @@ pub struct CopyTo {
     /// Applies only when the hit was a compressed file (R21: a single-store
     /// chain copies compressed files into the default downstream store).
     #[serde(skip_serializing_if = "std::ops::Not::not")]
+    #[cfg_attr(feature = "tsify", tsify(optional))]
     pub only_if_compressed: bool,
 }
 
@@ -214,6 +216,7 @@ pub struct Probe {
     pub two_tier: Option<Location>,
     /// Copies to make on a hit, in order.
     #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[cfg_attr(feature = "tsify", tsify(optional))]
     pub on_hit: Vec<CopyTo>,
 }
 
