@@ -156,6 +156,8 @@ fn test() -> Result<(), String> {
     run("cargo", &["test", "--workspace", "--exclude", "sympath-bench", "--locked"])?;
     run_env("cargo", &["doc", "--no-deps", "-p", "sympath", "--locked"], &[("RUSTDOCFLAGS", "-D warnings")])?;
     build_wasm()?;
+    // The generated TypeScript declarations must type-check and be precise (no `any`).
+    run("node_modules/.bin/tsc", &["-p", "tests/web/tsconfig.json"])?;
     ensure_chromium()?;
     run("cargo", &["build", "--locked", "-p", "sympath-cli"])?;
     run_env("node", &["--test", "--test-concurrency=1", "tests/web/"], &[("SYMPATH_CLI", "target/debug/sympath")])?;

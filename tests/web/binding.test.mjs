@@ -1,0 +1,63 @@
+// The wasm binding itself, in Node's V8: every export, typed results, clear errors.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { ROOT } from "./browser.mjs";
+import init, * as sp from "../../web/pkg/sympath_wasm.js";
+
+await init({ module_or_path: readFileSync(join(ROOT, "web/pkg/sympath_wasm_bg.wasm")) });
+
+test("expand: elements in the vector shape, diagnostics with codes and byte spans", () => {
+  const out = sp.expand({ path: String.raw`cache*C:\c;srv*C:\sym*http://msdl.microsoft.com/download/symbols` });
+  assert.equal(out.elements.length, 2);
+  assert.deepEqual(out.elements[1].cached_into, [String.raw`C:\c`]);
+  assert.deepEqual(out.elements[1].stores.map((s) => [s.role, s.kind]), [["downstream", "dir"], ["upstream", "http"]]);
+  const d = out.diagnostics.find((x) => x.code === "SP401");
+  assert.equal(out.text.slice(d.span[0], d.span[1]), "http://msdl.microsoft.com/download/symbols");
+  assert.equal(d.fix.edits[0].replacement, "https");
+  assert.equal(out.canonical, String.raw`cache*C:\c;srv*C:\sym*http://msdl.microsoft.com/download/symbols`);
+});
+
+test("expand: environment, commands, defaults and dialects (R42, R45)", () => {
+  const out = sp.expand({ path: "srv*https://h/s", alt: String.raw`C:\private`, commands: [".symfix+ C:\\cache"], downstreamStore: "D:\\dds" });
+  assert.deepEqual(out.elements.map((e) => e.type), ["dir", "chain", "cache", "chain"]);
+  assert.deepEqual(out.origins, ["alt_env", "nt_env", "symfix", "symfix"]);
+  assert.equal(out.explicit, String.raw`C:\private;srv*D:\dds*https://h/s;cache*C:\cache;srv*https://msdl.microsoft.com/download/symbols`);
+  assert.deepEqual(sp.expand({ path: "srv*", dialect: "samply" }).elements[0].stores, [{ role: "downstream", kind: "default_downstream", span: [4, 4] }]);
+  assert.throws(() => sp.expand({ path: "x", dialect: "nope" }), /bad-input: unknown dialect/);
+  assert.throws(() => sp.expand({ path: "x", commands: [".reload"] }), /bad-command/);
+});
+
+test("storeKey: every layout, Breakpad ids, clear errors", () => {
+  const k = sp.storeKey("pdb", { name: String.raw`C:\build\ShowSSEConfig.pdb`, guid: "A6259241-8D78-0749-4C4C-44205044422E", age: "1" });
+  assert.equal(k.one_tier, "ShowSSEConfig.pdb/A62592418D7807494C4C44205044422E1/ShowSSEConfig.pdb");
+  assert.equal(k.compressed, "ShowSSEConfig.pdb/A62592418D7807494C4C44205044422E1/ShowSSEConfig.pd_");
+  assert.equal(k.debug_id, "A62592418D7807494C4C44205044422E1");
+  const pe = sp.storeKey("pe", { name: "ShowSSEConfig.exe", code_id: "63E6C7F78000" });
+  assert.equal(pe.two_tier, "Sh/ShowSSEConfig.exe/63E6C7F78000/ShowSSEConfig.exe");
+  assert.equal(sp.storeKey("elf_code", { name: "libx.so", build_id: "0102" }).compressed, undefined);
+  assert.throws(() => sp.storeKey("pdb", { name: "a.pdb", guid: "zz", age: "1" }), /bad-identity: invalid GUID/);
+  assert.throws(() => sp.storeKey("nope", { name: "a" }), /bad-kind/);
+  assert.throws(() => sp.storeKey("pdb", { name: "..", debug_id: "A62592418D7807494C4C44205044422E1" }), /bad-key: invalid file name/);
+});
+
+test("plan: ordered probes with a mirror; explain; fixAll; utf16Offsets; codes", () => {
+  const p = sp.plan({ path: "srv*C:\\s*https://msdl.microsoft.com/download/symbols" }, { kind: "pdb", identity: { name: "a.pdb", debug_id: "A62592418D7807494C4C44205044422E1" }, tiers: "one", mirror: "https://m.example", noFallback: true });
+  assert.deepEqual(p.probes.map((x) => x.location.type), ["path", "path", "path", "url", "url", "url"]);
+  assert.equal(p.probes[3].location.url, "https://m.example/a.pdb/A62592418D7807494C4C44205044422E1/a.pdb");
+  assert.deepEqual(p.probes[3].on_hit, [{ store: "C:\\s", form: "expanded", reason: "downstream" }]);
+  assert.match(sp.explain({ path: "cache*;srv*" }).items[0].title, /Cache/);
+  assert.equal(sp.fixAll(" http://msdl.microsoft.com/download/symbols ;;", undefined), "srv*https://msdl.microsoft.com/download/symbols");
+  assert.deepEqual(Array.from(sp.utf16Offsets("é😀x", new Uint32Array([0, 2, 6, 7]))), [0, 1, 3, 4]);
+  const codes = sp.codes();
+  assert.ok(codes.length >= 29 && codes.every((c) => /^SP\d{3}$/.test(c.code)));
+});
+
+test("hostile input never crashes the module", () => {
+  for (const s of ["", ";;;", "*".repeat(10000), "\u0000\uffff", "srv*" + "é".repeat(5000), "cache*".repeat(2000)]) {
+    const out = sp.expand({ path: s });
+    for (const d of out.diagnostics) assert.ok(d.span[0] <= d.span[1] && d.span[1] <= new TextEncoder().encode(out.text).length);
+  }
+  assert.throws(() => sp.expand({ path: 42 }), /bad-input/);
+});
