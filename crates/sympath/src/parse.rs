@@ -4,13 +4,14 @@
 //! and each element once on `*`; cross-element checks use hash maps.
 
 use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
 
 use serde::Serialize;
 
 use crate::diagnostic::{Code, Diagnostic, Fix, TextEdit};
 use crate::model::*;
 use crate::span::Span;
-use crate::url::{is_http_url, other_scheme, StoreUrl};
+use crate::url::{is_http_url, other_scheme, UrlParts};
 use crate::winpath::{self, DirForm, Host, Relativity};
 
 /// Whose semantics the parser reproduces where implementations disagree (spec §0).
@@ -58,7 +59,16 @@ pub fn parse(text: &str) -> SymbolPath {
 
 /// Parses `text` into elements and diagnostics. Never fails, never panics.
 pub fn parse_with(text: &str, opts: &ParseOptions) -> SymbolPath {
-    let mut p = Parser { text, opts: *opts, elements: Vec::new(), cache_counts: Vec::new(), diags: Vec::new(), active_caches: Vec::new() };
+    let guess = text.bytes().filter(|&b| b == b';').count() + 1;
+    let mut p = Parser {
+        text,
+        opts: *opts,
+        elements: Vec::with_capacity(guess),
+        cache_counts: Vec::with_capacity(guess),
+        tok_buf: Vec::new(),
+        diags: Vec::new(),
+        active_caches: Vec::new(),
+    };
     p.run();
     let all: std::sync::Arc<[CacheRef]> = p.active_caches.into();
     for (e, count) in p.elements.iter_mut().zip(&p.cache_counts) {
@@ -105,6 +115,8 @@ struct Parser<'t> {
     elements: Vec<Element>,
     /// For each element, how many `cache*` directives are to its left.
     cache_counts: Vec<usize>,
+    /// Scratch space for an element's `*`-tokens.
+    tok_buf: Vec<Tok<'t>>,
     diags: Vec<Diagnostic>,
     active_caches: Vec<CacheRef>,
 }
@@ -176,30 +188,36 @@ impl<'t> Parser<'t> {
         );
     }
 
-    fn tokens(&self, tok: Tok<'_>) -> Vec<Tok<'t>> {
-        split_spans(self.text, tok.span, '*').map(|raw| trimmed(self.text, raw)).collect()
+    fn tokens(&mut self, tok: Tok<'_>) -> Vec<Tok<'t>> {
+        let mut v = std::mem::take(&mut self.tok_buf);
+        v.clear();
+        v.extend(split_spans(self.text, tok.span, '*').map(|raw| trimmed(self.text, raw)));
+        v
     }
 
     fn element(&mut self, tok: Tok<'t>) {
         let toks = self.tokens(tok);
+        self.element_tokens(tok, &toks);
+        self.tok_buf = toks; // keep the allocation for the next element
+    }
+
+    fn element_tokens(&mut self, tok: Tok<'t>, toks: &[Tok<'t>]) {
         let (first, rest) = match toks.split_first() {
             Some((f, r)) if !r.is_empty() => (*f, r),
             _ => return self.single(tok),
         };
-        match first.text.to_ascii_lowercase().as_str() {
-            "srv" => {
-                self.whitespace(first, "keyword");
-                self.chain(tok, SYMSRV_DLL.to_string(), rest);
-            }
-            "symsrv" => {
-                self.whitespace(first, "keyword");
-                self.symsrv(tok, rest);
-            }
-            "cache" => {
-                self.whitespace(first, "keyword");
-                self.cache(tok, rest);
-            }
-            _ => self.star_outside_keyword(tok, first),
+        let is = |k: &str| first.text.eq_ignore_ascii_case(k);
+        if is("srv") {
+            self.whitespace(first, "keyword");
+            self.chain(tok, SYMSRV_DLL.to_string(), rest);
+        } else if is("symsrv") {
+            self.whitespace(first, "keyword");
+            self.symsrv(tok, rest);
+        } else if is("cache") {
+            self.whitespace(first, "keyword");
+            self.cache(tok, rest);
+        } else {
+            self.star_outside_keyword(tok, first);
         }
     }
 
@@ -252,6 +270,14 @@ impl<'t> Parser<'t> {
     /// Checks shared by plain directories, cache directories and directory stores.
     fn dir_checks(&mut self, tok: Tok<'_>, what: &str) -> DirForm {
         let (form, why) = winpath::classify(tok.text, self.opts.host);
+        // One pass decides whether any of the rarer checks need to look closer.
+        let suspicious = tok.text.bytes().any(|b| b < 0x20 || matches!(b, b'"' | b'<' | b'>' | b'|' | b'?' | b':' | 0x7f..=0xff));
+        if !suspicious {
+            if let Some(why) = why {
+                self.relative_path(tok, what, why);
+            }
+            return form;
+        }
         if tok.text.contains('"') {
             let edits: Vec<TextEdit> = tok
                 .text
@@ -283,14 +309,18 @@ impl<'t> Parser<'t> {
                 ),
             ));
         } else if let Some(why) = why {
-            let msg = match why {
-                Relativity::CurrentDir => format!("relative {what}: resolved against the debugger's current directory, which changes"),
-                Relativity::DriveRelative => format!("drive-relative {what}: resolved against that drive's current directory"),
-                Relativity::DriveRooted => format!("{what} without a drive: resolved against the current drive (on Windows)"),
-            };
-            self.diag(Diagnostic::new(Code::RelativePath, tok.span, msg).with_help("use an absolute path such as `C:\\symbols`"));
+            self.relative_path(tok, what, why);
         }
         form
+    }
+
+    fn relative_path(&mut self, tok: Tok<'_>, what: &str, why: Relativity) {
+        let msg = match why {
+            Relativity::CurrentDir => format!("relative {what}: resolved against the debugger's current directory, which changes"),
+            Relativity::DriveRelative => format!("drive-relative {what}: resolved against that drive's current directory"),
+            Relativity::DriveRooted => format!("{what} without a drive: resolved against the current drive (on Windows)"),
+        };
+        self.diag(Diagnostic::new(Code::RelativePath, tok.span, msg).with_help("use an absolute path such as `C:\\symbols`"));
     }
 
     fn star_outside_keyword(&mut self, tok: Tok<'t>, first: Tok<'t>) {
@@ -394,7 +424,7 @@ impl<'t> Parser<'t> {
     }
 
     fn url_checks(&mut self, t: Tok<'_>) {
-        let url = match StoreUrl::parse(t.text) {
+        let url = match UrlParts::parse(t.text) {
             Ok(u) => u,
             Err(e) => {
                 return self.diag(Diagnostic::new(Code::InvalidUrl, t.span, format!("invalid store URL: {e}")));
@@ -425,7 +455,7 @@ impl<'t> Parser<'t> {
                 .with_fix(Fix::replace("Use /download/symbols", Span::new(path_start, end), "/download/symbols")),
             );
         }
-        if url.has_credentials() {
+        if url.username.is_some() {
             self.diag(
                 Diagnostic::new(
                     Code::CredentialsInUrl,
@@ -565,19 +595,7 @@ impl<'t> Parser<'t> {
                 );
             }
         }
-        let mut seen: HashMap<String, Span> = HashMap::new();
-        for (s, t) in stores.iter().zip(toks) {
-            let key = match &s.location {
-                StoreLocation::Http { url } => url.trim_end_matches('/').to_ascii_lowercase(),
-                StoreLocation::DefaultDownstream => "<default-downstream>".to_string(),
-                other => winpath::compare_key(other.as_written().unwrap_or("")),
-            };
-            if let Some(first) = seen.get(&key) {
-                self.diag(Diagnostic::new(Code::DuplicateStore, t.span, "this store already appears in the chain").with_related(*first));
-            } else {
-                seen.insert(key, t.span);
-            }
-        }
+        self.duplicate_stores(&stores);
         let all_http = stores.iter().all(|s| s.location.is_http());
         let implicit_downstream = self.implicit_downstream(all_http);
         self.push(ElementKind::Chain(Chain { dll, stores, implicit_downstream }), tok.span);
@@ -707,11 +725,13 @@ impl<'t> Parser<'t> {
         }
 
         // Duplicate elements (R24: a later duplicate is only consulted after a miss of the same store).
-        let mut first_seen: HashMap<String, Span> = HashMap::new();
+        // One key per element; the maps borrow them (one allocation per element).
+        let keys: Vec<String> = self.elements.iter().map(|e| element_key(&e.kind)).collect();
+        let mut first_seen: FxMap<&str, Span> = FxMap::default();
+        first_seen.reserve(keys.len());
         let mut dups = Vec::new();
-        for e in &self.elements {
-            let key = element_key(&e.kind);
-            match first_seen.get(&key) {
+        for (e, key) in self.elements.iter().zip(&keys) {
+            match first_seen.get(key.as_str()) {
                 Some(first) => dups.push((e.span, *first)),
                 None => {
                     first_seen.insert(key, e.span);
@@ -731,39 +751,69 @@ impl<'t> Parser<'t> {
             );
         }
 
-        // A directory used both as a plain directory and as a cache/downstream store.
-        let mut plain: HashMap<String, Span> = HashMap::new();
-        let mut stores: Vec<(String, Span, &'static str)> = Vec::new();
+        // A directory used both as a plain directory and as a cache/downstream store:
+        // plain directories' keys are `d` + compare key, so stores look them up the same way.
+        let mut reused = Vec::new();
+        let mut buf = String::new();
+        let mut probe = |path: &str, span: Span, what: &'static str, buf: &mut String| {
+            buf.clear();
+            buf.push('d');
+            winpath::compare_key_append(path, buf);
+            if let Some(dir) = first_seen.get(buf.as_str()) {
+                reused.push((span, *dir, what));
+            }
+        };
         for e in &self.elements {
             match &e.kind {
-                ElementKind::Dir(d) => {
-                    plain.entry(winpath::compare_key(&d.path)).or_insert(e.span);
-                }
-                ElementKind::Cache(CacheElement { target: CacheTarget::Dir(p), target_span }) => {
-                    stores.push((winpath::compare_key(p), *target_span, "cache"));
-                }
+                ElementKind::Cache(CacheElement { target: CacheTarget::Dir(p), target_span }) => probe(p, *target_span, "cache", &mut buf),
                 ElementKind::Chain(c) => {
                     for s in &c.stores {
                         if let StoreLocation::Dir { path } | StoreLocation::Unc { path } = &s.location {
-                            stores.push((winpath::compare_key(path), s.span, "symbol store"));
+                            probe(path, s.span, "symbol store", &mut buf);
                         }
                     }
                 }
                 _ => {}
             }
         }
-        for (key, span, what) in stores {
-            if let Some(dir) = plain.get(&key) {
-                self.diag(
-                    Diagnostic::new(
-                        Code::DirReusedAsStore,
-                        span,
-                        format!("this directory is also a plain symbol directory: a {what} has the store layout (`name/id/name`), a plain directory the flat one, and mixing them in one folder confuses both"),
-                    )
-                    .with_related(*dir)
-                    .with_help("use separate directories for manually copied symbols and for downloaded ones"),
-                );
+        for (span, dir, what) in reused {
+            self.diag(
+                Diagnostic::new(
+                    Code::DirReusedAsStore,
+                    span,
+                    format!("this directory is also a plain symbol directory: a {what} has the store layout (`name/id/name`), a plain directory the flat one, and mixing them in one folder confuses both"),
+                )
+                .with_related(dir)
+                .with_help("use separate directories for manually copied symbols and for downloaded ones"),
+            );
+        }
+    }
+
+    /// The same store twice in one chain (R15). Pairwise for ordinary chains,
+    /// hashed for pathological ones, so it stays linear.
+    fn duplicate_stores(&mut self, stores: &[Store]) {
+        let mut found = Vec::new();
+        if stores.len() <= 16 {
+            for (i, s) in stores.iter().enumerate() {
+                if let Some(first) = stores.iter().take(i).find(|f| same_store(&f.location, &s.location)) {
+                    found.push((s.span, first.span));
+                }
             }
+        } else {
+            let mut seen: FxMap<String, Span> = FxMap::default();
+            for s in stores {
+                let mut key = String::new();
+                store_key_append(&s.location, &mut key);
+                match seen.get(&key) {
+                    Some(first) => found.push((s.span, *first)),
+                    None => {
+                        seen.insert(key, s.span);
+                    }
+                }
+            }
+        }
+        for (span, first) in found {
+            self.diag(Diagnostic::new(Code::DuplicateStore, span, "this store already appears in the chain").with_related(first));
         }
     }
 
@@ -782,28 +832,96 @@ impl<'t> Parser<'t> {
 
 /// A key under which two elements count as the same (case-insensitive, separator-insensitive).
 fn element_key(kind: &ElementKind) -> String {
+    let mut k = String::with_capacity(match kind {
+        ElementKind::Dir(d) => d.path.len() + 2,
+        ElementKind::Chain(c) => c.dll.len() + c.stores.iter().map(|s| s.location.as_written().map_or(0, str::len) + 1).sum::<usize>() + 2,
+        _ => 32,
+    });
     match kind {
-        ElementKind::Dir(d) => format!("dir:{}", winpath::compare_key(&d.path)),
-        ElementKind::Cache(c) => match &c.target {
-            CacheTarget::Default => "cache:".into(),
-            CacheTarget::Dir(p) => format!("cache:{}", winpath::compare_key(p)),
-        },
-        ElementKind::Chain(c) => {
-            let stores: Vec<String> = c
-                .stores
-                .iter()
-                .map(|s| match &s.location {
-                    StoreLocation::Http { url } => url.trim_end_matches('/').to_ascii_lowercase(),
-                    StoreLocation::DefaultDownstream => String::new(),
-                    other => winpath::compare_key(other.as_written().unwrap_or("")),
-                })
-                .collect();
-            format!("chain:{}*{}", c.dll.to_ascii_lowercase(), stores.join("*"))
+        ElementKind::Dir(d) => {
+            k.push('d');
+            winpath::compare_key_append(&d.path, &mut k);
         }
-        ElementKind::Invalid(i) => format!("invalid:{}", i.raw),
+        ElementKind::Cache(c) => {
+            k.push('c');
+            if let CacheTarget::Dir(p) = &c.target {
+                k.push(':');
+                winpath::compare_key_append(p, &mut k);
+            }
+        }
+        ElementKind::Chain(c) => {
+            k.push('s');
+            let at = k.len();
+            k.push_str(&c.dll);
+            if let Some(tail) = k.get_mut(at..) {
+                tail.make_ascii_lowercase();
+            }
+            for s in &c.stores {
+                k.push('*');
+                store_key_append(&s.location, &mut k);
+            }
+        }
+        ElementKind::Invalid(i) => {
+            k.push('i');
+            k.push_str(&i.raw);
+        }
+    }
+    k
+}
+
+/// Appends a store's comparison key: URLs case-insensitive without trailing `/`, paths per [`winpath::compare_key`].
+fn store_key_append(loc: &StoreLocation, k: &mut String) {
+    match loc {
+        StoreLocation::Http { url } => {
+            let at = k.len();
+            k.push_str(url.trim_end_matches('/'));
+            if let Some(tail) = k.get_mut(at..) {
+                tail.make_ascii_lowercase();
+            }
+        }
+        StoreLocation::DefaultDownstream => {}
+        StoreLocation::Dir { path } | StoreLocation::Unc { path } => winpath::compare_key_append(path, k),
     }
 }
 
+fn same_store(a: &StoreLocation, b: &StoreLocation) -> bool {
+    match (a, b) {
+        (StoreLocation::Http { url: x }, StoreLocation::Http { url: y }) => {
+            x.trim_end_matches('/').eq_ignore_ascii_case(y.trim_end_matches('/'))
+        }
+        (StoreLocation::DefaultDownstream, StoreLocation::DefaultDownstream) => true,
+        (
+            StoreLocation::Dir { path: x } | StoreLocation::Unc { path: x },
+            StoreLocation::Dir { path: y } | StoreLocation::Unc { path: y },
+        ) => x.eq_ignore_ascii_case(y) || winpath::compare_key(x) == winpath::compare_key(y),
+        _ => false,
+    }
+}
+
+/// A fast non-cryptographic hasher (FxHash) for the parser's maps: keys come from
+/// one path the user typed, so hash flooding is not a concern.
+#[derive(Default, Clone, Copy)]
+struct Fx(u64);
+
+impl Hasher for Fx {
+    fn write(&mut self, bytes: &[u8]) {
+        for chunk in bytes.chunks(8) {
+            let mut w = [0u8; 8];
+            for (d, s) in w.iter_mut().zip(chunk) {
+                *d = *s;
+            }
+            self.0 = (self.0.rotate_left(5) ^ u64::from_le_bytes(w)).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+        }
+    }
+    fn write_u8(&mut self, i: u8) {
+        self.0 = (self.0.rotate_left(5) ^ u64::from(i)).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+    }
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
+
+type FxMap<K, V> = HashMap<K, V, BuildHasherDefault<Fx>>;
 /// Applies every machine-applicable fix, re-parsing until no fix applies
 /// (overlapping fixes wait for the next round; at most 64 rounds, each linear).
 pub fn fix_all(text: &str, opts: &ParseOptions) -> String {

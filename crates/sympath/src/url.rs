@@ -71,10 +71,11 @@ pub fn is_http_url(s: &str) -> bool {
 }
 
 fn scheme_of(s: &str) -> Option<(Scheme, usize)> {
-    let head = s.get(..8).unwrap_or(s).to_ascii_lowercase();
-    if head.starts_with("https://") {
+    let b = s.as_bytes();
+    let starts = |p: &[u8]| b.get(..p.len()).is_some_and(|h| h.eq_ignore_ascii_case(p));
+    if starts(b"https://") {
         Some((Scheme::Https, 8))
-    } else if head.starts_with("http://") {
+    } else if starts(b"http://") {
         Some((Scheme::Http, 7))
     } else {
         None
@@ -83,16 +84,39 @@ fn scheme_of(s: &str) -> Option<(Scheme, usize)> {
 
 /// If `s` starts with `<scheme>://` for a scheme other than http(s), that scheme.
 pub fn other_scheme(s: &str) -> Option<&str> {
-    let (scheme, _) = s.split_once("://")?;
+    let colon = s.find(':')?;
+    let scheme = s.get(..colon)?;
+    if !s.get(colon..)?.starts_with("://") {
+        return None;
+    }
     let ok = scheme.len() > 1
-        && scheme.chars().next().is_some_and(|c| c.is_ascii_alphabetic())
-        && scheme.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'));
+        && scheme.bytes().next().is_some_and(|c| c.is_ascii_alphabetic())
+        && scheme.bytes().all(|c| c.is_ascii_alphanumeric() || matches!(c, b'+' | b'-' | b'.'));
     (ok && !is_http_url(s)).then_some(scheme)
 }
 
-impl StoreUrl {
+/// A store URL's parts, borrowed from the text: validation without allocation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct UrlParts<'a> {
+    /// The scheme.
+    pub scheme: Scheme,
+    /// User name of `user[:pass]@`.
+    pub username: Option<&'a str>,
+    /// Password of `user:pass@`.
+    pub password: Option<&'a str>,
+    /// Host as written.
+    pub host: &'a str,
+    /// Port, if given.
+    pub port: Option<u16>,
+    /// Path as written.
+    pub path: &'a str,
+    /// Query without `?`.
+    pub query: Option<&'a str>,
+}
+
+impl<'a> UrlParts<'a> {
     /// Parses an `http(s)://` store URL.
-    pub fn parse(s: &str) -> Result<StoreUrl, UrlError> {
+    pub fn parse(s: &'a str) -> Result<UrlParts<'a>, UrlError> {
         let (scheme, skip) = scheme_of(s).ok_or(UrlError::NotHttp)?;
         let rest = s.get(skip..).unwrap_or("");
         if let Some(c) = rest.chars().find(|c| c.is_whitespace() || c.is_control() || *c == '\\') {
@@ -105,11 +129,9 @@ impl StoreUrl {
             Some((u, h)) => (Some(u), h),
             None => (None, authority),
         };
-        let (username, password) = match userinfo {
-            Some(u) => match u.split_once(':') {
-                Some((n, p)) => (Some(n.to_string()), Some(p.to_string())),
-                None => (Some(u.to_string()), None),
-            },
+        let (username, password) = match userinfo.map(|u| u.split_once(':').ok_or(u)) {
+            Some(Ok((n, p))) => (Some(n), Some(p)),
+            Some(Err(u)) => (Some(u), None),
             None => (None, None),
         };
         let (host, port) = split_host_port(hostport)?;
@@ -117,10 +139,31 @@ impl StoreUrl {
             return Err(UrlError::MissingHost);
         }
         let (path, query) = match tail.split_once('?') {
-            Some((p, q)) => (p.to_string(), Some(q.to_string())),
-            None => (tail.to_string(), None),
+            Some((p, q)) => (p, Some(q)),
+            None => (tail, None),
         };
-        Ok(StoreUrl { scheme, username, password, host: host.to_string(), port, path, query })
+        Ok(UrlParts { scheme, username, password, host, port, path, query })
+    }
+
+    /// Whether this is Microsoft's public symbol server.
+    pub fn is_msdl(&self) -> bool {
+        self.host.eq_ignore_ascii_case(MSDL_HOST)
+    }
+}
+
+impl StoreUrl {
+    /// Parses an `http(s)://` store URL.
+    pub fn parse(s: &str) -> Result<StoreUrl, UrlError> {
+        let p = UrlParts::parse(s)?;
+        Ok(StoreUrl {
+            scheme: p.scheme,
+            username: p.username.map(str::to_string),
+            password: p.password.map(str::to_string),
+            host: p.host.to_string(),
+            port: p.port,
+            path: p.path.to_string(),
+            query: p.query.map(str::to_string),
+        })
     }
 
     /// Whether this is Microsoft's public symbol server.

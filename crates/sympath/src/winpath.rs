@@ -66,11 +66,13 @@ fn has_drive(b: &[u8]) -> bool {
 /// Classifies a directory token (already trimmed).
 pub fn classify(path: &str, host: Host) -> (DirForm, Option<Relativity>) {
     let b = path.as_bytes();
-    let lower4: String = path.chars().take(8).collect::<String>().to_ascii_lowercase().replace('/', "\\");
-    if lower4.starts_with("\\\\?\\unc\\") {
+    // `\\?\UNC\`, `\\?\`, `\\.\` with either separator, compared without allocating.
+    let prefix =
+        |p: &[u8]| b.len() >= p.len() && b.iter().zip(p).all(|(x, y)| if *y == b'\\' { is_sep(*x) } else { x.eq_ignore_ascii_case(y) });
+    if prefix(b"\\\\?\\unc\\") {
         return (DirForm::Unc, None);
     }
-    if lower4.starts_with("\\\\?\\") || lower4.starts_with("\\\\.\\") {
+    if prefix(b"\\\\?\\") || prefix(b"\\\\.\\") {
         return (DirForm::Absolute, None);
     }
     match b {
@@ -88,16 +90,47 @@ pub fn classify(path: &str, host: Host) -> (DirForm, Option<Relativity>) {
 /// A comparison key: Windows paths are case-insensitive and accept both
 /// separators; `\\?\` prefixes and trailing separators do not change the directory.
 pub fn compare_key(path: &str) -> String {
-    let mut s = path.replace('/', "\\").to_lowercase();
-    if let Some(rest) = s.strip_prefix("\\\\?\\unc\\") {
-        s = format!("\\\\{rest}");
-    } else if let Some(rest) = s.strip_prefix("\\\\?\\") {
-        s = rest.to_string();
-    }
-    while s.len() > 1 && s.ends_with('\\') && !s.ends_with(":\\") {
-        s.pop();
-    }
+    let mut s = String::with_capacity(path.len());
+    compare_key_append(path, &mut s);
     s
+}
+
+/// Appends [`compare_key`] of `path` to `out`.
+pub fn compare_key_append(path: &str, out: &mut String) {
+    let base = out.len();
+    let (extra, rest) = match classify(path, Host::Windows) {
+        (DirForm::Unc, _)
+            if path.get(..8).is_some_and(|p| p.eq_ignore_ascii_case("\\\\?\\unc\\") || p.eq_ignore_ascii_case("//?/unc/")) =>
+        {
+            ("\\\\", path.get(8..).unwrap_or(""))
+        }
+        (DirForm::Absolute, _) if path.starts_with("\\\\?\\") || path.starts_with("//?/") => ("", path.get(4..).unwrap_or("")),
+        _ => ("", path),
+    };
+    out.push_str(extra);
+    if rest.is_ascii() {
+        // Fast path: copy, then fix case and separators in place.
+        let at = out.len();
+        out.push_str(rest);
+        if let Some(tail) = out.get_mut(at..) {
+            tail.make_ascii_lowercase();
+        }
+        if rest.contains('/') {
+            let fixed = out.get(at..).unwrap_or("").replace('/', "\\");
+            out.truncate(at);
+            out.push_str(&fixed);
+        }
+    } else {
+        for c in rest.chars() {
+            match c {
+                '/' => out.push('\\'),
+                c => out.extend(c.to_lowercase()),
+            }
+        }
+    }
+    while out.len() > base + 1 && out.ends_with('\\') && !out.ends_with(":\\") {
+        out.pop();
+    }
 }
 
 /// The separator a path uses: `/` for POSIX-looking paths, `\` otherwise.

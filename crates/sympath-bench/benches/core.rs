@@ -1,0 +1,82 @@
+//! Parse + expand with full validation, side by side with the `symsrv` crate's
+//! `parse_nt_symbol_path` on the same inputs (BENCHMARKS.md).
+#![allow(missing_docs, clippy::unwrap_used, clippy::expect_used)]
+
+use std::hint::black_box;
+
+use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
+use sympath::expand::{expand, Defaults, Environment, NoFacts};
+use sympath::identity::{FileKind, Identity};
+use sympath::key::RequestKey;
+use sympath::{ParseOptions, StoreKey};
+
+fn vector_inputs() -> Vec<String> {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../tests/data/vectors/paths.tsv");
+    let mut r = csv::ReaderBuilder::new().delimiter(b'\t').from_path(path).unwrap();
+    r.records().map(|rec| rec.unwrap().get(1).unwrap().to_string()).collect()
+}
+
+/// A realistic path of about `size` bytes: chains, caches, directories, shares.
+fn big_path(size: usize) -> String {
+    let units = [
+        r"srv*C:\sym{}*https://msdl.microsoft.com/download/symbols",
+        r"cache*C:\c{}",
+        r"C:\Program Files\x{}",
+        r"\\server\share\sym{}",
+        r"srv*\\corp\symbols{}*https://symbols.corp.example/store",
+    ];
+    let mut s = String::with_capacity(size + 64);
+    let mut i = 0usize;
+    while s.len() < size {
+        if !s.is_empty() {
+            s.push(';');
+        }
+        s.push_str(&units[i % units.len()].replace("{}", &i.to_string()));
+        i += 1;
+    }
+    s
+}
+
+fn sympath_full(text: &str) -> usize {
+    let exp = expand(Some(text), &Environment::default(), &[], &Defaults::default(), &ParseOptions::default(), &NoFacts);
+    exp.path.elements.len() + exp.path.diagnostics.len()
+}
+
+fn symsrv_parse(text: &str) -> usize {
+    symsrv::parse_nt_symbol_path(text).len()
+}
+
+fn corpus(c: &mut Criterion) {
+    let inputs = vector_inputs();
+    let bytes: usize = inputs.iter().map(String::len).sum();
+    let mut g = c.benchmark_group("vector corpus");
+    g.throughput(Throughput::Bytes(bytes as u64));
+    g.bench_function("sympath parse+expand", |b| b.iter(|| inputs.iter().map(|s| sympath_full(black_box(s))).sum::<usize>()));
+    g.bench_function("symsrv parse_nt_symbol_path", |b| b.iter(|| inputs.iter().map(|s| symsrv_parse(black_box(s))).sum::<usize>()));
+    g.finish();
+}
+
+fn scaling(c: &mut Criterion) {
+    let mut g = c.benchmark_group("path size");
+    g.sample_size(10);
+    for size in [64 << 10, 256 << 10, 1 << 20, 4 << 20] {
+        let text = big_path(size);
+        g.throughput(Throughput::Bytes(text.len() as u64));
+        g.bench_with_input(BenchmarkId::new("sympath parse+expand", size), &text, |b, t| b.iter(|| sympath_full(black_box(t))));
+        g.bench_with_input(BenchmarkId::new("symsrv parse_nt_symbol_path", size), &text, |b, t| b.iter(|| symsrv_parse(black_box(t))));
+    }
+    g.finish();
+}
+
+fn keys(c: &mut Criterion) {
+    let id = Identity::GuidAge { guid: "0F7FCF88-442F-4B0E-9FB5-1DC4A754D9DE".parse().unwrap(), age: 2 };
+    c.bench_function("StoreKey::new + one_tier (pdb)", |b| {
+        b.iter(|| StoreKey::new(FileKind::Pdb, black_box("ntdll.pdb"), black_box(&id)).unwrap().one_tier())
+    });
+    c.bench_function("RequestKey::parse", |b| {
+        b.iter(|| RequestKey::parse(black_box("ntdll.pdb/0F7FCF88442F4B0E9FB51DC4A754D9DE2/ntdll.pd_")))
+    });
+}
+
+criterion_group!(benches, corpus, scaling, keys);
+criterion_main!(benches);
