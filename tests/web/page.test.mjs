@@ -216,3 +216,48 @@ test("every form control has an accessible label", async () => {
     await s.close();
   }
 });
+
+test("dropping the fixture PE and PDB shows their identity, keys and URLs", async () => {
+  const { readFileSync } = await import("node:fs");
+  const s = await openPage(browser);
+  const { page } = s;
+  const store = join(ROOT, "tests", "data", "store");
+  const exeRel = "ShowSSEConfig.exe/63E6C7F78000/ShowSSEConfig.exe";
+  const pdbRel = "ShowSSEConfig.pdb/A62592418D7807494C4C44205044422E1/ShowSSEConfig.pdb";
+  try {
+    await setPath(page, "srv*C:\\symbols*https://msdl.microsoft.com/download/symbols");
+    await page.selectOption("#tiers", "one");
+    // The PE, through the file chooser: its PDB identity fills the form (that is what a debugger looks for).
+    await page.setInputFiles("#file", join(store, exeRel));
+    await page.waitForSelector("#identity dl");
+    const identity = await page.textContent("#identity");
+    assert.match(identity, /x86_64/);
+    assert.ok(identity.includes("ShowSSEConfig.exe/63E6C7F78000/ShowSSEConfig.exe"), identity);
+    assert.ok(identity.includes("ShowSSEConfig.pdb/A62592418D7807494C4C44205044422E1/ShowSSEConfig.pdb"), identity);
+    assert.equal(await page.inputValue("#kind"), "pdb");
+    assert.equal(await page.inputValue("#image"), "ShowSSEConfig.exe");
+    assert.equal(await page.textContent("#key-one-tier"), "ShowSSEConfig.pdb/A62592418D7807494C4C44205044422E1/ShowSSEConfig.pdb");
+    assert.ok(await page.$(`#probes a[href="https://msdl.microsoft.com/download/symbols/${pdbRel}"]`));
+    await shot(page, "07-dropped-pe");
+
+    // The PDB, by a real drop event on the drop zone.
+    const bytes = [...readFileSync(join(store, pdbRel))];
+    await page.evaluate((data) => {
+      const dt = new DataTransfer();
+      dt.items.add(new File([new Uint8Array(data)], "ShowSSEConfig.pdb"));
+      document.getElementById("drop").dispatchEvent(new DragEvent("drop", { dataTransfer: dt, bubbles: true, cancelable: true }));
+    }, bytes);
+    await page.waitForFunction(() => document.getElementById("identity").textContent.includes("PDB info age"));
+    assert.equal(await page.textContent("#key-one-tier"), "ShowSSEConfig.pdb/A62592418D7807494C4C44205044422E1/ShowSSEConfig.pdb");
+
+    // The compressed .pd_ reads through the CAB; a non-symbol file gets a clear error.
+    await page.setInputFiles("#file", join(store, "ShowSSEConfig.pdb/A62592418D7807494C4C44205044422E1/ShowSSEConfig.pd_"));
+    await page.waitForFunction(() => document.getElementById("identity").textContent.includes("CAB"));
+    await page.setInputFiles("#file", { name: "notes.txt", mimeType: "text/plain", buffer: Buffer.from("<html>not found</html>") });
+    await page.waitForSelector("#identity [role=alert]");
+    assert.match(await page.textContent("#identity"), /unsupported/);
+    assert.deepEqual(s.errors, []);
+  } finally {
+    await s.close();
+  }
+});

@@ -98,34 +98,34 @@ fn ensure_chromium() -> Result<(), String> {
     run("apt-get", &["install", "-y", "-q", "--no-install-recommends", "chromium"])
 }
 
-/// Builds the page's wasm package into `web/pkg`: cargo → wasm-bindgen → wasm-opt.
+/// Builds the page's wasm packages: the core into `web/pkg` (loaded with the
+/// page) and the identity readers into `web/pkg-ident` (loaded when a file is
+/// dropped): cargo → wasm-bindgen → wasm-opt.
 fn build_wasm() -> Result<(), String> {
     ensure_wasm_target()?;
     let bindgen = wasm_bindgen()?;
     ensure_node_modules()?;
-    run("cargo", &["build", "--locked", "-p", "sympath-wasm", "--target", "wasm32-unknown-unknown", "--profile", "wasm"])?;
-    let out = root().join("web").join("pkg");
-    let wasm = root().join("target/wasm32-unknown-unknown/wasm/sympath_wasm.wasm");
-    run(&bindgen.to_string_lossy(), &["--target", "web", "--out-dir", &out.to_string_lossy(), &wasm.to_string_lossy()])?;
-    let bg = out.join("sympath_wasm_bg.wasm");
-    let opt = root().join("node_modules/.bin/wasm-opt");
-    let bg_s = bg.to_string_lossy().into_owned();
-    run(
-        &opt.to_string_lossy(),
-        &[
-            "-Oz",
+    for (package, lib, dir) in [("sympath-wasm", "sympath_wasm", "pkg"), ("sympath-ident-wasm", "sympath_ident_wasm", "pkg-ident")] {
+        run("cargo", &["build", "--locked", "-p", package, "--target", "wasm32-unknown-unknown", "--profile", "wasm"])?;
+        let out = root().join("web").join(dir);
+        let wasm = root().join(format!("target/wasm32-unknown-unknown/wasm/{lib}.wasm"));
+        run(&bindgen.to_string_lossy(), &["--target", "web", "--out-dir", &out.to_string_lossy(), &wasm.to_string_lossy()])?;
+        let bg = out.join(format!("{lib}_bg.wasm")).to_string_lossy().into_owned();
+        let opt = root().join("node_modules/.bin/wasm-opt");
+        let features = [
             "--enable-bulk-memory",
             "--enable-nontrapping-float-to-int",
             "--enable-sign-ext",
             "--enable-mutable-globals",
             "--enable-reference-types",
             "--enable-multivalue",
-            &bg_s,
-            "-o",
-            &bg_s,
-        ],
-    )?;
-    write_package_json(&out)
+        ];
+        let mut args: Vec<&str> = vec!["-Oz"];
+        args.extend(features);
+        args.extend([bg.as_str(), "-o", bg.as_str()]);
+        run(&opt.to_string_lossy(), &args)?;
+    }
+    write_package_json(&root().join("web").join("pkg"))
 }
 
 fn write_package_json(out: &Path) -> Result<(), String> {

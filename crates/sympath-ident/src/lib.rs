@@ -26,6 +26,7 @@ pub const MAX_CAB_OUTPUT: u64 = 512 * 1024 * 1024;
 
 /// What a file is, by its first bytes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "tsify", derive(tsify::Tsify))]
 #[serde(rename_all = "snake_case")]
 pub enum Magic {
     /// `MZ`: a PE image (or a DOS program).
@@ -115,6 +116,7 @@ pub fn sniff(bytes: &[u8]) -> Magic {
 
 /// Why bytes could not be read.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, Serialize)]
+#[cfg_attr(feature = "tsify", derive(tsify::Tsify))]
 #[serde(tag = "code", content = "message", rename_all = "snake_case")]
 pub enum IdentError {
     /// The format is recognised but the bytes end too early or contradict themselves.
@@ -149,6 +151,7 @@ fn corrupt(format: &'static str, e: impl std::fmt::Display) -> IdentError {
 
 /// One identity of a file, as the core's types, with its key.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "tsify", derive(tsify::Tsify))]
 pub struct FileIdentity {
     /// The kind of file the key is for (a PE yields a `pe` key and a `pdb` key).
     pub kind: FileKind,
@@ -159,17 +162,20 @@ pub struct FileIdentity {
     /// The one-tier key.
     pub key: String,
     /// The identity as text fields, ready for forms (`name`, `guid`, `age`, `timestamp`, …).
+    #[cfg_attr(feature = "tsify", tsify(type = "Record<string, string>"))]
     pub fields: BTreeMap<&'static str, String>,
 }
 
 /// What [`read`] found.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "tsify", derive(tsify::Tsify))]
 pub struct FileInfo {
     /// The format.
     pub format: Magic,
     /// The image name (for PE files: the file name given), which names a plain directory's `<ext>`.
     pub image_name: Option<String>,
     /// Facts worth showing (machine, PDB path, sizes…).
+    #[cfg_attr(feature = "tsify", tsify(type = "Record<string, string>"))]
     pub details: BTreeMap<&'static str, String>,
     /// The identities, most useful first.
     pub identities: Vec<FileIdentity>,

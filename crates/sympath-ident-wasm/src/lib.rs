@@ -1,0 +1,42 @@
+//! WebAssembly binding of `sympath-ident`: a separate module so the page's core
+//! stays small; the page loads it only when a file is dropped.
+#![forbid(unsafe_code)]
+
+use serde::Serialize;
+use wasm_bindgen::prelude::*;
+
+fn to_js<T: Serialize>(v: &T) -> Result<JsValue, JsError> {
+    v.serialize(&serde_wasm_bindgen::Serializer::new().serialize_maps_as_objects(true)).map_err(|e| JsError::new(&format!("internal: {e}")))
+}
+
+/// Reads the identity of a file's bytes (PE, PDB, ELF, Mach-O, portable PDB,
+/// or a CAB-compressed `.pd_`/`.ex_`). `fileName` names PE images and PDBs.
+/// Throws an `Error` whose message starts with the error code on bad input.
+#[wasm_bindgen(js_name = readIdentity, unchecked_return_type = "FileInfo")]
+pub fn read_identity(bytes: &[u8], #[wasm_bindgen(js_name = fileName)] file_name: Option<String>) -> Result<JsValue, JsError> {
+    match sympath_ident::read(bytes, file_name.as_deref()) {
+        Ok(info) => to_js(&info),
+        Err(e) => Err(JsError::new(&format!("{}: {e}", error_code(&e)))),
+    }
+}
+
+/// What a file is by its first bytes (`"pdb"`, `"cab"`, `"html"`, `"empty"`…).
+#[wasm_bindgen]
+pub fn sniff(bytes: &[u8]) -> String {
+    sympath_ident::sniff(bytes).as_str().to_string()
+}
+
+/// Expands a single-file cabinet (`.pd_`): the bytes of the file inside.
+#[wasm_bindgen(js_name = decompressCab)]
+pub fn decompress_cab(bytes: &[u8]) -> Result<Vec<u8>, JsError> {
+    sympath_ident::decompress_cab(bytes).map(|(_, data)| data).map_err(|e| JsError::new(&format!("{}: {e}", error_code(&e))))
+}
+
+fn error_code(e: &sympath_ident::IdentError) -> &'static str {
+    match e {
+        sympath_ident::IdentError::Corrupt { .. } => "corrupt",
+        sympath_ident::IdentError::Unsupported(_) => "unsupported",
+        sympath_ident::IdentError::TooLarge { .. } => "too-large",
+        sympath_ident::IdentError::Key(_) => "bad-key",
+    }
+}
