@@ -36,7 +36,8 @@ test("storeKey: every layout, Breakpad ids, clear errors", () => {
   assert.equal(k.debug_id, "A62592418D7807494C4C44205044422E1");
   const pe = sp.storeKey("pe", { name: "ShowSSEConfig.exe", code_id: "63E6C7F78000" });
   assert.equal(pe.two_tier, "Sh/ShowSSEConfig.exe/63E6C7F78000/ShowSSEConfig.exe");
-  assert.equal(sp.storeKey("elf_code", { name: "libx.so", build_id: "0102" }).compressed, undefined);
+  assert.equal(sp.storeKey("elf_code", { name: "libx.so", build_id: "0102" }).compressed, null);
+  assert.equal(sp.storeKey("pdb", { name: "..x.pdb", debug_id: "A62592418D7807494C4C44205044422E1" }).two_tier, null, "R83: no `.` directory");
   assert.throws(() => sp.storeKey("pdb", { name: "a.pdb", guid: "zz", age: "1" }), /bad-identity: invalid GUID/);
   assert.throws(() => sp.storeKey("nope", { name: "a" }), /bad-kind/);
   assert.throws(() => sp.storeKey("pdb", { name: "..", debug_id: "A62592418D7807494C4C44205044422E1" }), /bad-key: invalid file name/);

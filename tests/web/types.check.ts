@@ -20,7 +20,7 @@ export async function check(): Promise<void> {
   // @ts-expect-error canonical is a string, not a number: fails if the export were `any`.
   const wrong: number = out.canonical;
   const keys: KeyOutput = storeKey("pdb", { name: "ntdll.pdb", guid: "0F7FCF88-442F-4B0E-9FB5-1DC4A754D9DE", age: "2" });
-  const compressed: string | undefined = keys.compressed;
+  const compressed: string | null = keys.compressed;
   const p: LookupPlan = plan({ path: "srv*" }, { kind: "pdb", identity: { name: "ntdll.pdb", debug_id: "0F7FCF88442F4B0E9FB51DC4A754D9DE2" }, tiers: "one" });
   const probe: Probe = p.probes[0];
   const where: string = probe.location.type === "url" ? probe.location.url : probe.location.path;

@@ -125,25 +125,31 @@ fn build_wasm() -> Result<(), String> {
         args.extend([bg.as_str(), "-o", bg.as_str()]);
         run(&opt.to_string_lossy(), &args)?;
     }
-    write_package_json(&root().join("web").join("pkg"))
+    write_package_json(&root().join("web").join("pkg"), "sympath", "sympath_wasm", "Windows symbol paths and symbol stores in WebAssembly: validate, expand and explain _NT_SYMBOL_PATH; compute store keys, URLs and lookup plans")?;
+    write_package_json(
+        &root().join("web").join("pkg-ident"),
+        "sympath-ident",
+        "sympath_ident_wasm",
+        "Identities of symbol files (PE, PDB, ELF, Mach-O, portable PDB, CAB) read in WebAssembly",
+    )
 }
 
-fn write_package_json(out: &Path) -> Result<(), String> {
+fn write_package_json(out: &Path, name: &str, lib: &str, description: &str) -> Result<(), String> {
     let json = format!(
         r#"{{
-  "name": "sympath",
-  "version": "{}",
-  "description": "Windows symbol paths and symbol stores in WebAssembly: validate, expand and explain _NT_SYMBOL_PATH; compute store keys, URLs and lookup plans",
+  "name": "{name}",
+  "version": "{version}",
+  "description": "{description}",
   "license": "MIT OR Apache-2.0",
   "type": "module",
-  "main": "sympath_wasm.js",
-  "types": "sympath_wasm.d.ts",
-  "files": ["sympath_wasm.js", "sympath_wasm.d.ts", "sympath_wasm_bg.wasm", "sympath_wasm_bg.wasm.d.ts"],
+  "main": "{lib}.js",
+  "types": "{lib}.d.ts",
+  "files": ["{lib}.js", "{lib}.d.ts", "{lib}_bg.wasm", "{lib}_bg.wasm.d.ts"],
   "sideEffects": false,
   "keywords": ["windbg", "symbols", "pdb", "symsrv", "wasm"]
 }}
 "#,
-        env!("CARGO_PKG_VERSION")
+        version = env!("CARGO_PKG_VERSION")
     );
     std::fs::write(out.join("package.json"), json).map_err(|e| format!("package.json: {e}"))
 }
@@ -152,7 +158,23 @@ fn test() -> Result<(), String> {
     ensure_components()?;
     run("cargo", &["fmt", "--all", "--check"])?;
     run("cargo", &["clippy", "--workspace", "--all-targets", "--locked", "--", "-D", "warnings"])?;
-    run("cargo", &["clippy", "--locked", "-p", "sympath-wasm", "--target", "wasm32-unknown-unknown", "--", "-D", "warnings"])?;
+    ensure_wasm_target()?;
+    run(
+        "cargo",
+        &[
+            "clippy",
+            "--locked",
+            "-p",
+            "sympath-wasm",
+            "-p",
+            "sympath-ident-wasm",
+            "--target",
+            "wasm32-unknown-unknown",
+            "--",
+            "-D",
+            "warnings",
+        ],
+    )?;
     run("cargo", &["test", "--workspace", "--exclude", "sympath-bench", "--locked"])?;
     run_env("cargo", &["doc", "--no-deps", "-p", "sympath", "--locked"], &[("RUSTDOCFLAGS", "-D warnings")])?;
     build_wasm()?;

@@ -5,8 +5,10 @@
 use serde::Serialize;
 use wasm_bindgen::prelude::*;
 
+/// Results cross as JSON (see sympath-wasm): `null` for absent values, as the declarations say.
 fn to_js<T: Serialize>(v: &T) -> Result<JsValue, JsError> {
-    v.serialize(&serde_wasm_bindgen::Serializer::new().serialize_maps_as_objects(true)).map_err(|e| JsError::new(&format!("internal: {e}")))
+    let json = serde_json::to_string(v).map_err(|e| JsError::new(&format!("internal: {e}")))?;
+    js_sys::JSON::parse(&json).map_err(|_| JsError::new("internal: JSON.parse failed"))
 }
 
 /// Reads the identity of a file's bytes (PE, PDB, ELF, Mach-O, portable PDB,

@@ -205,7 +205,7 @@ impl StoreKey {
         let file = self.file_name(variant)?;
         let mut segs = Vec::with_capacity(5);
         if layout == StoreLayout::TwoTier {
-            segs.push(two_tier_prefix(&self.name));
+            segs.push(two_tier_prefix(&self.name)?);
         }
         segs.push(self.name.clone());
         segs.push(self.id.clone());
@@ -226,9 +226,9 @@ impl StoreKey {
         self.path(StoreLayout::OneTier, Variant::Plain).unwrap_or_default()
     }
 
-    /// The two-tier key (R52).
-    pub fn two_tier(&self) -> String {
-        self.path(StoreLayout::TwoTier, Variant::Plain).unwrap_or_default()
+    /// The two-tier key (R52); `None` for names whose prefix would be `.` (R83).
+    pub fn two_tier(&self) -> Option<String> {
+        self.path(StoreLayout::TwoTier, Variant::Plain)
     }
 
     /// The compressed key (R61), for SymStore kinds.
@@ -247,13 +247,16 @@ pub fn compressed_name(name: &str) -> String {
 
 /// The two-tier directory: the first two characters of the name, or only the
 /// first when the second is `.` or the name has one character (R53, as symbolicator).
-pub fn two_tier_prefix(name: &str) -> String {
+/// `None` when that would be `.` (a name starting with `..`): such a segment
+/// would not stay inside the store (R83).
+pub fn two_tier_prefix(name: &str) -> Option<String> {
     let mut chars = name.chars();
-    let first = chars.next().map(String::from).unwrap_or_default();
-    match chars.next() {
+    let first = chars.next()?;
+    let prefix = match chars.next() {
         Some(c) if c != '.' && c != '/' => format!("{first}{c}"),
-        _ => first,
-    }
+        _ => first.to_string(),
+    };
+    (prefix != "." && prefix != "..").then_some(prefix)
 }
 
 /// What a request path into a store asks for (the inverse of [`StoreKey::segments`]).
@@ -342,7 +345,7 @@ impl RequestKey {
         }
         let (prefix, name, id, container, file) = match segs.as_slice() {
             [n, i, f] => (None, n, i, None, f),
-            [p, n, i, f] if p.chars().count() <= 2 && two_tier_prefix(n) == *p => (Some(p.clone()), n, i, None, f),
+            [p, n, i, f] if two_tier_prefix(n).as_ref() == Some(p) => (Some(p.clone()), n, i, None, f),
             [n, i, c, f] if c.eq_ignore_ascii_case("msfz0") => (None, n, i, Some(c.clone()), f),
             _ => return Err(RequestError::Shape),
         };
@@ -379,7 +382,9 @@ mod tests {
     fn r70_r61_r52_pdb_key_layouts() {
         let k = pdb("ntdll.pdb", "0F7FCF88-442F-4B0E-9FB5-1DC4A754D9DE", 2);
         assert_eq!(k.one_tier(), "ntdll.pdb/0F7FCF88442F4B0E9FB51DC4A754D9DE2/ntdll.pdb");
-        assert_eq!(k.two_tier(), "nt/ntdll.pdb/0F7FCF88442F4B0E9FB51DC4A754D9DE2/ntdll.pdb");
+        assert_eq!(k.two_tier().unwrap(), "nt/ntdll.pdb/0F7FCF88442F4B0E9FB51DC4A754D9DE2/ntdll.pdb");
+        // Found by fuzzing: a name starting with `..` has no safe two-tier directory (R83).
+        assert_eq!(pdb("..x.pdb", "0F7FCF88-442F-4B0E-9FB5-1DC4A754D9DE", 2).two_tier(), None);
         assert_eq!(k.compressed().unwrap(), "ntdll.pdb/0F7FCF88442F4B0E9FB51DC4A754D9DE2/ntdll.pd_");
         assert_eq!(k.path(StoreLayout::OneTier, Variant::FilePtr).unwrap(), "ntdll.pdb/0F7FCF88442F4B0E9FB51DC4A754D9DE2/file.ptr");
     }

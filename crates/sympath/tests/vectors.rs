@@ -251,7 +251,7 @@ fn keys_tsv_every_row() {
         let col = |c: &str| fix.and_then(|f| f.get(c)).unwrap_or(&row[c]).clone();
         let checks = [
             ("one_tier", Some(col("one_tier_path")), Some(key.one_tier())),
-            ("two_tier", Some(col("two_tier_index2_path")), Some(key.two_tier())),
+            ("two_tier", Some(col("two_tier_index2_path")), key.two_tier()),
             ("compressed", na(&col("compressed_path")), key.compressed()),
             ("ssqp", na(&row["ssqp_path"]), key.ssqp.clone()),
         ];
