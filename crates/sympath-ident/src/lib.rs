@@ -391,6 +391,7 @@ fn read_portable_pdb(bytes: &[u8], file_name: Option<&str>) -> Result<FileInfo, 
 /// size exceeds [`MAX_CAB_OUTPUT`] before allocating, and output that does not
 /// match the declared size.
 pub fn decompress_cab(bytes: &[u8]) -> Result<(String, Vec<u8>), IdentError> {
+    check_cab_layout(bytes)?;
     let mut cab = cab::Cabinet::new(Cursor::new(bytes)).map_err(|e| corrupt("CAB", e))?;
     let (name, size) = {
         let mut files = cab.folder_entries().flat_map(|f| f.file_entries());
@@ -406,4 +407,70 @@ pub fn decompress_cab(bytes: &[u8]) -> Result<(String, Vec<u8>), IdentError> {
         return Err(corrupt("CAB", format!("expanded to {} bytes, the header says {size}", out.len())));
     }
     Ok((name, out))
+}
+
+fn le_u8(b: &[u8], at: usize) -> Option<u8> {
+    b.get(at).copied()
+}
+
+/// Checks the cabinet's structure before the `cab` crate reads it: every
+/// folder's data blocks lie inside the bytes, and every file lies inside its
+/// folder's expanded data. (The crate indexes its block list without bounds
+/// checks on such input; found by fuzzing.)
+fn check_cab_layout(b: &[u8]) -> Result<(), IdentError> {
+    let bad = |what: &str| corrupt("CAB", what);
+    let header = || -> Option<(usize, usize, usize, usize, usize, usize)> {
+        let coff_files = usize::try_from(le_u32(b, 16)?).ok()?;
+        let folders = usize::from(le_u16(b, 26)?);
+        let files = usize::from(le_u16(b, 28)?);
+        let flags = le_u16(b, 30)?;
+        let (mut at, mut folder_reserve, mut data_reserve) = (36usize, 0usize, 0usize);
+        if flags & 0x0004 != 0 {
+            let header_reserve = usize::from(le_u16(b, 36)?);
+            folder_reserve = usize::from(le_u8(b, 38)?);
+            data_reserve = usize::from(le_u8(b, 39)?);
+            at = 40usize.checked_add(header_reserve)?;
+        }
+        if flags & 0x0001 != 0 {
+            return None; // spanning a previous cabinet: not a standalone .pd_
+        }
+        Some((coff_files, folders, files, at, folder_reserve, data_reserve))
+    };
+    let (coff_files, folders, files, mut at, folder_reserve, data_reserve) =
+        header().ok_or_else(|| bad("truncated or multi-cabinet header"))?;
+    if folders == 0 || files == 0 {
+        return Err(bad("no folder or no file"));
+    }
+    let mut expanded = Vec::with_capacity(folders.min(64));
+    for _ in 0..folders {
+        let start = usize::try_from(le_u32(b, at).ok_or_else(|| bad("truncated folder table"))?).unwrap_or(usize::MAX);
+        let blocks = usize::from(le_u16(b, at + 4).ok_or_else(|| bad("truncated folder table"))?);
+        at = at.checked_add(8 + folder_reserve).ok_or_else(|| bad("folder table"))?;
+        let mut pos = start;
+        let mut total = 0u64;
+        for _ in 0..blocks {
+            let packed = le_u16(b, pos.checked_add(4).unwrap_or(usize::MAX)).ok_or_else(|| bad("data block outside the file"))?;
+            let unpacked = le_u16(b, pos.checked_add(6).unwrap_or(usize::MAX)).ok_or_else(|| bad("data block outside the file"))?;
+            pos = pos
+                .checked_add(8 + data_reserve + usize::from(packed))
+                .filter(|&p| p <= b.len())
+                .ok_or_else(|| bad("data block outside the file"))?;
+            total += u64::from(unpacked);
+        }
+        expanded.push(total);
+    }
+    let mut at = coff_files;
+    for _ in 0..files {
+        let size = u64::from(le_u32(b, at).ok_or_else(|| bad("truncated file table"))?);
+        let offset = u64::from(le_u32(b, at + 4).ok_or_else(|| bad("truncated file table"))?);
+        let folder = usize::from(le_u16(b, at + 8).ok_or_else(|| bad("truncated file table"))?);
+        let name_len = b.get(at + 16..).and_then(|r| r.iter().position(|&c| c == 0)).ok_or_else(|| bad("truncated file name"))?;
+        at += 16 + name_len + 1;
+        let avail = expanded.get(folder).copied().ok_or_else(|| bad("file in a folder that does not exist"))?;
+        // Sizes above the output limit are reported as TooLarge by the caller.
+        if size <= MAX_CAB_OUTPUT && offset.saturating_add(size) > avail {
+            return Err(bad("file extends past its folder's data"));
+        }
+    }
+    Ok(())
 }

@@ -115,3 +115,12 @@ fn cab_size_bound_is_checked_before_allocating() {
     cab[cofffiles..cofffiles + 4].copy_from_slice(&u32::MAX.to_le_bytes());
     assert!(matches!(decompress_cab(&cab), Err(IdentError::TooLarge { .. })));
 }
+
+#[test]
+fn fuzz_regressions_are_errors_not_panics() {
+    // Inputs the fuzzers found (fuzz/regressions/); each once panicked.
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fuzz/regressions");
+    let cab = std::fs::read(dir.join("ident-cab-offset-past-folder")).unwrap();
+    assert!(decompress_cab(&cab).is_err());
+    assert!(read(&cab, Some("x.pd_")).is_err());
+}
