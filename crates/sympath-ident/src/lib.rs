@@ -449,8 +449,8 @@ fn check_cab_layout(b: &[u8]) -> Result<(), IdentError> {
         let mut pos = start;
         let mut total = 0u64;
         for _ in 0..blocks {
-            let packed = le_u16(b, pos.checked_add(4).unwrap_or(usize::MAX)).ok_or_else(|| bad("data block outside the file"))?;
-            let unpacked = le_u16(b, pos.checked_add(6).unwrap_or(usize::MAX)).ok_or_else(|| bad("data block outside the file"))?;
+            let packed = le_u16(b, pos.saturating_add(4)).ok_or_else(|| bad("data block outside the file"))?;
+            let unpacked = le_u16(b, pos.saturating_add(6)).ok_or_else(|| bad("data block outside the file"))?;
             pos = pos
                 .checked_add(8 + data_reserve + usize::from(packed))
                 .filter(|&p| p <= b.len())
