@@ -431,8 +431,8 @@ fn check_cab_layout(b: &[u8]) -> Result<(), IdentError> {
             data_reserve = usize::from(le_u8(b, 39)?);
             at = 40usize.checked_add(header_reserve)?;
         }
-        if flags & 0x0001 != 0 {
-            return None; // spanning a previous cabinet: not a standalone .pd_
+        if flags & 0x0003 != 0 {
+            return None; // spans a previous or next cabinet: not a standalone .pd_
         }
         Some((coff_files, folders, files, at, folder_reserve, data_reserve))
     };
