@@ -445,12 +445,20 @@ fn check_cab_layout(b: &[u8]) -> Result<(), IdentError> {
     for _ in 0..folders {
         let start = usize::try_from(le_u32(b, at).ok_or_else(|| bad("truncated folder table"))?).unwrap_or(usize::MAX);
         let blocks = usize::from(le_u16(b, at + 4).ok_or_else(|| bad("truncated folder table"))?);
+        let compression = le_u16(b, at + 6).ok_or_else(|| bad("truncated folder table"))? & 0x000f;
+        if !matches!(compression, 0 | 1 | 3) {
+            return Err(IdentError::Unsupported("a cabinet compressed with Quantum or an unknown method (MSZIP and LZX are supported)"));
+        }
         at = at.checked_add(8 + folder_reserve).ok_or_else(|| bad("folder table"))?;
         let mut pos = start;
         let mut total = 0u64;
         for _ in 0..blocks {
             let packed = le_u16(b, pos.saturating_add(4)).ok_or_else(|| bad("data block outside the file"))?;
             let unpacked = le_u16(b, pos.saturating_add(6)).ok_or_else(|| bad("data block outside the file"))?;
+            // CAB blocks expand to at most 32 KiB; stored blocks are as long as they expand.
+            if unpacked > 0x8000 || (compression == 0 && packed != unpacked) {
+                return Err(bad("data block sizes contradict the compression method"));
+            }
             pos = pos
                 .checked_add(8 + data_reserve + usize::from(packed))
                 .filter(|&p| p <= b.len())
