@@ -9,32 +9,12 @@ use sympath::expand::{expand, Defaults, Environment, NoFacts};
 use sympath::identity::{FileKind, Identity};
 use sympath::key::RequestKey;
 use sympath::{ParseOptions, StoreKey};
+use sympath_bench::big_path;
 
 fn vector_inputs() -> Vec<String> {
     let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../tests/data/vectors/paths.tsv");
     let mut r = csv::ReaderBuilder::new().delimiter(b'\t').from_path(path).unwrap();
     r.records().map(|rec| rec.unwrap().get(1).unwrap().to_string()).collect()
-}
-
-/// A realistic path of about `size` bytes: chains, caches, directories, shares.
-fn big_path(size: usize) -> String {
-    let units = [
-        r"srv*C:\sym{}*https://msdl.microsoft.com/download/symbols",
-        r"cache*C:\c{}",
-        r"C:\Program Files\x{}",
-        r"\\server\share\sym{}",
-        r"srv*\\corp\symbols{}*https://symbols.corp.example/store",
-    ];
-    let mut s = String::with_capacity(size + 64);
-    let mut i = 0usize;
-    while s.len() < size {
-        if !s.is_empty() {
-            s.push(';');
-        }
-        s.push_str(&units[i % units.len()].replace("{}", &i.to_string()));
-        i += 1;
-    }
-    s
 }
 
 fn sympath_full(text: &str) -> usize {

@@ -1,23 +1,13 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
 //! Other tools' readings (spec §0 modes), from the notes of the spec vectors.
 
+mod common;
+
 use serde_json::{json, Value};
 use sympath::{parse_with, Dialect, ParseOptions};
 
 fn elements(text: &str, dialect: Dialect) -> Value {
-    fn strip(v: &mut Value) {
-        match v {
-            Value::Object(m) => {
-                m.remove("span");
-                m.values_mut().for_each(strip);
-            }
-            Value::Array(a) => a.iter_mut().for_each(strip),
-            _ => {}
-        }
-    }
-    let mut v = serde_json::to_value(&parse_with(text, &ParseOptions { dialect, ..Default::default() }).elements).unwrap();
-    strip(&mut v);
-    v
+    common::model(&parse_with(text, &ParseOptions { dialect, ..Default::default() }).elements)
 }
 
 #[test]

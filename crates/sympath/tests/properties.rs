@@ -2,24 +2,14 @@
 //! Properties of the parser: no panics, canonical round trip, spans and fixes
 //! that always fit the text, and linear behaviour on megabyte-long paths.
 
+mod common;
+
 use proptest::prelude::*;
 use serde_json::Value;
 use sympath::{fix_all, parse, parse_with, Dialect, ParseOptions, SymbolPath};
 
 fn model(p: &SymbolPath) -> Value {
-    fn strip(v: &mut Value) {
-        match v {
-            Value::Object(m) => {
-                m.remove("span");
-                m.values_mut().for_each(strip);
-            }
-            Value::Array(a) => a.iter_mut().for_each(strip),
-            _ => {}
-        }
-    }
-    let mut v = serde_json::to_value(&p.elements).unwrap();
-    strip(&mut v);
-    v
+    common::model(&p.elements)
 }
 
 /// Symbol-path-shaped text: fragments that exercise every rule, glued at random.

@@ -4,6 +4,8 @@
 //! Every row is checked; failures are collected and reported by row id, so a
 //! regression names exactly which rules broke. Errata: `tests/data/vectors/ERRATA.md`.
 
+mod common;
+
 use std::collections::HashMap;
 use std::path::PathBuf;
 
@@ -22,18 +24,6 @@ fn read_tsv(name: &str) -> Vec<HashMap<String, String>> {
     let mut r = csv::ReaderBuilder::new().delimiter(b'\t').flexible(false).from_path(data(name)).unwrap();
     let headers = r.headers().unwrap().clone();
     r.records().map(|rec| headers.iter().zip(rec.unwrap().iter()).map(|(h, v)| (h.to_string(), v.to_string())).collect()).collect()
-}
-
-/// Removes every `span` key, recursively (spans are extra fields, welcome but not in the vectors).
-fn strip_spans(v: &mut Value) {
-    match v {
-        Value::Object(m) => {
-            m.remove("span");
-            m.values_mut().for_each(strip_spans);
-        }
-        Value::Array(a) => a.iter_mut().for_each(strip_spans),
-        _ => {}
-    }
 }
 
 /// The vectors' free-text warnings, mapped to the code that must be reported.
@@ -120,7 +110,7 @@ fn paths_tsv_every_row() {
         let exp = expand(given.as_deref(), &env, &commands, &Defaults::default(), &opts, &facts);
 
         let mut got = serde_json::to_value(&exp.path.elements).unwrap();
-        strip_spans(&mut got);
+        common::strip_spans(&mut got);
         let mut want = expected["elements"].clone();
         let mut orders: Vec<(String, Value)> = Vec::new();
         if let Value::Array(els) = &mut want {
