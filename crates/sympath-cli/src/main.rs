@@ -247,17 +247,8 @@ fn parse_options(a: &PathArgs) -> ParseOptions {
 
 fn do_expand(a: &PathArgs) -> Result<Expanded, Usage> {
     let commands = a.commands.iter().map(|c| c.parse::<Command>().map_err(|e| Usage(e.to_string()))).collect::<Result<Vec<_>, _>>()?;
-    let mut defaults = Defaults::default();
-    if let Some(d) = &a.downstream_store {
-        defaults.downstream_store.clone_from(d);
-    }
-    if let Some(d) = &a.symbol_cache {
-        defaults.symbol_cache.clone_from(d);
-    }
-    if let Some(s) = &a.server {
-        StoreUrl::parse(s).map_err(|e| Usage(format!("--server {s:?}: {e}")))?;
-        defaults.symbol_server.clone_from(s);
-    }
+    let defaults = Defaults::with(a.downstream_store.as_deref(), a.symbol_cache.as_deref(), a.server.as_deref())
+        .map_err(|e| Usage(format!("--server: {e}")))?;
     let consumer = match a.consumer {
         ConsumerArg::Debugger => Consumer::Debugger,
         ConsumerArg::Dbghelp => Consumer::Dbghelp,

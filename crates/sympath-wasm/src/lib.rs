@@ -148,17 +148,8 @@ fn do_expand(input: &ExpandInput) -> Result<sympath::Expanded, JsError> {
         Some("dbghelp") => Consumer::Dbghelp,
         Some(c) => return Err(error("bad-input", format!("unknown consumer {c:?}"))),
     };
-    let mut defaults = Defaults::default();
-    if let Some(d) = &input.downstream_store {
-        defaults.downstream_store.clone_from(d);
-    }
-    if let Some(d) = &input.symbol_cache {
-        defaults.symbol_cache.clone_from(d);
-    }
-    if let Some(s) = &input.symbol_server {
-        StoreUrl::parse(s).map_err(|e| error("bad-input", format!("symbolServer: {e}")))?;
-        defaults.symbol_server.clone_from(s);
-    }
+    let defaults = Defaults::with(input.downstream_store.as_deref(), input.symbol_cache.as_deref(), input.symbol_server.as_deref())
+        .map_err(|e| error("bad-input", format!("symbolServer: {e}")))?;
     // A path alone is the path as given; with `alt` (or for dbghelp) the two
     // variables are combined as the consumer does (R45).
     let (given, env) = match (&input.path, &input.alt) {

@@ -64,6 +64,29 @@ impl Default for Defaults {
     }
 }
 
+impl Defaults {
+    /// The defaults with any of the three replaced. The server must be an
+    /// http(s) URL (R16).
+    pub fn with(
+        downstream_store: Option<&str>,
+        symbol_cache: Option<&str>,
+        symbol_server: Option<&str>,
+    ) -> Result<Defaults, crate::url::UrlError> {
+        let mut d = Defaults::default();
+        if let Some(v) = downstream_store {
+            d.downstream_store = v.to_string();
+        }
+        if let Some(v) = symbol_cache {
+            d.symbol_cache = v.to_string();
+        }
+        if let Some(v) = symbol_server {
+            crate::url::UrlParts::parse(v)?;
+            d.symbol_server = v.to_string();
+        }
+        Ok(d)
+    }
+}
+
 /// A debugger command that changes the symbol path (R42, R44).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[cfg_attr(feature = "tsify", derive(tsify::Tsify))]
