@@ -1,0 +1,292 @@
+//! The mirror's HTTP rules, as plain functions (spec §11, §13).
+//!
+//! Nothing here touches the network: the fetch handler asks these functions
+//! what to do and does it.
+
+use serde::Serialize;
+use sympath::key::{RequestError, RequestKey, Variant};
+use sympath::model::{ElementKind, StoreLocation};
+use sympath::url::StoreUrl;
+use sympath_ident::{sniff, Magic};
+
+/// Headers the mirror adds to answers it invents (errors, CORS).
+pub const MIRROR_HEADERS: &[&str] = &["X-Sympath-Cache", "X-Sympath-Upstream"];
+
+/// A request the mirror answers with an error, before or instead of any upstream request.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ApiError {
+    /// HTTP status.
+    #[serde(skip)]
+    pub status: u16,
+    /// Stable code (`bad_key`, `method_not_allowed`, …).
+    pub code: &'static str,
+    /// What was wrong, for a person.
+    pub message: String,
+}
+
+impl ApiError {
+    fn new(status: u16, code: &'static str, message: impl Into<String>) -> ApiError {
+        ApiError { status, code, message: message.into() }
+    }
+
+    /// The JSON body: `{"code": …, "message": …}`.
+    pub fn body(&self) -> String {
+        serde_json::to_string(self).unwrap_or_else(|_| format!("{{\"code\":\"{}\"}}", self.code))
+    }
+}
+
+/// What a request asks for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Route {
+    /// `GET /health`.
+    Health,
+    /// `OPTIONS` anything: a CORS preflight.
+    Preflight,
+    /// `index2.txt`: the mirror is one-tier (R54), answered locally.
+    Index2,
+    /// A file in the store: the validated key and its path relative to the store root.
+    File {
+        /// The validated key.
+        key: RequestKey,
+        /// The key's path (`name/id/file`), as it will be requested upstream.
+        path: String,
+        /// Whether the request is HEAD (same headers as GET, no body).
+        head: bool,
+    },
+}
+
+/// Routes a request: method and URL path (still percent-encoded). Every key
+/// is validated against the core's grammar (R83) before any upstream request.
+/// `/download/symbols/…` is an alias of `/…` (msdl's layout).
+pub fn route(method: &str, path: &str) -> Result<Route, ApiError> {
+    if method.eq_ignore_ascii_case("OPTIONS") {
+        return Ok(Route::Preflight);
+    }
+    let head = method.eq_ignore_ascii_case("HEAD");
+    if !head && !method.eq_ignore_ascii_case("GET") {
+        return Err(ApiError::new(405, "method_not_allowed", format!("{method} is not allowed: use GET or HEAD")));
+    }
+    let rest = path.strip_prefix('/').unwrap_or(path);
+    let rest = rest.strip_prefix("download/symbols/").unwrap_or(rest);
+    if rest == "health" {
+        return Ok(Route::Health);
+    }
+    match RequestKey::parse(rest) {
+        Ok(RequestKey::Index2) => Ok(Route::Index2),
+        Ok(key) => Ok(Route::File { key, path: rest.to_string(), head }),
+        Err(e) => Err(key_error(&e)),
+    }
+}
+
+fn key_error(e: &RequestError) -> ApiError {
+    let (status, code) = match e {
+        RequestError::Traversal => (400, "bad_key_traversal"),
+        RequestError::BadChars => (400, "bad_key_chars"),
+        RequestError::TooLong => (414, "key_too_long"),
+        RequestError::Shape => (404, "not_a_key"),
+        RequestError::FileMismatch => (404, "bad_key_file"),
+    };
+    ApiError::new(status, code, format!("{e}; expected /<name>/<id>/<name> as in a symbol store"))
+}
+
+/// The CORS headers of every answer (R92), including preflights.
+pub fn cors_headers() -> Vec<(&'static str, String)> {
+    let mut expose = vec!["Content-Length", "Content-Range", "ETag", "Accept-Ranges"];
+    expose.extend(MIRROR_HEADERS);
+    vec![
+        ("Access-Control-Allow-Origin", "*".into()),
+        ("Access-Control-Allow-Methods", "GET, HEAD, OPTIONS".into()),
+        ("Access-Control-Allow-Headers", "Range, If-None-Match, Cache-Control".into()),
+        ("Access-Control-Expose-Headers", expose.join(", ")),
+        ("Access-Control-Max-Age", "86400".into()),
+    ]
+}
+
+/// The upstream HTTP stores of a configured symbol path, in order (R24): the
+/// HTTP stores of every symsrv chain. Errors name the diagnostics that make
+/// the configuration unusable.
+pub fn upstreams(symbol_path: &str) -> Result<Vec<StoreUrl>, String> {
+    let parsed = sympath::parse(symbol_path);
+    if parsed.has_errors() {
+        let errs: Vec<String> = parsed
+            .diagnostics
+            .iter()
+            .filter(|d| d.severity == sympath::Severity::Error)
+            .map(|d| format!("{} {}", d.code, d.message))
+            .collect();
+        return Err(format!("SYMBOL_PATH has errors: {}", errs.join("; ")));
+    }
+    let mut out = Vec::new();
+    for e in &parsed.elements {
+        if let ElementKind::Chain(c) = &e.kind {
+            for s in c.stores.iter().filter(|_| c.is_symsrv()) {
+                if let StoreLocation::Http { url } = &s.location {
+                    out.push(StoreUrl::parse(url).map_err(|e| format!("{url}: {e}"))?);
+                }
+            }
+        }
+    }
+    if out.is_empty() {
+        return Err("SYMBOL_PATH names no HTTP store".into());
+    }
+    Ok(out)
+}
+
+/// One upstream request to make for a client request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Attempt {
+    /// Key path to request upstream.
+    pub path: String,
+    /// Which variant that path is.
+    pub variant: Variant,
+}
+
+/// The upstream requests for a key, in order (R66): a plain request also tries
+/// the compressed file and `file.ptr`; a compressed or `file.ptr` request only itself.
+pub fn attempts(key: &RequestKey) -> Vec<Attempt> {
+    let RequestKey::File { name, id, container, variant, file, .. } = key else { return Vec::new() };
+    let dir = match container {
+        Some(c) => format!("{name}/{id}/{c}"),
+        None => format!("{name}/{id}"),
+    };
+    match variant {
+        Variant::Plain => vec![
+            Attempt { path: format!("{dir}/{name}"), variant: Variant::Plain },
+            Attempt { path: format!("{dir}/{}", sympath::key::compressed_name(name)), variant: Variant::Compressed },
+            Attempt { path: format!("{dir}/file.ptr"), variant: Variant::FilePtr },
+        ],
+        other => vec![Attempt { path: format!("{dir}/{file}"), variant: *other }],
+    }
+}
+
+/// What an upstream answer means.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "verdict", content = "reason", rename_all = "snake_case")]
+pub enum Verdict {
+    /// A verified symbol file: serve and cache it.
+    Hit,
+    /// Not there (404, or a soft 404: HTML, an empty body, wrong magic): try the
+    /// next attempt; cache the miss briefly.
+    Miss(String),
+    /// The upstream failed (5xx, timeout, bad redirect): try the next; never cache.
+    Failed(String),
+}
+
+/// Judges an upstream answer from its status, its Content-Type and the first
+/// bytes of its body (R62, R87, R89). For `file.ptr` any non-empty text is a hit.
+pub fn verdict(status: u16, content_type: Option<&str>, first_bytes: &[u8], variant: Variant) -> Verdict {
+    match status {
+        200 => {}
+        404 | 410 => return Verdict::Miss(format!("upstream answered {status}")),
+        s if s >= 500 => return Verdict::Failed(format!("upstream answered {s}")),
+        s => return Verdict::Failed(format!("unexpected upstream status {s}")),
+    }
+    if content_type.is_some_and(|t| t.to_ascii_lowercase().starts_with("text/html")) {
+        return Verdict::Miss("upstream answered 200 with an HTML page (a soft 404)".into());
+    }
+    let magic = sniff(first_bytes);
+    match (variant, magic) {
+        (_, Magic::Empty) => Verdict::Miss("upstream answered 200 with an empty body".into()),
+        (_, Magic::Html) => Verdict::Miss("upstream answered 200 with an HTML page (a soft 404)".into()),
+        (Variant::FilePtr, _) => Verdict::Hit,
+        (Variant::Compressed, Magic::Cab) => Verdict::Hit,
+        (Variant::Compressed, m) => Verdict::Miss(format!("a compressed file must be a cabinet (MSCF), got {}", m.as_str())),
+        (Variant::Plain, m) if m.is_symbol_file() && m != Magic::Cab => Verdict::Hit,
+        (Variant::Plain, m) => Verdict::Miss(format!("not a symbol file (magic: {})", m.as_str())),
+    }
+}
+
+/// `Cache-Control` for what the mirror stores (R94): keys are content-addressed,
+/// so hits are immutable; misses for `miss_ttl` seconds; failures never.
+pub fn cache_control(v: &Verdict, miss_ttl: u32) -> String {
+    match v {
+        Verdict::Hit => "public, max-age=31536000, immutable".into(),
+        Verdict::Miss(_) => format!("public, max-age={miss_ttl}"),
+        Verdict::Failed(_) => "no-store".into(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn r83_bad_keys_are_refused_before_any_upstream_request() {
+        for (path, code) in [
+            ("/../etc/passwd/x", "bad_key_traversal"),
+            ("/a.pdb/%2e%2e/a.pdb", "bad_key_traversal"),
+            ("/https://evil.example/a.pdb/1/a.pdb", "bad_key_traversal"),
+            ("/a.pdb\\1\\a.pdb", "bad_key_traversal"),
+            ("/a.pdb/1%00/a.pdb", "bad_key_traversal"),
+            ("/a%01.pdb/1/a%01.pdb", "bad_key_chars"),
+            ("/a.pdb/1", "not_a_key"),
+            ("/a.pdb/1/b.pdb", "bad_key_file"),
+        ] {
+            let e = route("GET", path).unwrap_err();
+            assert_eq!(e.code, code, "{path}");
+            assert!(e.status >= 400 && e.status < 500);
+            let body: serde_json::Value = serde_json::from_str(&e.body()).unwrap();
+            assert_eq!(body["code"], code);
+        }
+        assert_eq!(route("GET", &format!("/{}", "a/".repeat(600))).unwrap_err().status, 414);
+        assert_eq!(route("POST", "/a.pdb/1/a.pdb").unwrap_err().status, 405);
+    }
+
+    #[test]
+    fn routes_and_alias() {
+        assert_eq!(route("GET", "/health"), Ok(Route::Health));
+        assert_eq!(route("OPTIONS", "/whatever"), Ok(Route::Preflight));
+        assert_eq!(route("GET", "/index2.txt"), Ok(Route::Index2));
+        let a = route("GET", "/ntdll.pdb/ABC1/ntdll.pdb").unwrap();
+        let b = route("HEAD", "/download/symbols/ntdll.pdb/ABC1/ntdll.pdb").unwrap();
+        match (a, b) {
+            (Route::File { path: p1, head: false, .. }, Route::File { path: p2, head: true, .. }) => assert_eq!(p1, p2),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn r66_plain_requests_try_compressed_and_file_ptr() {
+        let Ok(Route::File { key, .. }) = route("GET", "/ntdll.pdb/ABC1/ntdll.pdb") else { panic!() };
+        let paths: Vec<String> = attempts(&key).into_iter().map(|a| a.path).collect();
+        assert_eq!(paths, ["ntdll.pdb/ABC1/ntdll.pdb", "ntdll.pdb/ABC1/ntdll.pd_", "ntdll.pdb/ABC1/file.ptr"]);
+        let Ok(Route::File { key, .. }) = route("GET", "/ntdll.pdb/ABC1/ntdll.pd_") else { panic!() };
+        assert_eq!(attempts(&key).len(), 1);
+    }
+
+    #[test]
+    fn r62_r89_soft_404s_and_failures_are_never_hits() {
+        let pdb = b"Microsoft C/C++ MSF 7.00\r\n\x1aDS\0\0\0";
+        assert_eq!(verdict(200, Some("application/octet-stream"), pdb, Variant::Plain), Verdict::Hit);
+        assert!(matches!(verdict(200, Some("text/html; charset=utf-8"), pdb, Variant::Plain), Verdict::Miss(_)));
+        assert!(matches!(verdict(200, None, b"", Variant::Plain), Verdict::Miss(_)));
+        assert!(matches!(verdict(200, None, b"<!doctype html>", Variant::Plain), Verdict::Miss(_)));
+        assert!(matches!(verdict(200, None, pdb, Variant::Compressed), Verdict::Miss(_)), "a .pd_ must be a cabinet");
+        assert_eq!(verdict(200, None, b"MSCF\0\0\0\0", Variant::Compressed), Verdict::Hit);
+        assert!(matches!(verdict(404, None, b"", Variant::Plain), Verdict::Miss(_)));
+        assert!(matches!(verdict(503, None, b"", Variant::Plain), Verdict::Failed(_)));
+        assert_eq!(cache_control(&Verdict::Failed("x".into()), 300), "no-store");
+        assert_eq!(cache_control(&Verdict::Miss("x".into()), 300), "public, max-age=300");
+        assert!(cache_control(&Verdict::Hit, 300).contains("immutable"));
+    }
+
+    #[test]
+    fn upstreams_come_from_the_symbol_path() {
+        let u = upstreams("srv*https://msdl.microsoft.com/download/symbols;srv*C:\\x*http://127.0.0.1:8000/s").unwrap();
+        assert_eq!(
+            u.iter().map(|s| s.redacted()).collect::<Vec<_>>(),
+            ["https://msdl.microsoft.com/download/symbols", "http://127.0.0.1:8000/s"]
+        );
+        assert!(upstreams("srv*https://h/s*C:\\x").unwrap_err().contains("SP204"));
+        assert!(upstreams("C:\\x").is_err());
+    }
+
+    #[test]
+    fn r92_cors_exposes_what_browsers_need_for_progress() {
+        let h = cors_headers();
+        let expose = &h.iter().find(|(k, _)| *k == "Access-Control-Expose-Headers").unwrap().1;
+        for name in ["Content-Length", "Content-Range", "ETag", "X-Sympath-Cache"] {
+            assert!(expose.contains(name), "{name}");
+        }
+    }
+}
