@@ -196,6 +196,30 @@ pub fn verdict(status: u16, content_type: Option<&str>, first_bytes: &[u8], vari
     }
 }
 
+/// Whether the mirror may follow an upstream's redirect to `url` (R88): only
+/// over https, and never to a loopback, private or link-local address unless
+/// `ALLOW_PRIVATE_REDIRECTS` is set (configured upstreams themselves are trusted as written).
+pub fn redirect_allowed(url: &str, allow_private: bool) -> Result<(), String> {
+    let parts = sympath::url::UrlParts::parse(url).map_err(|e| format!("redirect to {url}: {e}"))?;
+    let host = parts.host.trim_start_matches('[').trim_end_matches(']').to_ascii_lowercase();
+    let private = host == "localhost"
+        || host.ends_with(".localhost")
+        || match host.parse::<std::net::IpAddr>() {
+            Ok(std::net::IpAddr::V4(ip)) => ip.is_loopback() || ip.is_private() || ip.is_link_local() || ip.is_unspecified(),
+            Ok(std::net::IpAddr::V6(ip)) => {
+                ip.is_loopback() || ip.is_unspecified() || (ip.segments()[0] & 0xfe00) == 0xfc00 || (ip.segments()[0] & 0xffc0) == 0xfe80
+            }
+            Err(_) => false,
+        };
+    if private && !allow_private {
+        return Err(format!("redirect to a private address refused: {host}"));
+    }
+    if parts.scheme != sympath::url::Scheme::Https && !(private && allow_private) {
+        return Err(format!("redirect to plain http refused: {url}"));
+    }
+    Ok(())
+}
+
 /// `Cache-Control` for what the mirror stores (R94): keys are content-addressed,
 /// so hits are immutable; misses for `miss_ttl` seconds; failures never.
 pub fn cache_control(v: &Verdict, miss_ttl: u32) -> String {
@@ -279,6 +303,24 @@ mod tests {
         );
         assert!(upstreams("srv*https://h/s*C:\\x").unwrap_err().contains("SP204"));
         assert!(upstreams("C:\\x").is_err());
+    }
+
+    #[test]
+    fn r88_redirects_only_to_public_https() {
+        assert!(redirect_allowed("https://vsblobprodscussu5shard2.blob.core.windows.net/b/x.blob?sig=1", false).is_ok());
+        assert!(redirect_allowed("http://example.com/x", false).is_err());
+        for private in [
+            "https://127.0.0.1/x",
+            "https://10.1.2.3/x",
+            "https://192.168.0.1/x",
+            "https://[::1]/x",
+            "https://localhost/x",
+            "https://169.254.169.254/x",
+        ] {
+            assert!(redirect_allowed(private, false).is_err(), "{private}");
+        }
+        assert!(redirect_allowed("http://127.0.0.1:9000/x", true).is_ok(), "tests allow loopback with the var");
+        assert!(redirect_allowed("ftp://x", true).is_err());
     }
 
     #[test]

@@ -2,7 +2,7 @@
 //!
 //! - `cargo xtask test`: every check CI runs (format, lints, all tests,
 //!   the wasm build and the browser tests).
-//! - `cargo xtask dev`: build the page and serve it on 127.0.0.1.
+//! - `cargo xtask dev`: build the page and run the mirror + page on 127.0.0.1:8787.
 //!
 //! Each step installs what it needs itself, at pinned versions (Rust tools into
 //! `~/.cache/sympath-tools`, Node packages from `package-lock.json`, Chromium
@@ -14,6 +14,8 @@ use std::time::Instant;
 
 /// Must equal the `wasm-bindgen` pin in the root Cargo.toml.
 const WASM_BINDGEN_VERSION: &str = "0.2.129";
+/// worker-build for the `worker` crate version in worker/Cargo.toml.
+const WORKER_BUILD_VERSION: &str = "0.8.7";
 
 fn root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).parent().map(Path::to_path_buf).unwrap_or_default()
@@ -65,6 +67,23 @@ fn wasm_bindgen() -> Result<PathBuf, String> {
         run("cargo", &["install", "--locked", "--version", WASM_BINDGEN_VERSION, "wasm-bindgen-cli", "--root", &root])?;
     }
     Ok(bin)
+}
+
+/// The pinned worker-build, installed on first use. It honours
+/// `WASM_BINDGEN_BIN`/`WASM_OPT_BIN` instead of downloading them.
+fn worker_build_env() -> Result<Vec<(String, String)>, String> {
+    let dir = tools_dir().join(format!("worker-build-{WORKER_BUILD_VERSION}"));
+    if !dir.join("bin").join("worker-build").exists() {
+        let root = dir.to_string_lossy().into_owned();
+        run("cargo", &["install", "--locked", "--version", WORKER_BUILD_VERSION, "worker-build", "--root", &root])?;
+    }
+    let path = format!("{}:{}", dir.join("bin").display(), std::env::var("PATH").unwrap_or_default());
+    Ok(vec![
+        ("PATH".into(), path),
+        ("WASM_BINDGEN_BIN".into(), wasm_bindgen()?.to_string_lossy().into_owned()),
+        ("WASM_OPT_BIN".into(), root().join("node_modules/.bin/wasm-opt").to_string_lossy().into_owned()),
+        ("WRANGLER_SEND_METRICS".into(), "false".into()),
+    ])
 }
 
 fn ensure_wasm_target() -> Result<(), String> {
@@ -183,13 +202,23 @@ fn test() -> Result<(), String> {
     ensure_chromium()?;
     run("cargo", &["build", "--locked", "-p", "sympath-cli"])?;
     run_env("node", &["--test", "--test-concurrency=1", "tests/web/"], &[("SYMPATH_CLI", "target/debug/sympath")])?;
+    // The edge mirror in the local Workers runtime (wrangler dev builds it with worker-build).
+    let env = worker_build_env()?;
+    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    run_env("node", &["--test", "--test-concurrency=1", "tests/mirror/"], &env)?;
     Ok(())
 }
 
+/// Builds the page and runs the mirror (which also serves the page) with
+/// `wrangler dev` on 127.0.0.1. Extra arguments go to wrangler, e.g.
+/// `--var SYMBOL_PATH:srv*http://127.0.0.1:8000`.
 fn dev(args: &[String]) -> Result<(), String> {
     build_wasm()?;
-    let port = args.first().map(String::as_str).unwrap_or("8080");
-    run("node", &["tests/web/serve.mjs", "web", port])
+    let env = worker_build_env()?;
+    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    let mut a = vec!["dev", "--ip", "127.0.0.1", "--port", "8787"];
+    a.extend(args.iter().map(String::as_str));
+    run_env("node_modules/.bin/wrangler", &a, &env)
 }
 
 fn main() -> ExitCode {
@@ -198,7 +227,7 @@ fn main() -> ExitCode {
         Some("test") => test(),
         Some("dev") => dev(args.get(1..).unwrap_or(&[])),
         Some("wasm") => build_wasm(),
-        _ => Err("usage: cargo xtask test | cargo xtask dev [port] | cargo xtask wasm".to_string()),
+        _ => Err("usage: cargo xtask test | cargo xtask dev [wrangler args…] | cargo xtask wasm".to_string()),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

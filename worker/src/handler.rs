@@ -1,0 +1,234 @@
+//! The fetch handler: runs the [`crate::rules`] in the Workers runtime.
+//!
+//! Flow for a file: validate the key → Cache API (hit, or a cached miss unless
+//! bypassed) → each upstream × attempt in order, judged by status, type and
+//! the first bytes → stream the verified hit to the client while a tee of the
+//! same bytes, length-checked, goes into the cache; misses are cached briefly,
+//! failures never.
+
+use futures_util::{future, StreamExt};
+use worker::*;
+
+use crate::rules::{self, ApiError, Route, Verdict};
+
+/// Miss TTL when `MISS_TTL` is not set (seconds; SymProxy's default, R94).
+const DEFAULT_MISS_TTL: u32 = 300;
+/// Per-upstream timeout when `UPSTREAM_TIMEOUT_MS` is not set (SymProxy answers within 25 s, R95).
+const DEFAULT_TIMEOUT_MS: u64 = 25_000;
+/// The User-Agent sent upstream (R91).
+const USER_AGENT: &str = concat!("Microsoft-Symbol-Server/10.0.0.0 (sympath-mirror/", env!("CARGO_PKG_VERSION"), ")");
+
+fn var(env: &Env, name: &str) -> Option<String> {
+    env.var(name).ok().map(|v| v.to_string()).filter(|s| !s.is_empty())
+}
+
+/// The configured upstreams: `SYMBOL_PATH`, by default Microsoft's server.
+fn symbol_path(env: &Env) -> String {
+    var(env, "SYMBOL_PATH").unwrap_or_else(|| format!("srv*{}", sympath::model::DEFAULT_SYMBOL_SERVER))
+}
+
+/// A response whose headers can be changed: responses from the Cache API (and
+/// from `fetch`) have immutable headers, so copy them onto a new response
+/// around the same body stream.
+fn mutable(mut resp: Response) -> Result<Response> {
+    let headers = Headers::new();
+    for (k, v) in resp.headers().entries() {
+        headers.set(&k, &v)?;
+    }
+    let status = resp.status_code();
+    // The Cache API may hand back a stored body without Content-Length; the
+    // mirror keeps the length in its own header too.
+    let length: Option<u64> =
+        ["Content-Length", "X-Sympath-Length"].iter().find_map(|h| resp.headers().get(h).ok().flatten().and_then(|v| v.parse().ok()));
+    // A stream of known length keeps its Content-Length (and so HEAD and Range stay exact).
+    if let Some(len) = length {
+        headers.set("Content-Length", &len.to_string())?;
+    }
+    let body = match (resp.stream(), length) {
+        (Ok(s), Some(len)) => Response::from_stream(FixedLengthStream::wrap(s, len))?,
+        (Ok(s), None) => Response::from_stream(s)?,
+        (Err(_), _) => Response::empty()?,
+    };
+    Ok(body.with_status(status).with_headers(headers))
+}
+
+fn with_cors(mut resp: Response) -> Result<Response> {
+    let h = resp.headers_mut();
+    for (k, v) in rules::cors_headers() {
+        h.set(k, &v)?;
+    }
+    Ok(resp)
+}
+
+fn json_error(e: &ApiError) -> Result<Response> {
+    let mut resp = Response::ok(e.body())?.with_status(e.status);
+    resp.headers_mut().set("Content-Type", "application/json")?;
+    resp.headers_mut().set("Cache-Control", "no-store")?;
+    with_cors(resp)
+}
+
+#[event(fetch)]
+async fn fetch(req: Request, env: Env, ctx: Context) -> Result<Response> {
+    let url = req.url()?;
+    match rules::route(req.method().as_ref(), url.path()) {
+        Err(e) => json_error(&e),
+        Ok(Route::Preflight) => with_cors(Response::empty()?.with_status(204)),
+        Ok(Route::Health) => {
+            let body = match rules::upstreams(&symbol_path(&env)) {
+                Ok(u) => serde_json::json!({ "ok": true, "upstreams": u.iter().map(|s| s.redacted()).collect::<Vec<_>>() }),
+                Err(e) => serde_json::json!({ "ok": false, "error": e }),
+            };
+            with_cors(Response::from_json(&body)?)
+        }
+        Ok(Route::Index2) => json_error(&ApiError { status: 404, code: "one_tier", message: "this mirror serves a one-tier store".into() }),
+        Ok(Route::File { key, path, .. }) => {
+            // HEAD gets exactly GET's answer: the runtime sends the headers
+            // (Content-Length included) and drops the body. A cold HEAD fills
+            // the cache like a GET, as Cloudflare's own cache does.
+            let resp = serve_file(&req, &env, &ctx, &key, &path).await?;
+            with_cors(resp)
+        }
+    }
+}
+
+fn bypass(req: &Request) -> bool {
+    req.headers().get("Cache-Control").ok().flatten().is_some_and(|v| v.to_ascii_lowercase().contains("no-cache"))
+        || req.url().is_ok_and(|u| u.query_pairs().any(|(k, _)| k == "fresh"))
+}
+
+async fn serve_file(req: &Request, env: &Env, ctx: &Context, key: &sympath::key::RequestKey, path: &str) -> Result<Response> {
+    let cache = Cache::default();
+    let hit_key = format!("https://sympath.cache/hit/{path}");
+    let miss_key = format!("https://sympath.cache/miss/{path}");
+    if let Some(hit) = cache.get(hit_key.as_str(), true).await? {
+        let mut hit = mutable(hit)?;
+        hit.headers_mut().set("X-Sympath-Cache", "hit")?;
+        return Ok(hit);
+    }
+    let bypassed = bypass(req);
+    if !bypassed {
+        if let Some(miss) = cache.get(miss_key.as_str(), true).await? {
+            let mut miss = mutable(miss)?;
+            miss.headers_mut().set("X-Sympath-Cache", "negative")?;
+            return Ok(miss);
+        }
+    }
+    let upstreams = match rules::upstreams(&symbol_path(env)) {
+        Ok(u) => u,
+        Err(e) => return json_error(&ApiError { status: 500, code: "bad_config", message: e }),
+    };
+    let miss_ttl = var(env, "MISS_TTL").and_then(|v| v.parse().ok()).unwrap_or(DEFAULT_MISS_TTL);
+    let timeout = var(env, "UPSTREAM_TIMEOUT_MS").and_then(|v| v.parse().ok()).unwrap_or(DEFAULT_TIMEOUT_MS);
+    let mut failures = Vec::new();
+    let mut misses = Vec::new();
+    for up in &upstreams {
+        for attempt in rules::attempts(key) {
+            if attempt.variant != sympath::key::Variant::Plain && attempt.path != path {
+                // Serving a compressed or pointer file for a plain request needs
+                // decompression / pointer resolution: not done by this mirror yet.
+                continue;
+            }
+            let target = up.join(attempt.path.split('/'));
+            let allow_private = var(env, "ALLOW_PRIVATE_REDIRECTS").is_some_and(|v| v == "true");
+            match fetch_upstream(&target, up, timeout, allow_private).await {
+                Err(e) => failures.push(format!("{}: {e}", up.redacted())),
+                Ok(mut resp) => {
+                    let ctype = resp.headers().get("Content-Type").ok().flatten();
+                    let length: Option<u64> = resp.headers().get("Content-Length").ok().flatten().and_then(|v| v.parse().ok());
+                    let status = resp.status_code();
+                    let mut body = resp.stream()?;
+                    let first = match body.next().await {
+                        Some(Ok(chunk)) => chunk,
+                        Some(Err(e)) => {
+                            failures.push(format!("{}: {e}", up.redacted()));
+                            continue;
+                        }
+                        None => Vec::new(),
+                    };
+                    match rules::verdict(status, ctype.as_deref(), &first, attempt.variant) {
+                        Verdict::Hit => {
+                            let rest = futures_util::stream::once(future::ready(Ok(first))).chain(body);
+                            let mut out = match length {
+                                Some(len) => Response::from_stream(FixedLengthStream::wrap(rest, len))?,
+                                None => Response::from_stream(rest)?,
+                            };
+                            let h = out.headers_mut();
+                            h.set("Content-Type", "application/octet-stream")?;
+                            h.set("Cache-Control", &rules::cache_control(&Verdict::Hit, miss_ttl))?;
+                            h.set("ETag", &format!("\"{}\"", path.replace('"', "")))?;
+                            h.set("Accept-Ranges", "bytes")?;
+                            h.set("X-Sympath-Upstream", &up.redacted())?;
+                            if let Some(len) = length {
+                                h.set("Content-Length", &len.to_string())?;
+                                h.set("X-Sympath-Length", &len.to_string())?;
+                                // Only a body of known length is cached: the length check of
+                                // FixedLengthStream makes a truncated transfer fail the put.
+                                let copy = out.cloned()?;
+                                let cache = Cache::default();
+                                let hk = hit_key.clone();
+                                ctx.wait_until(async move {
+                                    let _ = cache.put(hk.as_str(), copy).await;
+                                });
+                            }
+                            out.headers_mut().set("X-Sympath-Cache", if bypassed { "bypass" } else { "miss" })?;
+                            return Ok(out);
+                        }
+                        Verdict::Miss(why) => misses.push(format!("{}: {why}", up.redacted())),
+                        Verdict::Failed(why) => failures.push(format!("{}: {why}", up.redacted())),
+                    }
+                }
+            }
+        }
+    }
+    if failures.is_empty() {
+        let e = ApiError { status: 404, code: "not_found", message: format!("not in any upstream ({})", misses.join("; ")) };
+        let mut resp = json_error(&e)?;
+        resp.headers_mut().set("Cache-Control", &rules::cache_control(&Verdict::Miss(String::new()), miss_ttl))?;
+        resp.headers_mut().set("X-Sympath-Cache", "miss")?;
+        let copy = resp.cloned()?;
+        ctx.wait_until(async move {
+            let _ = Cache::default().put(miss_key.as_str(), copy).await;
+        });
+        Ok(resp)
+    } else {
+        let e = ApiError { status: 502, code: "upstream_failed", message: failures.join("; ") };
+        json_error(&e)
+    }
+}
+
+/// One upstream GET with a timeout. Credentials of the store URL go in
+/// `Authorization` (R28); redirects are followed by hand so that they never
+/// carry it (R88).
+async fn fetch_upstream(target: &str, store: &sympath::url::StoreUrl, timeout_ms: u64, allow_private: bool) -> Result<Response> {
+    let headers = Headers::new();
+    headers.set("User-Agent", USER_AGENT)?;
+    if let Some(auth) = store.basic_auth() {
+        headers.set("Authorization", &auth)?;
+    }
+    let mut init = RequestInit::new();
+    init.with_method(Method::Get).with_headers(headers).with_redirect(RequestRedirect::Manual);
+    let req = Request::new_with_init(target, &init)?;
+    let controller = AbortController::default();
+    let signal = controller.signal();
+    let fetch = Fetch::Request(req);
+    let send = Box::pin(fetch.send_with_signal(&signal));
+    let delay = Box::pin(Delay::from(std::time::Duration::from_millis(timeout_ms)));
+    let resp = match future::select(send, delay).await {
+        future::Either::Left((r, _)) => r?,
+        future::Either::Right(_) => {
+            controller.abort();
+            return Err(Error::RustError(format!("no answer within {timeout_ms} ms")));
+        }
+    };
+    if (300..400).contains(&resp.status_code()) {
+        let location = resp.headers().get("Location")?.ok_or_else(|| Error::RustError("redirect without Location".into()))?;
+        let next = Url::parse(target).and_then(|u| u.join(&location)).map_err(|e| Error::RustError(format!("bad redirect: {e}")))?;
+        rules::redirect_allowed(next.as_str(), allow_private).map_err(Error::RustError)?;
+        let h = Headers::new();
+        h.set("User-Agent", USER_AGENT)?;
+        let mut init = RequestInit::new();
+        init.with_method(Method::Get).with_headers(h);
+        return Fetch::Request(Request::new_with_init(next.as_str(), &init)?).send_with_signal(&signal).await;
+    }
+    Ok(resp)
+}
