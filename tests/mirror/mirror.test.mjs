@@ -29,6 +29,10 @@ function startUpstream() {
       res.writeHead(200, { "content-type": "text/html" }).end("<html><body>Sign in</body></html>");
     } else if (id === "EMPTY000000000000000000000000000001") {
       res.writeHead(200, { "content-type": "application/octet-stream", "content-length": "0" }).end();
+    } else if (id === "C0MPRESSED0NLY00" && path.endsWith(".ex_")) {
+      // A compressed-only store: the .ex_ of the fixture under another id.
+      const body = await readFile(join(STORE, "ShowSSEConfig.exe/63E6C7F78000/ShowSSEConfig.ex_"));
+      res.writeHead(200, { "content-type": "application/octet-stream", "content-length": String(body.length) }).end(body);
     } else if (id === "FAIL0000000000000000000000000000001") {
       res.writeHead(500).end("boom");
     } else {
@@ -183,4 +187,24 @@ test("CORS preflight and HEAD parity", async () => {
   assert.equal(head.status, 200);
   assert.equal(head.headers.get("content-length"), String(body.length));
   assert.equal(head.headers.get("etag"), get.headers.get("etag"));
+});
+
+test("a compressed-only upstream: the .ex_ is expanded at the edge and served under the plain name", async () => {
+  const key = "ShowSSEConfig.exe/C0MPRESSED0NLY00/ShowSSEConfig.exe";
+  const want = await readFile(join(STORE, EXE));
+  const r = await fetch(`${mirror}/${key}`);
+  assert.equal(r.status, 200);
+  assert.equal(r.headers.get("x-sympath-expanded"), "cab");
+  assert.equal(r.headers.get("content-length"), String(want.length));
+  assert.deepEqual(Buffer.from(await r.arrayBuffer()), want, "byte for byte the plain file");
+  assert.equal(requested(key), 1, "the plain name was tried first");
+  assert.equal(requested(key.replace(/exe$/, "ex_")), 1);
+  let again;
+  for (let i = 0; i < 20; i++) {
+    again = await fetch(`${mirror}/${key}`);
+    await again.arrayBuffer();
+    if (again.headers.get("x-sympath-cache") === "hit") break;
+    await new Promise((res) => setTimeout(res, 250));
+  }
+  assert.equal(again.headers.get("x-sympath-cache"), "hit", "the expanded file is cached");
 });

@@ -123,9 +123,9 @@ async fn serve_file(req: &Request, env: &Env, ctx: &Context, key: &sympath::key:
     let mut misses = Vec::new();
     for up in &upstreams {
         for attempt in rules::attempts(key) {
-            if attempt.variant != sympath::key::Variant::Plain && attempt.path != path {
-                // Serving a compressed or pointer file for a plain request needs
-                // decompression / pointer resolution: not done by this mirror yet.
+            let expand = attempt.variant == sympath::key::Variant::Compressed && attempt.path != path;
+            if attempt.variant == sympath::key::Variant::FilePtr && attempt.path != path {
+                // Resolving file.ptr targets (R63, R64) is not done by this mirror yet.
                 continue;
             }
             let target = up.join(attempt.path.split('/'));
@@ -146,6 +146,27 @@ async fn serve_file(req: &Request, env: &Env, ctx: &Context, key: &sympath::key:
                         None => Vec::new(),
                     };
                     match rules::verdict(status, ctype.as_deref(), &first, attempt.variant) {
+                        Verdict::Hit if expand => match expand_cab(first, body, length, key).await {
+                            Ok(bytes) => {
+                                let mut out = Response::from_bytes(bytes.clone())?;
+                                let h = out.headers_mut();
+                                h.set("Content-Type", "application/octet-stream")?;
+                                h.set("Cache-Control", &rules::cache_control(&Verdict::Hit, miss_ttl))?;
+                                h.set("ETag", &format!("\"{}\"", path.replace('"', "")))?;
+                                h.set("Content-Length", &bytes.len().to_string())?;
+                                h.set("X-Sympath-Length", &bytes.len().to_string())?;
+                                h.set("X-Sympath-Upstream", &up.redacted())?;
+                                h.set("X-Sympath-Expanded", "cab")?;
+                                let copy = out.cloned()?;
+                                let hk = hit_key.clone();
+                                ctx.wait_until(async move {
+                                    let _ = Cache::default().put(hk.as_str(), copy).await;
+                                });
+                                out.headers_mut().set("X-Sympath-Cache", if bypassed { "bypass" } else { "miss" })?;
+                                return Ok(out);
+                            }
+                            Err(why) => misses.push(format!("{}: {why}", up.redacted())),
+                        },
                         Verdict::Hit => {
                             let rest = futures_util::stream::once(future::ready(Ok(first))).chain(body);
                             let mut out = match length {
@@ -194,6 +215,44 @@ async fn serve_file(req: &Request, env: &Env, ctx: &Context, key: &sympath::key:
         let e = ApiError { status: 502, code: "upstream_failed", message: failures.join("; ") };
         json_error(&e)
     }
+}
+
+/// Buffers a verified compressed body (bounded) and expands it: the client asked
+/// for the plain file, and only the expanded bytes are served and cached (R23).
+async fn expand_cab(
+    first: Vec<u8>,
+    mut rest: ByteStream,
+    length: Option<u64>,
+    key: &sympath::key::RequestKey,
+) -> std::result::Result<Vec<u8>, String> {
+    let len = length.ok_or("a compressed body without Content-Length is not expanded at the edge")?;
+    if len > rules::MAX_COMPRESSED_AT_EDGE {
+        return Err(format!(
+            "compressed body of {len} bytes is over the {}-byte limit for expanding at the edge",
+            rules::MAX_COMPRESSED_AT_EDGE
+        ));
+    }
+    let mut buf = first;
+    buf.reserve(usize::try_from(len).unwrap_or(0).saturating_sub(buf.len()));
+    while let Some(chunk) = rest.next().await {
+        buf.extend_from_slice(&chunk.map_err(|e| format!("transfer failed: {e}"))?);
+        if buf.len() as u64 > len {
+            return Err("body longer than its Content-Length".into());
+        }
+    }
+    if buf.len() as u64 != len {
+        return Err(format!("short body: {} of {len} bytes", buf.len()));
+    }
+    let (inner, bytes) = sympath_ident::decompress_cab_with_limit(&buf, rules::MAX_EXPANDED_AT_EDGE).map_err(|e| e.to_string())?;
+    let sympath::key::RequestKey::File { name, .. } = key else { return Err("not a file".into()) };
+    if !inner.eq_ignore_ascii_case(name) {
+        return Err(format!("the cabinet holds {inner}, not {name}"));
+    }
+    let magic = sympath_ident::sniff(&bytes);
+    if !magic.is_symbol_file() || magic == sympath_ident::Magic::Cab {
+        return Err(format!("the expanded file is not a symbol file ({})", magic.as_str()));
+    }
+    Ok(bytes)
 }
 
 /// One upstream GET with a timeout. Credentials of the store URL go in

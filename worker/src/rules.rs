@@ -9,8 +9,14 @@ use sympath::model::{ElementKind, StoreLocation};
 use sympath::url::StoreUrl;
 use sympath_ident::{sniff, Magic};
 
+/// Largest compressed (`.pd_`) body the mirror expands for a plain-name request:
+/// the body and its expansion must fit in one isolate's 128 MB.
+pub const MAX_COMPRESSED_AT_EDGE: u64 = 32 * 1024 * 1024;
+/// Largest expanded size the mirror produces from a compressed body.
+pub const MAX_EXPANDED_AT_EDGE: u64 = 64 * 1024 * 1024;
+
 /// Headers the mirror adds to answers it invents (errors, CORS).
-pub const MIRROR_HEADERS: &[&str] = &["X-Sympath-Cache", "X-Sympath-Upstream"];
+pub const MIRROR_HEADERS: &[&str] = &["X-Sympath-Cache", "X-Sympath-Upstream", "X-Sympath-Expanded"];
 
 /// A request the mirror answers with an error, before or instead of any upstream request.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]

@@ -391,6 +391,12 @@ fn read_portable_pdb(bytes: &[u8], file_name: Option<&str>) -> Result<FileInfo, 
 /// size exceeds [`MAX_CAB_OUTPUT`] before allocating, and output that does not
 /// match the declared size.
 pub fn decompress_cab(bytes: &[u8]) -> Result<(String, Vec<u8>), IdentError> {
+    decompress_cab_with_limit(bytes, MAX_CAB_OUTPUT)
+}
+
+/// [`decompress_cab`] with a caller's limit on the expanded size (an edge
+/// worker has 128 MB for everything), checked before allocating.
+pub fn decompress_cab_with_limit(bytes: &[u8], limit: u64) -> Result<(String, Vec<u8>), IdentError> {
     check_cab_layout(bytes)?;
     let mut cab = cab::Cabinet::new(Cursor::new(bytes)).map_err(|e| corrupt("CAB", e))?;
     let (name, size) = {
@@ -398,8 +404,8 @@ pub fn decompress_cab(bytes: &[u8]) -> Result<(String, Vec<u8>), IdentError> {
         let first = files.next().ok_or_else(|| corrupt("CAB", "the cabinet holds no file"))?;
         (first.name().to_string(), u64::from(first.uncompressed_size()))
     };
-    if size > MAX_CAB_OUTPUT {
-        return Err(IdentError::TooLarge { what: "the compressed file's content", size, limit: MAX_CAB_OUTPUT });
+    if size > limit {
+        return Err(IdentError::TooLarge { what: "the compressed file's content", size, limit });
     }
     let mut out = Vec::with_capacity(usize::try_from(size).unwrap_or(0));
     cab.read_file(&name).map_err(|e| corrupt("CAB", e))?.read_to_end(&mut out).map_err(|e| corrupt("CAB", e))?;

@@ -114,6 +114,10 @@ fn cab_size_bound_is_checked_before_allocating() {
     let cofffiles = u32::from_le_bytes(cab[16..20].try_into().unwrap()) as usize;
     cab[cofffiles..cofffiles + 4].copy_from_slice(&u32::MAX.to_le_bytes());
     assert!(matches!(decompress_cab(&cab), Err(IdentError::TooLarge { .. })));
+    // A caller's own limit is checked the same way.
+    let exe = fixture(EX_);
+    assert!(matches!(sympath_ident::decompress_cab_with_limit(&exe, 1000), Err(IdentError::TooLarge { size: 11264, limit: 1000, .. })));
+    assert!(sympath_ident::decompress_cab_with_limit(&exe, 11264).is_ok());
 }
 
 #[test]
