@@ -33,6 +33,11 @@ function startUpstream() {
       // A compressed-only store: the .ex_ of the fixture under another id.
       const body = await readFile(join(STORE, "ShowSSEConfig.exe/63E6C7F78000/ShowSSEConfig.ex_"));
       res.writeHead(200, { "content-type": "application/octet-stream", "content-length": String(body.length) }).end(body);
+    } else if (id === "SHORT000000000000000000000000000001") {
+      // Announces 100 000 bytes, sends a PDB header, then hangs up.
+      res.writeHead(200, { "content-type": "application/octet-stream", "content-length": "100000" });
+      res.write(Buffer.from("Microsoft C/C++ MSF 7.00\r\n\x1aDS\0\0\0", "latin1"));
+      setTimeout(() => res.socket.destroy(), 50);
     } else if (id === "FAIL0000000000000000000000000000001") {
       res.writeHead(500).end("boom");
     } else {
@@ -207,4 +212,39 @@ test("a compressed-only upstream: the .ex_ is expanded at the edge and served un
     await new Promise((res) => setTimeout(res, 250));
   }
   assert.equal(again.headers.get("x-sympath-cache"), "hit", "the expanded file is cached");
+});
+
+test("Range and If-None-Match are answered from the cache (206, 304)", async () => {
+  const want = await readFile(join(STORE, PDB));
+  // Warm the cache (test 1 did; make sure regardless).
+  let etag;
+  for (let i = 0; i < 20; i++) {
+    const r = await fetch(`${mirror}/${PDB}`);
+    await r.arrayBuffer();
+    etag = r.headers.get("etag");
+    if (r.headers.get("x-sympath-cache") === "hit") break;
+    await new Promise((res) => setTimeout(res, 250));
+  }
+  const asked = requested(PDB);
+  const part = await fetch(`${mirror}/${PDB}`, { headers: { range: "bytes=0-27" } });
+  assert.equal(part.status, 206);
+  assert.deepEqual(Buffer.from(await part.arrayBuffer()), want.subarray(0, 28));
+  assert.match(part.headers.get("content-range") ?? "", /^bytes 0-27\/372736$/);
+  const same = await fetch(`${mirror}/${PDB}`, { headers: { "if-none-match": etag } });
+  assert.equal(same.status, 304);
+  assert.equal(requested(PDB), asked, "answered without the upstream");
+});
+
+test("a body cut short is never served as a file, and never stays in the cache", async () => {
+  const key = "short.pdb/SHORT000000000000000000000000000001/short.pdb";
+  const get = () => fetch(`${mirror}/${key}`).then((r) => r.arrayBuffer()).then(() => "complete", () => "failed");
+  assert.equal(await get(), "failed", "the client sees the transfer fail, not a short file");
+  // Whatever the runtime's cache kept of the failed transfer is never served
+  // as complete, and is evicted: within two more requests the upstream is asked again.
+  const n = requested(key);
+  for (let i = 0; i < 3 && requested(key) === n; i++) {
+    await new Promise((res) => setTimeout(res, 300));
+    assert.equal(await get(), "failed");
+  }
+  assert.ok(requested(key) > n, "the damaged entry did not stay in the cache");
 });

@@ -27,10 +27,58 @@ fn symbol_path(env: &Env) -> String {
     var(env, "SYMBOL_PATH").unwrap_or_else(|| format!("srv*{}", sympath::model::DEFAULT_SYMBOL_SERVER))
 }
 
+/// Passes a cached body through, counting; a body shorter or longer than
+/// recorded fails the transfer and deletes the entry.
+fn guard_length(s: ByteStream, len: u64, key: String) -> impl futures_util::Stream<Item = Result<Vec<u8>>> {
+    futures_util::stream::unfold((s, 0u64, Some(key)), move |(mut s, seen, key)| async move {
+        let key = key?;
+        match s.next().await {
+            Some(Ok(chunk)) => {
+                let seen = seen + chunk.len() as u64;
+                if seen > len {
+                    evict(key);
+                    return Some((Err(Error::RustError(format!("cached entry longer than its recorded {len} bytes"))), (s, seen, None)));
+                }
+                Some((Ok(chunk), (s, seen, Some(key))))
+            }
+            Some(Err(e)) => {
+                evict(key);
+                Some((Err(e), (s, seen, None)))
+            }
+            None if seen == len => None,
+            None => {
+                evict(key);
+                Some((Err(Error::RustError(format!("cached entry has {seen} of {len} bytes"))), (s, seen, None)))
+            }
+        }
+    })
+}
+
+fn evict(key: String) {
+    wasm_bindgen_futures::spawn_local(async move {
+        let _ = Cache::default().delete(key.as_str(), true).await;
+    });
+}
+
+/// A response whose body is the runtime's own `FixedLengthStream`: it has a
+/// Content-Length, and the runtime fails the transfer (and so any `cache.put`
+/// of a tee of it) when the source delivers fewer or more bytes.
+fn fixed_length_response(body: impl futures_util::Stream<Item = Result<Vec<u8>>> + 'static, len: u64) -> Response {
+    let sys: worker_sys::FixedLengthStream = FixedLengthStream::wrap(body, len).into();
+    ResponseBuilder::new().stream(sys.readable())
+}
+
 /// A response whose headers can be changed: responses from the Cache API (and
 /// from `fetch`) have immutable headers, so copy them onto a new response
 /// around the same body stream.
-fn mutable(mut resp: Response) -> Result<Response> {
+fn mutable(resp: Response) -> Result<Response> {
+    mutable_checked(resp, None)
+}
+
+/// [`mutable`] for a cache entry: if its body turns out shorter or longer than
+/// recorded, the transfer fails and the entry is deleted, so a damaged entry
+/// is never served as a file and the next request goes upstream again.
+fn mutable_checked(mut resp: Response, cache_key: Option<String>) -> Result<Response> {
     let headers = Headers::new();
     for (k, v) in resp.headers().entries() {
         headers.set(&k, &v)?;
@@ -45,7 +93,10 @@ fn mutable(mut resp: Response) -> Result<Response> {
         headers.set("Content-Length", &len.to_string())?;
     }
     let body = match (resp.stream(), length) {
-        (Ok(s), Some(len)) => Response::from_stream(FixedLengthStream::wrap(s, len))?,
+        (Ok(s), Some(len)) => match cache_key {
+            Some(key) => fixed_length_response(guard_length(s, len, key), len),
+            None => fixed_length_response(s, len),
+        },
         (Ok(s), None) => Response::from_stream(s)?,
         (Err(_), _) => Response::empty()?,
     };
@@ -100,8 +151,21 @@ async fn serve_file(req: &Request, env: &Env, ctx: &Context, key: &sympath::key:
     let cache = Cache::default();
     let hit_key = format!("https://sympath.cache/hit/{path}");
     let miss_key = format!("https://sympath.cache/miss/{path}");
-    if let Some(hit) = cache.get(hit_key.as_str(), true).await? {
-        let mut hit = mutable(hit)?;
+    // The cache answers Range (206) and If-None-Match (304) itself when asked
+    // with the client's conditional headers.
+    let lookup = {
+        let headers = Headers::new();
+        for name in ["Range", "If-None-Match", "If-Modified-Since"] {
+            if let Some(v) = req.headers().get(name)? {
+                headers.set(name, &v)?;
+            }
+        }
+        let mut init = RequestInit::new();
+        init.with_method(Method::Get).with_headers(headers);
+        Request::new_with_init(&hit_key, &init)?
+    };
+    if let Some(hit) = cache.get(&lookup, true).await? {
+        let mut hit = mutable_checked(hit, Some(hit_key.clone()))?;
         hit.headers_mut().set("X-Sympath-Cache", "hit")?;
         return Ok(hit);
     }
@@ -170,7 +234,7 @@ async fn serve_file(req: &Request, env: &Env, ctx: &Context, key: &sympath::key:
                         Verdict::Hit => {
                             let rest = futures_util::stream::once(future::ready(Ok(first))).chain(body);
                             let mut out = match length {
-                                Some(len) => Response::from_stream(FixedLengthStream::wrap(rest, len))?,
+                                Some(len) => fixed_length_response(rest, len),
                                 None => Response::from_stream(rest)?,
                             };
                             let h = out.headers_mut();
