@@ -89,7 +89,7 @@ before(async () => {
   wrangler.stdout.on("data", (d) => { out += d; });
   wrangler.stderr.on("data", (d) => { out += d; });
   try {
-    await waitFor(`${mirror}/health`, 240_000);
+    await waitFor(`${mirror}/health`, 600_000);
   } catch (e) {
     throw new Error(`${e.message}\n${out.slice(-3000)}`);
   }

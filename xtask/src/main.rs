@@ -205,6 +205,9 @@ fn test() -> Result<(), String> {
     // The edge mirror in the local Workers runtime (wrangler dev builds it with worker-build).
     let env = worker_build_env()?;
     let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    // Build once up front (a cold release build takes minutes); wrangler's own
+    // build step in the tests is then a quick no-op rebuild.
+    run_env("sh", &["-c", "cd worker && worker-build --release"], &env)?;
     run_env("node", &["--test", "--test-concurrency=1", "tests/mirror/"], &env)?;
     Ok(())
 }
