@@ -270,28 +270,37 @@ pub fn expand(
 }
 
 fn apply_facts(path: &mut SymbolPath, origins: &mut Vec<Origin>, facts: &dyn HostFacts) {
-    let mut keep = Vec::with_capacity(path.elements.len());
-    let mut kept_origins = Vec::with_capacity(origins.len());
-    for (mut e, o) in std::mem::take(&mut path.elements).into_iter().zip(origins.iter().copied()) {
-        if let ElementKind::Dir(d) = &mut e.kind {
-            let from_env = matches!(o, Origin::AltEnv | Origin::NtEnv);
-            if from_env && facts.dir_exists(&d.path) == Some(false) {
-                path.diagnostics.push(Diagnostic::new(
-                    Code::EnvDirMissing,
-                    e.span,
-                    format!("`{}` does not exist; the debugger silently ignores missing directories from environment variables", d.path),
-                ));
-                continue;
-            }
-            if facts.is_store_root(&d.path) == Some(true) {
-                d.maybe_store = true;
-            }
+    // In place: only a dropped directory moves anything.
+    let mut dropped = Vec::new();
+    for (i, (e, o)) in path.elements.iter_mut().zip(origins.iter()).enumerate() {
+        let ElementKind::Dir(d) = &mut e.kind else { continue };
+        let from_env = matches!(o, Origin::AltEnv | Origin::NtEnv);
+        if from_env && facts.dir_exists(&d.path) == Some(false) {
+            path.diagnostics.push(Diagnostic::new(
+                Code::EnvDirMissing,
+                e.span,
+                format!("`{}` does not exist; the debugger silently ignores missing directories from environment variables", d.path),
+            ));
+            dropped.push(i);
+            continue;
         }
-        keep.push(e);
-        kept_origins.push(o);
+        if facts.is_store_root(&d.path) == Some(true) {
+            d.maybe_store = true;
+        }
     }
-    path.elements = keep;
-    *origins = kept_origins;
+    if dropped.is_empty() {
+        return;
+    }
+    let mut keep = vec![true; path.elements.len()];
+    for i in dropped {
+        if let Some(k) = keep.get_mut(i) {
+            *k = false;
+        }
+    }
+    let mut flags = keep.iter();
+    path.elements.retain(|_| flags.next().copied().unwrap_or(true));
+    let mut flags = keep.iter();
+    origins.retain(|_| flags.next().copied().unwrap_or(true));
     path.diagnostics.sort_by_key(|d| (d.span.start, d.span.end));
 }
 
