@@ -16,16 +16,21 @@ const STORE = join(ROOT, "tests", "data", "store");
 const PDB = "ShowSSEConfig.pdb/A62592418D7807494C4C44205044422E1/ShowSSEConfig.pdb";
 const EXE = "ShowSSEConfig.exe/63E6C7F78000/ShowSSEConfig.exe";
 
-let upstream, mirror, wrangler, state;
+let upstream, second, mirror, wrangler, state;
 const log = [];
+const authSeen = { first: [], second: [] };
 
 /** Upstream: the fixture store, plus fault paths keyed by the id segment. */
 function startUpstream() {
   const server = createServer(async (req, res) => {
     const path = decodeURIComponent(new URL(req.url, "http://x").pathname.slice(1));
     log.push(path);
+    authSeen.first.push(req.headers.authorization ?? null);
     const id = path.split("/")[1] ?? "";
-    if (id === "HTML0000000000000000000000000000001") {
+    if (id === "A62592418D7807494C4C44205044422E1" && path.startsWith("moved.pdb/")) {
+      // Like msdl: a 302 to another host (here a second server on 127.0.0.1).
+      res.writeHead(302, { location: `http://127.0.0.1:${second.address().port}/blob/${PDB}?sig=x` }).end();
+    } else if (id === "HTML0000000000000000000000000000001") {
       res.writeHead(200, { "content-type": "text/html" }).end("<html><body>Sign in</body></html>");
     } else if (id === "EMPTY000000000000000000000000000001") {
       res.writeHead(200, { "content-type": "application/octet-stream", "content-length": "0" }).end();
@@ -64,8 +69,19 @@ async function waitFor(url, ms) {
   throw new Error(`mirror not ready at ${url}`);
 }
 
+/** The redirect target: serves the fixture PDB's bytes, records what it was sent. */
+function startSecond() {
+  const server = createServer(async (req, res) => {
+    authSeen.second.push(req.headers.authorization ?? null);
+    const body = await readFile(join(STORE, PDB));
+    res.writeHead(200, { "content-type": "application/octet-stream", "content-length": String(body.length) }).end(body);
+  });
+  return new Promise((ok) => server.listen(0, "127.0.0.1", () => ok(server)));
+}
+
 before(async () => {
   upstream = await startUpstream();
+  second = await startSecond();
   const port = 18787 + (process.pid % 1000);
   mirror = `http://127.0.0.1:${port}`;
   const tools = join(process.env.HOME, ".cache", "sympath-tools");
@@ -73,7 +89,9 @@ before(async () => {
   wrangler = spawn(join(ROOT, "node_modules", ".bin", "wrangler"), [
     "dev", "--ip", "127.0.0.1", "--port", String(port), "--inspector-port", String(port + 1),
     "--persist-to", state,
-    "--var", `SYMBOL_PATH:srv*http://127.0.0.1:${upstream.address().port}`, "--var", "MISS_TTL:60",
+    // Credentials in the store URL: sent to that store as Basic auth, never to a redirect target (R28, R88).
+    "--var", `SYMBOL_PATH:srv*http://mirror-user:s3cret@127.0.0.1:${upstream.address().port}`, "--var", "MISS_TTL:60",
+    "--var", "ALLOW_PRIVATE_REDIRECTS:true", // the second host is on 127.0.0.1 too
   ], {
     cwd: ROOT,
     env: {
@@ -98,6 +116,7 @@ before(async () => {
 after(async () => {
   wrangler?.kill("SIGTERM");
   upstream?.close();
+  second?.close();
   if (state) await rm(state, { recursive: true, force: true });
 });
 
@@ -247,4 +266,15 @@ test("a body cut short is never served as a file, and never stays in the cache",
     assert.equal(await get(), "failed");
   }
   assert.ok(requested(key) > n, "the damaged entry did not stay in the cache");
+});
+
+test("a redirect to a second host is followed without the store's credentials", async () => {
+  const key = "moved.pdb/A62592418D7807494C4C44205044422E1/moved.pdb";
+  const want = await readFile(join(STORE, PDB));
+  const r = await fetch(`${mirror}/${key}`);
+  assert.equal(r.status, 200);
+  assert.deepEqual(Buffer.from(await r.arrayBuffer()), want);
+  assert.ok(authSeen.first.includes(`Basic ${Buffer.from("mirror-user:s3cret").toString("base64")}`), "the store itself gets the credentials");
+  assert.ok(authSeen.second.length >= 1, "the redirect was followed");
+  assert.deepEqual([...new Set(authSeen.second)], [null], "no Authorization to the redirect target");
 });
