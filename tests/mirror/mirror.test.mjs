@@ -17,7 +17,12 @@ const PDB = "ShowSSEConfig.pdb/A62592418D7807494C4C44205044422E1/ShowSSEConfig.p
 const EXE = "ShowSSEConfig.exe/63E6C7F78000/ShowSSEConfig.exe";
 
 let upstream, second, mirror, wrangler, state;
+const PDB_MAGIC = Buffer.from("Microsoft C/C++ MSF 7.00\r\n\x1aDS\0\0\0", "latin1");
+// A 2 MB "PDB": magic, then a pattern a truncation or an offset error would break.
+const BIG = Buffer.concat([PDB_MAGIC, Buffer.from(Array.from({ length: 2_000_000 - PDB_MAGIC.length }, (_, i) => (i * 7 + (i >> 8)) & 255))]);
+const TIMEOUT_MS = 2000;
 const log = [];
+const secondLog = [];
 const authSeen = { first: [], second: [] };
 
 /** Upstream: the fixture store, plus fault paths keyed by the id segment. */
@@ -45,6 +50,30 @@ function startUpstream() {
       setTimeout(() => res.socket.destroy(), 50);
     } else if (id === "FAIL0000000000000000000000000000001") {
       res.writeHead(500).end("boom");
+    } else if (id === "SLOW0000000000000000000000000000001") {
+      // Never answers: the mirror's per-upstream timeout must end the wait.
+    } else if (id === "STALL000000000000000000000000000001") {
+      // Headers and a valid first chunk, then silence.
+      res.writeHead(200, { "content-type": "application/octet-stream", "content-length": "100000" });
+      res.write(PDB_MAGIC);
+    } else if (id === "RESET000000000000000000000000000001") {
+      // A connection reset (TCP RST) in the middle of the body.
+      res.writeHead(200, { "content-type": "application/octet-stream", "content-length": "100000" });
+      res.write(Buffer.concat([PDB_MAGIC, Buffer.alloc(20000, 7)]));
+      setTimeout(() => res.socket.resetAndDestroy(), 50);
+    } else if (id === "RESETHEAD0000000000000000000000001") {
+      req.socket.resetAndDestroy(); // reset before any answer
+    } else if (id === "BIG00000000000000000000000000000001") {
+      // Over the test's EDGE_CACHE_MAX_BYTES: streamed through, kept in R2 only.
+      res.writeHead(200, { "content-type": "application/octet-stream", "content-length": String(BIG.length) }).end(BIG);
+    } else if (id.startsWith("PTR") && path.endsWith("/file.ptr")) {
+      const target = {
+        PTRURL000000000000000000000000000001: `PATH:http://127.0.0.1:${second.address().port}/blob/${PDB}`,
+        PTRCAB000000000000000000000000000001: `PATH:http://127.0.0.1:${second.address().port}/blob/${EXE.replace(/exe$/, "ex_")}`,
+        PTRUNC000000000000000000000000000001: "PATH:\\\\builds\\symbols\\ptr.pdb",
+        PTRMSG000000000000000000000000000001: "MSG:NoLongerIndexed",
+      }[id];
+      res.writeHead(200, { "content-type": "text/plain" }).end(`${target}\r\n`);
     } else {
       try {
         const body = await readFile(join(STORE, path));
@@ -69,11 +98,20 @@ async function waitFor(url, ms) {
   throw new Error(`mirror not ready at ${url}`);
 }
 
-/** The redirect target: serves the fixture PDB's bytes, records what it was sent. */
+/**
+ * The second host: a redirect and file.ptr target (`/blob/<fixture key>`) and
+ * the second upstream of the chain, which has only `SECONDONLY…` keys.
+ * Records what it was sent.
+ */
 function startSecond() {
   const server = createServer(async (req, res) => {
+    const path = decodeURIComponent(new URL(req.url, "http://x").pathname.slice(1));
     authSeen.second.push(req.headers.authorization ?? null);
-    const body = await readFile(join(STORE, PDB));
+    secondLog.push(path);
+    const file = path.startsWith("blob/") ? path.slice(5)
+      : path.split("/")[1] === "SECONDONLY0000000000000000000000001" && path.endsWith(".pdb") ? PDB : null;
+    const body = file && await readFile(join(STORE, file)).catch(() => null);
+    if (!body) return res.writeHead(404).end();
     res.writeHead(200, { "content-type": "application/octet-stream", "content-length": String(body.length) }).end(body);
   });
   return new Promise((ok) => server.listen(0, "127.0.0.1", () => ok(server)));
@@ -90,7 +128,9 @@ before(async () => {
     "dev", "--ip", "127.0.0.1", "--port", String(port), "--inspector-port", String(port + 1),
     "--persist-to", state,
     // Credentials in the store URL: sent to that store as Basic auth, never to a redirect target (R28, R88).
-    "--var", `SYMBOL_PATH:srv*http://mirror-user:s3cret@127.0.0.1:${upstream.address().port}`, "--var", "MISS_TTL:60",
+    // Two upstreams in a chain, tried in order (R24).
+    "--var", `SYMBOL_PATH:srv*http://mirror-user:s3cret@127.0.0.1:${upstream.address().port};srv*http://127.0.0.1:${second.address().port}`,
+    "--var", "MISS_TTL:60", "--var", `UPSTREAM_TIMEOUT_MS:${TIMEOUT_MS}`, "--var", "EDGE_CACHE_MAX_BYTES:1000000",
     "--var", "ALLOW_PRIVATE_REDIRECTS:true", // the second host is on 127.0.0.1 too
   ], {
     cwd: ROOT,
@@ -115,6 +155,7 @@ before(async () => {
 
 after(async () => {
   wrangler?.kill("SIGTERM");
+  upstream?.closeAllConnections();
   upstream?.close();
   second?.close();
   if (state) await rm(state, { recursive: true, force: true });
@@ -254,18 +295,28 @@ test("Range and If-None-Match are answered from the cache (206, 304)", async () 
   assert.equal(requested(PDB), asked, "answered without the upstream");
 });
 
-test("a body cut short is never served as a file, and never stays in the cache", async () => {
-  const key = "short.pdb/SHORT000000000000000000000000000001/short.pdb";
-  const get = () => fetch(`${mirror}/${key}`).then((r) => r.arrayBuffer()).then(() => "complete", () => "failed");
-  assert.equal(await get(), "failed", "the client sees the transfer fail, not a short file");
-  // Whatever the runtime's cache kept of the failed transfer is never served
-  // as complete, and is evicted: within two more requests the upstream is asked again.
+/**
+ * Asserts that a key whose upstream transfer breaks is never answered with a
+ * complete body, and that nothing of it stays stored: whatever the local
+ * runtime's cache kept of a failed transfer is never served as complete and is
+ * evicted, so within three more requests the upstream is asked again.
+ */
+async function neverStored(key) {
+  const get = () => fetch(`${mirror}/${key}`).then(
+    (r) => r.arrayBuffer().then(() => `complete (${r.status}, ${r.headers.get("x-sympath-cache")})`, () => "failed"),
+    () => "failed",
+  );
+  assert.equal(await get(), "failed", `${key}: the client sees the transfer fail, not a short file`);
   const n = requested(key);
   for (let i = 0; i < 3 && requested(key) === n; i++) {
     await new Promise((res) => setTimeout(res, 300));
-    assert.equal(await get(), "failed");
+    assert.equal(await get(), "failed", key);
   }
-  assert.ok(requested(key) > n, "the damaged entry did not stay in the cache");
+  assert.ok(requested(key) > n, `${key}: nothing stayed stored (edge cache or R2): the store is asked again`);
+}
+
+test("a body cut short is never served as a file, and never stays in the cache", async () => {
+  await neverStored("short.pdb/SHORT000000000000000000000000000001/short.pdb");
 });
 
 test("a redirect to a second host is followed without the store's credentials", async () => {
@@ -277,4 +328,141 @@ test("a redirect to a second host is followed without the store's credentials", 
   assert.ok(authSeen.first.includes(`Basic ${Buffer.from("mirror-user:s3cret").toString("base64")}`), "the store itself gets the credentials");
   assert.ok(authSeen.second.length >= 1, "the redirect was followed");
   assert.deepEqual([...new Set(authSeen.second)], [null], "no Authorization to the redirect target");
+});
+
+/** Requests `key` until the answer's X-Sympath-Cache is `want` (cache and R2 writes finish after the response). */
+async function until(key, want, init) {
+  let r;
+  for (let i = 0; i < 40; i++) {
+    r = await fetch(`${mirror}/${key}`, init);
+    const body = Buffer.from(await r.arrayBuffer());
+    if (r.headers.get("x-sympath-cache") === want) return { r, body };
+    await new Promise((res) => setTimeout(res, 250));
+  }
+  assert.fail(`${key}: X-Sympath-Cache never became ${want} (last: ${r.headers.get("x-sympath-cache")})`);
+}
+
+test("the upstream chain is tried in order: a key only the second store has is served by it", async () => {
+  const key = "ShowSSEConfig.pdb/SECONDONLY0000000000000000000000001/ShowSSEConfig.pdb";
+  const want = await readFile(join(STORE, PDB));
+  const r = await fetch(`${mirror}/${key}`);
+  assert.equal(r.status, 200);
+  assert.deepEqual(Buffer.from(await r.arrayBuffer()), want);
+  assert.equal(r.headers.get("x-sympath-upstream"), `http://127.0.0.1:${second.address().port}`);
+  const dir = key.slice(0, key.lastIndexOf("/"));
+  // The first store was asked for every variant first (R66), then the second.
+  for (const v of ["ShowSSEConfig.pdb", "ShowSSEConfig.pd_", "file.ptr"]) assert.equal(requested(`${dir}/${v}`), 1, v);
+  assert.equal(secondLog.filter((p) => p === key).length, 1);
+});
+
+test("an upstream that never answers times out (502, not cached) and the next upstream is still asked", async () => {
+  const key = "slow.pdb/SLOW0000000000000000000000000000001/slow.pdb";
+  const t0 = Date.now();
+  const r = await fetch(`${mirror}/${key}`);
+  const took = Date.now() - t0;
+  assert.equal(r.status, 502);
+  const body = await r.json();
+  assert.equal(body.code, "upstream_failed");
+  assert.match(body.message, new RegExp(`no answer within ${TIMEOUT_MS} ms`));
+  assert.ok(took < TIMEOUT_MS * 2 + 1500, `one timeout per store, not one per variant (${took} ms)`);
+  assert.equal(requested(key), 1, "a store that timed out is not asked for the other variants");
+  assert.equal(secondLog.filter((p) => p === key).length, 1, "the second store was asked");
+  const again = await fetch(`${mirror}/${key}`);
+  await again.arrayBuffer();
+  assert.equal(again.status, 502);
+  assert.equal(requested(key), 2, "a timeout is never cached");
+});
+
+test("a transfer that stalls mid-body or is reset fails for the client and is never stored", async () => {
+  for (const id of ["STALL000000000000000000000000000001", "RESET000000000000000000000000000001"]) await neverStored(`x.pdb/${id}/x.pdb`);
+  const key = "x.pdb/RESETHEAD0000000000000000000000001/x.pdb";
+  const r = await fetch(`${mirror}/${key}`);
+  assert.equal(r.status, 502, "a reset before the answer is an upstream failure");
+  assert.equal((await r.json()).code, "upstream_failed");
+});
+
+test("file.ptr: a pointer to a URL is followed (expanding a .ex_ target); UNC and MSG pointers are misses (R63, R64)", async () => {
+  const pdb = await readFile(join(STORE, PDB));
+  const key = "ptr.pdb/PTRURL000000000000000000000000000001/ptr.pdb";
+  const r = await fetch(`${mirror}/${key}`);
+  assert.equal(r.status, 200);
+  assert.deepEqual(Buffer.from(await r.arrayBuffer()), pdb);
+  assert.equal(r.headers.get("x-sympath-pointer"), `http://127.0.0.1:${second.address().port}/blob/${PDB}`);
+  assert.ok(authSeen.second.at(-1) === null, "no credentials to a pointer target");
+  const { body } = await until(key, "hit");
+  assert.deepEqual(body, pdb, "served again from the cache under the requested key");
+
+  const exe = await readFile(join(STORE, EXE));
+  const cab = await fetch(`${mirror}/ShowSSEConfig.exe/PTRCAB000000000000000000000000000001/ShowSSEConfig.exe`);
+  assert.equal(cab.status, 200);
+  assert.equal(cab.headers.get("x-sympath-expanded"), "cab");
+  assert.deepEqual(Buffer.from(await cab.arrayBuffer()), exe);
+
+  for (const [id, why] of [["PTRUNC000000000000000000000000000001", /cannot reach/], ["PTRMSG000000000000000000000000000001", /NoLongerIndexed/]]) {
+    const miss = await fetch(`${mirror}/ptr.pdb/${id}/ptr.pdb`);
+    assert.equal(miss.status, 404, id);
+    assert.match((await miss.json()).message, why);
+  }
+});
+
+test("R2 downstream store: an object over the edge-cache limit streams through, says so, and is served from R2 (whole, Range, 304, HEAD)", async () => {
+  const key = "big.pdb/BIG00000000000000000000000000000001/big.pdb";
+  const r1 = await fetch(`${mirror}/${key}`);
+  assert.equal(r1.status, 200);
+  assert.equal(r1.headers.get("x-sympath-cache"), "miss");
+  assert.match(r1.headers.get("x-sympath-note") ?? "", /not in the edge cache: 2000000 bytes is over its 1000000-byte/);
+  assert.deepEqual(Buffer.from(await r1.arrayBuffer()), BIG);
+  const { r: r2, body } = await until(key, "r2");
+  assert.deepEqual(body, BIG);
+  assert.equal(r2.headers.get("content-length"), String(BIG.length));
+  assert.equal(r2.headers.get("x-sympath-upstream"), `http://127.0.0.1:${upstream.address().port}`);
+  const asked = requested(key);
+  assert.equal(asked, 1, "R2 is read before any upstream");
+
+  const part = await fetch(`${mirror}/${key}`, { headers: { range: "bytes=1000-1999" } });
+  assert.equal(part.status, 206);
+  assert.equal(part.headers.get("content-range"), `bytes 1000-1999/${BIG.length}`);
+  assert.deepEqual(Buffer.from(await part.arrayBuffer()), BIG.subarray(1000, 2000));
+  const tail = await fetch(`${mirror}/${key}`, { headers: { range: "bytes=-16" } });
+  assert.equal(tail.status, 206);
+  assert.deepEqual(Buffer.from(await tail.arrayBuffer()), BIG.subarray(BIG.length - 16));
+  const past = await fetch(`${mirror}/${key}`, { headers: { range: `bytes=${BIG.length}-` } });
+  assert.equal(past.status, 416);
+  assert.equal(past.headers.get("content-range"), `bytes */${BIG.length}`);
+  await past.arrayBuffer();
+  const same = await fetch(`${mirror}/${key}`, { headers: { "if-none-match": r2.headers.get("etag") } });
+  assert.equal(same.status, 304);
+  const head = await fetch(`${mirror}/${key}`, { method: "HEAD" });
+  for (const h of ["content-length", "etag", "x-sympath-cache", "x-sympath-upstream"]) assert.equal(head.headers.get(h), r2.headers.get(h), h);
+  assert.equal(requested(key), asked, "none of these reached the upstream");
+});
+
+test("a page on another origin fetches from the mirror in Chromium: preflight, bytes, exposed headers", async () => {
+  const { launch } = await import("../web/browser.mjs");
+  const page_server = createServer((req, res) => res.writeHead(200, { "content-type": "text/html" }).end("<!doctype html><title>viewer</title>"));
+  await new Promise((ok) => page_server.listen(0, "127.0.0.1", ok));
+  const browser = await launch();
+  try {
+    const page = await browser.newPage();
+    await page.goto(`http://127.0.0.1:${page_server.address().port}/`);
+    const got = await page.evaluate(async (url) => {
+      // If-None-Match is not CORS-safelisted: this GET needs a preflight.
+      const r = await fetch(url, { headers: { "if-none-match": "\"something-else\"" } });
+      const bytes = new Uint8Array(await r.arrayBuffer());
+      return {
+        status: r.status, length: bytes.length, head: new TextDecoder().decode(bytes.subarray(0, 24)),
+        contentLength: r.headers.get("content-length"), cache: r.headers.get("x-sympath-cache"), etag: r.headers.get("etag"),
+      };
+    }, `${mirror}/${PDB}`);
+    const want = await readFile(join(STORE, PDB));
+    assert.equal(got.status, 200);
+    assert.equal(got.length, want.length);
+    assert.equal(got.head, "Microsoft C/C++ MSF 7.00");
+    assert.equal(got.contentLength, String(want.length), "Content-Length is exposed (progress bars)");
+    assert.ok(["hit", "r2", "miss"].includes(got.cache), `X-Sympath-Cache is exposed (${got.cache})`);
+    assert.ok(got.etag, "ETag is exposed");
+  } finally {
+    await browser.close();
+    page_server.close();
+  }
 });

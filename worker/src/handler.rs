@@ -1,10 +1,11 @@
 //! The fetch handler: runs the [`crate::rules`] in the Workers runtime.
 //!
 //! Flow for a file: validate the key → Cache API (hit, or a cached miss unless
-//! bypassed) → each upstream × attempt in order, judged by status, type and
-//! the first bytes → stream the verified hit to the client while a tee of the
-//! same bytes, length-checked, goes into the cache; misses are cached briefly,
-//! failures never.
+//! bypassed) → the R2 store when bound → each upstream × attempt in order
+//! (plain, compressed, `file.ptr`), judged by status, type and the first
+//! bytes → stream the verified hit to the client while tees of the same
+//! bytes, length-checked by the runtime, go into the edge cache and R2;
+//! misses are cached briefly, failures never.
 
 use futures_util::{future, StreamExt};
 use worker::*;
@@ -86,8 +87,13 @@ fn mutable_checked(mut resp: Response, cache_key: Option<String>) -> Result<Resp
     let status = resp.status_code();
     // The Cache API may hand back a stored body without Content-Length; the
     // mirror keeps the length in its own header too.
-    let length: Option<u64> =
-        ["Content-Length", "X-Sympath-Length"].iter().find_map(|h| resp.headers().get(h).ok().flatten().and_then(|v| v.parse().ok()));
+    // (A 206's length is its Content-Length, never the whole file's.)
+    let names: &[&str] = match status {
+        206 => &["Content-Length"],
+        304 => &[],
+        _ => &["Content-Length", "X-Sympath-Length"],
+    };
+    let length: Option<u64> = names.iter().find_map(|h| resp.headers().get(h).ok().flatten().and_then(|v| v.parse().ok()));
     // A stream of known length keeps its Content-Length (and so HEAD and Range stay exact).
     if let Some(len) = length {
         headers.set("Content-Length", &len.to_string())?;
@@ -147,10 +153,51 @@ fn bypass(req: &Request) -> bool {
         || req.url().is_ok_and(|u| u.query_pairs().any(|(k, _)| k == "fresh"))
 }
 
+/// Everything one file request needs to know, read once from the environment.
+struct Job<'a> {
+    ctx: &'a Context,
+    /// The key's path (`name/id/file`): the R2 object key too.
+    path: &'a str,
+    hit_key: String,
+    miss_key: String,
+    bypassed: bool,
+    miss_ttl: u32,
+    timeout_ms: u64,
+    allow_private: bool,
+    edge_max: u64,
+    /// The persistent downstream store, when the `SYMBOLS` R2 bucket is bound.
+    bucket: Option<Bucket>,
+}
+
+/// A body verified as the requested file.
+enum Found {
+    /// Streamed from upstream: its first chunk (already checked) and the rest.
+    Stream { first: Vec<u8>, rest: ByteStream, length: Option<u64> },
+    /// Expanded from a cabinet at the edge.
+    Bytes(Vec<u8>),
+}
+
+/// What one upstream attempt came to.
+enum Outcome {
+    Found { found: Found, expanded: bool, pointer: Option<String> },
+    Miss(String),
+    Failed(String),
+}
+
 async fn serve_file(req: &Request, env: &Env, ctx: &Context, key: &sympath::key::RequestKey, path: &str) -> Result<Response> {
+    let job = Job {
+        ctx,
+        path,
+        hit_key: format!("https://sympath.cache/hit/{path}"),
+        miss_key: format!("https://sympath.cache/miss/{path}"),
+        bypassed: bypass(req),
+        miss_ttl: var(env, "MISS_TTL").and_then(|v| v.parse().ok()).unwrap_or(DEFAULT_MISS_TTL),
+        timeout_ms: var(env, "UPSTREAM_TIMEOUT_MS").and_then(|v| v.parse().ok()).unwrap_or(DEFAULT_TIMEOUT_MS),
+        allow_private: var(env, "ALLOW_PRIVATE_REDIRECTS").is_some_and(|v| v == "true"),
+        edge_max: var(env, "EDGE_CACHE_MAX_BYTES").and_then(|v| v.parse().ok()).unwrap_or(rules::EDGE_CACHE_MAX),
+        bucket: env.bucket("SYMBOLS").ok(),
+    };
     let cache = Cache::default();
-    let hit_key = format!("https://sympath.cache/hit/{path}");
-    let miss_key = format!("https://sympath.cache/miss/{path}");
     // The cache answers Range (206) and If-None-Match (304) itself when asked
     // with the client's conditional headers.
     let lookup = {
@@ -162,105 +209,51 @@ async fn serve_file(req: &Request, env: &Env, ctx: &Context, key: &sympath::key:
         }
         let mut init = RequestInit::new();
         init.with_method(Method::Get).with_headers(headers);
-        Request::new_with_init(&hit_key, &init)?
+        Request::new_with_init(&job.hit_key, &init)?
     };
     if let Some(hit) = cache.get(&lookup, true).await? {
-        let mut hit = mutable_checked(hit, Some(hit_key.clone()))?;
+        let mut hit = mutable_checked(hit, Some(job.hit_key.clone()))?;
         hit.headers_mut().set("X-Sympath-Cache", "hit")?;
         return Ok(hit);
     }
-    let bypassed = bypass(req);
-    if !bypassed {
-        if let Some(miss) = cache.get(miss_key.as_str(), true).await? {
+    if !job.bypassed {
+        if let Some(miss) = cache.get(job.miss_key.as_str(), true).await? {
             let mut miss = mutable(miss)?;
             miss.headers_mut().set("X-Sympath-Cache", "negative")?;
             return Ok(miss);
+        }
+    }
+    if let Some(bucket) = &job.bucket {
+        if let Some(resp) = from_r2(bucket, req, &job).await? {
+            return Ok(resp);
         }
     }
     let upstreams = match rules::upstreams(&symbol_path(env)) {
         Ok(u) => u,
         Err(e) => return json_error(&ApiError { status: 500, code: "bad_config", message: e }),
     };
-    let miss_ttl = var(env, "MISS_TTL").and_then(|v| v.parse().ok()).unwrap_or(DEFAULT_MISS_TTL);
-    let timeout = var(env, "UPSTREAM_TIMEOUT_MS").and_then(|v| v.parse().ok()).unwrap_or(DEFAULT_TIMEOUT_MS);
     let mut failures = Vec::new();
     let mut misses = Vec::new();
     for up in &upstreams {
+        let name = up.redacted();
         for attempt in rules::attempts(key) {
-            let expand = attempt.variant == sympath::key::Variant::Compressed && attempt.path != path;
-            if attempt.variant == sympath::key::Variant::FilePtr && attempt.path != path {
-                // Resolving file.ptr targets (R63, R64) is not done by this mirror yet.
-                continue;
-            }
+            // The client asked for the plain file and this is another variant:
+            // a cabinet is expanded, a pointer followed.
+            let other = attempt.path != path;
             let target = up.join(attempt.path.split('/'));
-            let allow_private = var(env, "ALLOW_PRIVATE_REDIRECTS").is_some_and(|v| v == "true");
-            match fetch_upstream(&target, up, timeout, allow_private).await {
-                Err(e) => failures.push(format!("{}: {e}", up.redacted())),
-                Ok(mut resp) => {
-                    let ctype = resp.headers().get("Content-Type").ok().flatten();
-                    let length: Option<u64> = resp.headers().get("Content-Length").ok().flatten().and_then(|v| v.parse().ok());
-                    let status = resp.status_code();
-                    let mut body = resp.stream()?;
-                    let first = match body.next().await {
-                        Some(Ok(chunk)) => chunk,
-                        Some(Err(e)) => {
-                            failures.push(format!("{}: {e}", up.redacted()));
-                            continue;
-                        }
-                        None => Vec::new(),
-                    };
-                    match rules::verdict(status, ctype.as_deref(), &first, attempt.variant) {
-                        Verdict::Hit if expand => match expand_cab(first, body, length, key).await {
-                            Ok(bytes) => {
-                                let mut out = Response::from_bytes(bytes.clone())?;
-                                let h = out.headers_mut();
-                                h.set("Content-Type", "application/octet-stream")?;
-                                h.set("Cache-Control", &rules::cache_control(&Verdict::Hit, miss_ttl))?;
-                                h.set("ETag", &format!("\"{}\"", path.replace('"', "")))?;
-                                h.set("Content-Length", &bytes.len().to_string())?;
-                                h.set("X-Sympath-Length", &bytes.len().to_string())?;
-                                h.set("X-Sympath-Upstream", &up.redacted())?;
-                                h.set("X-Sympath-Expanded", "cab")?;
-                                let copy = out.cloned()?;
-                                let hk = hit_key.clone();
-                                ctx.wait_until(async move {
-                                    let _ = Cache::default().put(hk.as_str(), copy).await;
-                                });
-                                out.headers_mut().set("X-Sympath-Cache", if bypassed { "bypass" } else { "miss" })?;
-                                return Ok(out);
-                            }
-                            Err(why) => misses.push(format!("{}: {why}", up.redacted())),
-                        },
-                        Verdict::Hit => {
-                            let rest = futures_util::stream::once(future::ready(Ok(first))).chain(body);
-                            let mut out = match length {
-                                Some(len) => fixed_length_response(rest, len),
-                                None => Response::from_stream(rest)?,
-                            };
-                            let h = out.headers_mut();
-                            h.set("Content-Type", "application/octet-stream")?;
-                            h.set("Cache-Control", &rules::cache_control(&Verdict::Hit, miss_ttl))?;
-                            h.set("ETag", &format!("\"{}\"", path.replace('"', "")))?;
-                            h.set("Accept-Ranges", "bytes")?;
-                            h.set("X-Sympath-Upstream", &up.redacted())?;
-                            if let Some(len) = length {
-                                h.set("Content-Length", &len.to_string())?;
-                                h.set("X-Sympath-Length", &len.to_string())?;
-                                // Only a body of known length is cached: the length check of
-                                // FixedLengthStream makes a truncated transfer fail the put.
-                                let copy = out.cloned()?;
-                                let cache = Cache::default();
-                                let hk = hit_key.clone();
-                                ctx.wait_until(async move {
-                                    let _ = cache.put(hk.as_str(), copy).await;
-                                });
-                            }
-                            out.headers_mut().set("X-Sympath-Cache", if bypassed { "bypass" } else { "miss" })?;
-                            return Ok(out);
-                        }
-                        Verdict::Miss(why) => misses.push(format!("{}: {why}", up.redacted())),
-                        Verdict::Failed(why) => failures.push(format!("{}: {why}", up.redacted())),
-                    }
+            let outcome = match fetch_upstream(&target, up.basic_auth(), job.timeout_ms, job.allow_private).await {
+                Err(e) => Outcome::Failed(e.to_string()),
+                Ok(resp) if other && attempt.variant == sympath::key::Variant::FilePtr => follow_pointer(resp, key, &job).await,
+                Ok(resp) => judge(resp, attempt.variant, other, key, job.timeout_ms).await,
+            };
+            match outcome {
+                Outcome::Found { found, expanded, pointer } => return deliver(found, &job, &name, expanded, pointer.as_deref()),
+                Outcome::Miss(why) => misses.push(format!("{name}: {why}")),
+                Outcome::Failed(why) => {
+                    // A store that fails (5xx, timeout, reset) is not asked for
+                    // the other variants: the next store is.
+                    failures.push(format!("{name}: {why}"));
+                    break;
                 }
             }
         }
@@ -268,17 +261,271 @@ async fn serve_file(req: &Request, env: &Env, ctx: &Context, key: &sympath::key:
     if failures.is_empty() {
         let e = ApiError { status: 404, code: "not_found", message: format!("not in any upstream ({})", misses.join("; ")) };
         let mut resp = json_error(&e)?;
-        resp.headers_mut().set("Cache-Control", &rules::cache_control(&Verdict::Miss(String::new()), miss_ttl))?;
+        resp.headers_mut().set("Cache-Control", &rules::cache_control(&Verdict::Miss(String::new()), job.miss_ttl))?;
         resp.headers_mut().set("X-Sympath-Cache", "miss")?;
         let copy = resp.cloned()?;
+        let miss_key = job.miss_key;
         ctx.wait_until(async move {
             let _ = Cache::default().put(miss_key.as_str(), copy).await;
         });
         Ok(resp)
     } else {
+        // A failure may hide a hit: nothing is cached.
         let e = ApiError { status: 502, code: "upstream_failed", message: failures.join("; ") };
         json_error(&e)
     }
+}
+
+/// Judges one upstream answer by status, type and first bytes (R62, R89); a
+/// verified compressed body the client wanted plain is expanded (R23).
+async fn judge(resp: Response, variant: sympath::key::Variant, expand: bool, key: &sympath::key::RequestKey, timeout_ms: u64) -> Outcome {
+    let mut resp = resp;
+    let ctype = resp.headers().get("Content-Type").ok().flatten();
+    let length: Option<u64> = resp.headers().get("Content-Length").ok().flatten().and_then(|v| v.parse().ok());
+    let status = resp.status_code();
+    let mut rest = match resp.stream() {
+        Ok(s) => s,
+        Err(_) => return verdict_only(status, ctype.as_deref(), variant),
+    };
+    let first = match next_within(&mut rest, timeout_ms).await {
+        Ok(Some(chunk)) => chunk,
+        Ok(None) => Vec::new(),
+        Err(e) => return Outcome::Failed(e),
+    };
+    match rules::verdict(status, ctype.as_deref(), &first, variant) {
+        Verdict::Hit if expand => match expand_cab(first, rest, length, key, timeout_ms).await {
+            Ok(bytes) => Outcome::Found { found: Found::Bytes(bytes), expanded: true, pointer: None },
+            Err(why) => Outcome::Miss(why),
+        },
+        Verdict::Hit => Outcome::Found { found: Found::Stream { first, rest, length }, expanded: false, pointer: None },
+        Verdict::Miss(why) => Outcome::Miss(why),
+        Verdict::Failed(why) => Outcome::Failed(why),
+    }
+}
+
+fn verdict_only(status: u16, ctype: Option<&str>, variant: sympath::key::Variant) -> Outcome {
+    match rules::verdict(status, ctype, b"", variant) {
+        Verdict::Failed(why) => Outcome::Failed(why),
+        Verdict::Miss(why) => Outcome::Miss(why),
+        Verdict::Hit => Outcome::Miss("upstream answered without a body".into()),
+    }
+}
+
+/// A `file.ptr` found upstream for a plain-file request: read it (bounded),
+/// and follow a pointer to an http(s) URL under the redirect rules (R63, R64, R88).
+async fn follow_pointer(resp: Response, key: &sympath::key::RequestKey, job: &Job<'_>) -> Outcome {
+    let mut resp = resp;
+    let status = resp.status_code();
+    let ctype = resp.headers().get("Content-Type").ok().flatten();
+    let mut text = Vec::new();
+    if let Ok(mut body) = resp.stream() {
+        loop {
+            match next_within(&mut body, job.timeout_ms).await {
+                Ok(Some(chunk)) => {
+                    text.extend_from_slice(&chunk);
+                    if text.len() > rules::MAX_POINTER_BYTES {
+                        return Outcome::Miss(format!("file.ptr over {} bytes is not a pointer", rules::MAX_POINTER_BYTES));
+                    }
+                }
+                Ok(None) => break,
+                Err(e) => return Outcome::Failed(e),
+            }
+        }
+    }
+    match rules::verdict(status, ctype.as_deref(), &text, sympath::key::Variant::FilePtr) {
+        Verdict::Hit => {}
+        Verdict::Miss(why) => return Outcome::Miss(format!("file.ptr: {why}")),
+        Verdict::Failed(why) => return Outcome::Failed(format!("file.ptr: {why}")),
+    }
+    let (url, compressed) = match rules::pointer(&text) {
+        rules::Pointer::Follow { url, compressed } => (url, compressed),
+        rules::Pointer::Miss(why) => return Outcome::Miss(why),
+    };
+    // A pointer is the store sending the mirror elsewhere: the redirect rules apply.
+    if let Err(why) = rules::redirect_allowed(&url, job.allow_private) {
+        return Outcome::Miss(format!("file.ptr: {why}"));
+    }
+    let variant = if compressed { sympath::key::Variant::Compressed } else { sympath::key::Variant::Plain };
+    let outcome = match fetch_upstream(&url, None, job.timeout_ms, job.allow_private).await {
+        Err(e) => Outcome::Failed(format!("file.ptr target {url}: {e}")),
+        Ok(resp) => judge(resp, variant, compressed, key, job.timeout_ms).await,
+    };
+    match outcome {
+        Outcome::Found { found, expanded, .. } => Outcome::Found { found, expanded, pointer: Some(url) },
+        Outcome::Miss(why) => Outcome::Miss(format!("file.ptr target {url}: {why}")),
+        failed => failed,
+    }
+}
+
+/// Serves a verified file to the client while tees of the same bytes go to
+/// the edge cache and the R2 store. Both writes get a runtime
+/// `FixedLengthStream`, so a transfer that ends short fails them: nothing
+/// truncated is ever stored.
+fn deliver(found: Found, job: &Job<'_>, upstream: &str, expanded: bool, pointer: Option<&str>) -> Result<Response> {
+    let (mut out, length) = match found {
+        Found::Bytes(bytes) => {
+            let len = bytes.len() as u64;
+            (Response::from_bytes(bytes)?, Some(len))
+        }
+        Found::Stream { first, rest, length } => {
+            let body = futures_util::stream::once(future::ready(Ok(first))).chain(idle_timeout(rest, job.timeout_ms));
+            match length {
+                Some(len) => (fixed_length_response(body, len), Some(len)),
+                None => (Response::from_stream(body)?, None),
+            }
+        }
+    };
+    let h = out.headers_mut();
+    h.set("Content-Type", "application/octet-stream")?;
+    h.set("Cache-Control", &rules::cache_control(&Verdict::Hit, job.miss_ttl))?;
+    h.set("ETag", &rules::etag(job.path))?;
+    h.set("Accept-Ranges", "bytes")?;
+    h.set("X-Sympath-Upstream", upstream)?;
+    if expanded {
+        h.set("X-Sympath-Expanded", "cab")?;
+    }
+    if let Some(url) = pointer {
+        h.set("X-Sympath-Pointer", url)?;
+    }
+    if let Some(len) = length {
+        h.set("Content-Length", &len.to_string())?;
+        h.set("X-Sympath-Length", &len.to_string())?;
+    }
+    let mut notes = Vec::new();
+    match rules::edge_uncacheable(length, job.edge_max) {
+        None => {
+            let copy = out.cloned()?;
+            let hit_key = job.hit_key.clone();
+            job.ctx.wait_until(async move {
+                let _ = Cache::default().put(hit_key.as_str(), copy).await;
+            });
+        }
+        Some(why) => notes.push(why),
+    }
+    if let (Some(bucket), Some(len)) = (&job.bucket, length) {
+        let mut copy = out.cloned()?;
+        let stream = copy.stream()?;
+        let bucket = bucket.clone();
+        let path = job.path.to_string();
+        let mut meta = std::collections::HashMap::new();
+        meta.insert("upstream".to_string(), upstream.to_string());
+        if expanded {
+            meta.insert("expanded".to_string(), "cab".to_string());
+        }
+        if let Some(url) = pointer {
+            meta.insert("pointer".to_string(), url.to_string());
+        }
+        job.ctx.wait_until(async move {
+            let http = HttpMetadata { content_type: Some("application/octet-stream".into()), ..Default::default() };
+            let _ = bucket.put(path, FixedLengthStream::wrap(stream, len)).http_metadata(http).custom_metadata(meta).execute().await;
+        });
+    }
+    if !notes.is_empty() {
+        out.headers_mut().set("X-Sympath-Note", &notes.join("; "))?;
+    }
+    out.headers_mut().set("X-Sympath-Cache", if job.bypassed { "bypass" } else { "miss" })?;
+    Ok(out)
+}
+
+/// Serves a file from the R2 store if it is there: whole (200, also put in
+/// the edge cache), one range (206, 416), or 304 for a matching ETag.
+async fn from_r2(bucket: &Bucket, req: &Request, job: &Job<'_>) -> Result<Option<Response>> {
+    let etag = rules::etag(job.path);
+    let range = req.headers().get("Range")?.as_deref().and_then(rules::ByteRange::parse);
+    if req.headers().get("If-None-Match")?.is_some_and(|v| rules::none_match(&v, &etag)) {
+        let Some(head) = bucket.head(job.path).await? else { return Ok(None) };
+        let mut resp = Response::empty()?.with_status(304);
+        r2_headers(resp.headers_mut(), &head, &etag)?;
+        return Ok(Some(resp));
+    }
+    let r2_range = range.map(|r| match r {
+        rules::ByteRange::Closed(f, l) => Range::OffsetWithLength { offset: f, length: l - f + 1 },
+        rules::ByteRange::From(f) => Range::OffsetToEnd { offset: f },
+        rules::ByteRange::Suffix(n) => Range::Suffix { suffix: n },
+    });
+    let object = match &r2_range {
+        // A range past the end makes R2 throw: answer 416 from the object's size.
+        Some(rr) => match bucket.get(job.path).range(rr.clone()).execute().await {
+            Ok(o) => o,
+            Err(_) => {
+                let Some(head) = bucket.head(job.path).await? else { return Ok(None) };
+                let e = ApiError { status: 416, code: "range_not_satisfiable", message: format!("the file has {} bytes", head.size()) };
+                let mut resp = json_error(&e)?;
+                resp.headers_mut().set("Content-Range", &format!("bytes */{}", head.size()))?;
+                return Ok(Some(resp));
+            }
+        },
+        None => bucket.get(job.path).execute().await?,
+    };
+    let Some(object) = object else { return Ok(None) };
+    let size = object.size();
+    let Some(body) = object.body() else { return Ok(None) };
+    let stream = body.stream()?;
+    let span = range.and_then(|r| r.resolve(size));
+    let (mut resp, len) = match span {
+        Some((first, last)) => {
+            let len = last - first + 1;
+            let mut resp = fixed_length_response(stream, len).with_status(206);
+            resp.headers_mut().set("Content-Range", &format!("bytes {first}-{last}/{size}"))?;
+            (resp, len)
+        }
+        None => (fixed_length_response(stream, size), size),
+    };
+    r2_headers(resp.headers_mut(), &object, &etag)?;
+    resp.headers_mut().set("Content-Length", &len.to_string())?;
+    if span.is_none() && rules::edge_uncacheable(Some(size), job.edge_max).is_none() {
+        // Whole and small enough: the next request in this location is an edge-cache hit.
+        let copy = resp.cloned()?;
+        let hit_key = job.hit_key.clone();
+        job.ctx.wait_until(async move {
+            let _ = Cache::default().put(hit_key.as_str(), copy).await;
+        });
+    }
+    resp.headers_mut().set("X-Sympath-Cache", "r2")?;
+    Ok(Some(resp))
+}
+
+fn r2_headers(h: &mut Headers, object: &Object, etag: &str) -> Result<()> {
+    h.set("Content-Type", "application/octet-stream")?;
+    h.set("Cache-Control", &rules::cache_control(&Verdict::Hit, 0))?;
+    h.set("ETag", etag)?;
+    h.set("Accept-Ranges", "bytes")?;
+    h.set("X-Sympath-Length", &object.size().to_string())?;
+    let meta = object.custom_metadata().unwrap_or_default();
+    if let Some(up) = meta.get("upstream") {
+        h.set("X-Sympath-Upstream", up)?;
+    }
+    if meta.get("expanded").is_some_and(|v| v == "cab") {
+        h.set("X-Sympath-Expanded", "cab")?;
+    }
+    if let Some(url) = meta.get("pointer") {
+        h.set("X-Sympath-Pointer", url)?;
+    }
+    Ok(())
+}
+
+/// The next chunk, or an error if none comes within `ms` (a stalled upstream).
+async fn next_within(s: &mut ByteStream, ms: u64) -> std::result::Result<Option<Vec<u8>>, String> {
+    let delay = Delay::from(std::time::Duration::from_millis(ms));
+    match future::select(s.next(), delay).await {
+        future::Either::Left((Some(Ok(chunk)), _)) => Ok(Some(chunk)),
+        future::Either::Left((Some(Err(e)), _)) => Err(format!("transfer failed: {e}")),
+        future::Either::Left((None, _)) => Ok(None),
+        future::Either::Right(_) => Err(format!("upstream stalled: no data within {ms} ms")),
+    }
+}
+
+/// A body that fails when the upstream stalls for `ms` between chunks, so a
+/// hung transfer ends (and is never stored) instead of holding the client.
+fn idle_timeout(s: ByteStream, ms: u64) -> impl futures_util::Stream<Item = Result<Vec<u8>>> {
+    futures_util::stream::unfold(Some(s), move |s| async move {
+        let mut s = s?;
+        match next_within(&mut s, ms).await {
+            Ok(Some(chunk)) => Some((Ok(chunk), Some(s))),
+            Ok(None) => None,
+            Err(e) => Some((Err(Error::RustError(e)), None)),
+        }
+    })
 }
 
 /// Buffers a verified compressed body (bounded) and expands it: the client asked
@@ -288,6 +535,7 @@ async fn expand_cab(
     mut rest: ByteStream,
     length: Option<u64>,
     key: &sympath::key::RequestKey,
+    timeout_ms: u64,
 ) -> std::result::Result<Vec<u8>, String> {
     let len = length.ok_or("a compressed body without Content-Length is not expanded at the edge")?;
     if len > rules::MAX_COMPRESSED_AT_EDGE {
@@ -298,8 +546,8 @@ async fn expand_cab(
     }
     let mut buf = first;
     buf.reserve(usize::try_from(len).unwrap_or(0).saturating_sub(buf.len()));
-    while let Some(chunk) = rest.next().await {
-        buf.extend_from_slice(&chunk.map_err(|e| format!("transfer failed: {e}"))?);
+    while let Some(chunk) = next_within(&mut rest, timeout_ms).await? {
+        buf.extend_from_slice(&chunk);
         if buf.len() as u64 > len {
             return Err("body longer than its Content-Length".into());
         }
@@ -319,39 +567,47 @@ async fn expand_cab(
     Ok(bytes)
 }
 
-/// One upstream GET with a timeout. Credentials of the store URL go in
-/// `Authorization` (R28); redirects are followed by hand so that they never
-/// carry it (R88).
-async fn fetch_upstream(target: &str, store: &sympath::url::StoreUrl, timeout_ms: u64, allow_private: bool) -> Result<Response> {
+/// One upstream GET with a timeout for the answer's headers. `auth` (the
+/// store URL's credentials) goes in `Authorization` (R28); redirects are
+/// followed by hand so that they never carry it (R88).
+async fn fetch_upstream(target: &str, auth: Option<String>, timeout_ms: u64, allow_private: bool) -> Result<Response> {
     let headers = Headers::new();
     headers.set("User-Agent", USER_AGENT)?;
-    if let Some(auth) = store.basic_auth() {
+    if let Some(auth) = auth {
         headers.set("Authorization", &auth)?;
     }
-    let mut init = RequestInit::new();
-    init.with_method(Method::Get).with_headers(headers).with_redirect(RequestRedirect::Manual);
-    let req = Request::new_with_init(target, &init)?;
-    let controller = AbortController::default();
-    let signal = controller.signal();
-    let fetch = Fetch::Request(req);
-    let send = Box::pin(fetch.send_with_signal(&signal));
-    let delay = Box::pin(Delay::from(std::time::Duration::from_millis(timeout_ms)));
-    let resp = match future::select(send, delay).await {
-        future::Either::Left((r, _)) => r?,
-        future::Either::Right(_) => {
-            controller.abort();
-            return Err(Error::RustError(format!("no answer within {timeout_ms} ms")));
-        }
-    };
+    let resp = send_within(target, headers, timeout_ms).await?;
     if (300..400).contains(&resp.status_code()) {
         let location = resp.headers().get("Location")?.ok_or_else(|| Error::RustError("redirect without Location".into()))?;
         let next = Url::parse(target).and_then(|u| u.join(&location)).map_err(|e| Error::RustError(format!("bad redirect: {e}")))?;
         rules::redirect_allowed(next.as_str(), allow_private).map_err(Error::RustError)?;
         let h = Headers::new();
         h.set("User-Agent", USER_AGENT)?;
-        let mut init = RequestInit::new();
-        init.with_method(Method::Get).with_headers(h);
-        return Fetch::Request(Request::new_with_init(next.as_str(), &init)?).send_with_signal(&signal).await;
+        let resp = send_within(next.as_str(), h, timeout_ms).await?;
+        if (300..400).contains(&resp.status_code()) {
+            return Err(Error::RustError(format!("{next} redirected again; the mirror follows one redirect")));
+        }
+        return Ok(resp);
     }
     Ok(resp)
+}
+
+/// A GET that fails when no answer (status and headers) comes within `timeout_ms`.
+async fn send_within(url: &str, headers: Headers, timeout_ms: u64) -> Result<Response> {
+    let mut init = RequestInit::new();
+    init.with_method(Method::Get).with_headers(headers).with_redirect(RequestRedirect::Manual);
+    let req = Request::new_with_init(url, &init)?;
+    let controller = AbortController::default();
+    let signal = controller.signal();
+    let fetch = Fetch::Request(req);
+    let send = Box::pin(fetch.send_with_signal(&signal));
+    let delay = Box::pin(Delay::from(std::time::Duration::from_millis(timeout_ms)));
+    let answer = match future::select(send, delay).await {
+        future::Either::Left((r, _)) => r,
+        future::Either::Right(_) => {
+            controller.abort();
+            Err(Error::RustError(format!("no answer within {timeout_ms} ms")))
+        }
+    };
+    answer
 }

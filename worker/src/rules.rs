@@ -15,8 +15,21 @@ pub const MAX_COMPRESSED_AT_EDGE: u64 = 32 * 1024 * 1024;
 /// Largest expanded size the mirror produces from a compressed body.
 pub const MAX_EXPANDED_AT_EDGE: u64 = 64 * 1024 * 1024;
 
-/// Headers the mirror adds to answers it invents (errors, CORS).
-pub const MIRROR_HEADERS: &[&str] = &["X-Sympath-Cache", "X-Sympath-Upstream", "X-Sympath-Expanded"];
+/// Largest object the mirror puts in the Cache API: Cloudflare's Cache API
+/// stores objects up to 512 MB; bigger ones stream through (and go to R2 only).
+pub const EDGE_CACHE_MAX: u64 = 512 * 1000 * 1000;
+/// Largest `file.ptr` the mirror reads (they are one line of text).
+pub const MAX_POINTER_BYTES: usize = 4096;
+
+/// The mirror's own response headers, exposed to browsers (R92):
+/// `X-Sympath-Cache` is `hit` (edge cache), `r2` (the persistent store),
+/// `miss` (fetched upstream), `bypass` (fetched upstream on request),
+/// `negative` (a remembered miss); `X-Sympath-Upstream` names the store that
+/// served; `X-Sympath-Expanded: cab` marks a `.pd_`/`.ex_` expanded at the edge;
+/// `X-Sympath-Pointer` the URL a `file.ptr` pointed to; `X-Sympath-Note`
+/// says why an answer was not cached.
+pub const MIRROR_HEADERS: &[&str] =
+    &["X-Sympath-Cache", "X-Sympath-Upstream", "X-Sympath-Expanded", "X-Sympath-Pointer", "X-Sympath-Note", "X-Sympath-Length"];
 
 /// A request the mirror answers with an error, before or instead of any upstream request.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -236,6 +249,111 @@ pub fn cache_control(v: &Verdict, miss_ttl: u32) -> String {
     }
 }
 
+/// What a `file.ptr` found upstream means for a client that asked for the
+/// plain file (R63, R64).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Pointer {
+    /// Fetch this URL (subject to [`redirect_allowed`]); `compressed` when it
+    /// names a `.pd_`-style file that must be expanded.
+    Follow {
+        /// Absolute http(s) URL.
+        url: String,
+        /// Whether the target is a compressed (CAB) file.
+        compressed: bool,
+    },
+    /// Not reachable from the edge, or not available: a miss, with the reason.
+    Miss(String),
+}
+
+/// Reads a `file.ptr` body: `PATH:` (or a bare path) to an http(s) URL is
+/// followed; a UNC or local path is unreachable from the edge (R64); `MSG:`
+/// is the store saying the file is gone (R63).
+pub fn pointer(bytes: &[u8]) -> Pointer {
+    use sympath::fileptr::{FilePtr, PtrTarget};
+    let ptr = FilePtr::parse(bytes);
+    match (ptr.target(), &ptr) {
+        (Some(PtrTarget::Url), FilePtr::Path(url)) => {
+            let file = url.split(['?', '#']).next().unwrap_or("").rsplit('/').next().unwrap_or("");
+            Pointer::Follow { url: url.clone(), compressed: file.ends_with('_') }
+        }
+        (Some(_), FilePtr::Path(p)) => Pointer::Miss(format!("file.ptr points to {p}, which the edge cannot reach (R64)")),
+        (_, FilePtr::Message(m)) => Pointer::Miss(format!("file.ptr says: {m}")),
+        _ => Pointer::Miss("file.ptr is empty".into()),
+    }
+}
+
+/// The ETag of a file: keys are content-addressed, so the key is the identity.
+pub fn etag(path: &str) -> String {
+    format!("\"{}\"", path.replace('"', ""))
+}
+
+/// Whether an `If-None-Match` header names `etag` (or `*`), weak or strong.
+pub fn none_match(header: &str, etag: &str) -> bool {
+    header.split(',').map(str::trim).any(|t| t == "*" || t.trim_start_matches("W/") == etag)
+}
+
+/// A `Range` request the mirror serves: one range of bytes. Multiple ranges,
+/// other units and malformed headers get the whole file (RFC 9110 lets a
+/// server ignore Range).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ByteRange {
+    /// `bytes=first-last` (inclusive).
+    Closed(u64, u64),
+    /// `bytes=first-`.
+    From(u64),
+    /// `bytes=-n`: the last n bytes.
+    Suffix(u64),
+}
+
+impl ByteRange {
+    /// Parses a `Range` header value.
+    pub fn parse(header: &str) -> Option<ByteRange> {
+        let spec = header.trim().strip_prefix("bytes=")?.trim();
+        if spec.contains(',') {
+            return None;
+        }
+        let (a, b) = spec.split_once('-')?;
+        let num = |s: &str| -> Option<u64> {
+            if s.is_empty() || !s.bytes().all(|c| c.is_ascii_digit()) {
+                None
+            } else {
+                s.parse().ok()
+            }
+        };
+        match (a.trim(), b.trim()) {
+            ("", n) => num(n).filter(|n| *n > 0).map(ByteRange::Suffix),
+            (f, "") => num(f).map(ByteRange::From),
+            (f, l) => match (num(f), num(l)) {
+                (Some(f), Some(l)) if f <= l => Some(ByteRange::Closed(f, l)),
+                _ => None,
+            },
+        }
+    }
+
+    /// The inclusive byte span this range selects in a file of `size` bytes;
+    /// `None` when it is unsatisfiable (416).
+    pub fn resolve(self, size: u64) -> Option<(u64, u64)> {
+        match self {
+            _ if size == 0 => None,
+            ByteRange::Closed(f, l) if f < size => Some((f, l.min(size - 1))),
+            ByteRange::From(f) if f < size => Some((f, size - 1)),
+            ByteRange::Suffix(n) => Some((size.saturating_sub(n), size - 1)),
+            _ => None,
+        }
+    }
+}
+
+/// Why a verified file is not put in the edge cache, if it is not: no length
+/// known up front (a truncated transfer could not be told from a whole one),
+/// or over the Cache API's object limit. `None`: cache it.
+pub fn edge_uncacheable(length: Option<u64>, limit: u64) -> Option<String> {
+    match length {
+        None => Some("not cached: the upstream sent no Content-Length".into()),
+        Some(n) if n > limit => Some(format!("not in the edge cache: {n} bytes is over its {limit}-byte object limit")),
+        Some(_) => None,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -336,5 +454,49 @@ mod tests {
         for name in ["Content-Length", "Content-Range", "ETag", "X-Sympath-Cache"] {
             assert!(expose.contains(name), "{name}");
         }
+    }
+
+    #[test]
+    fn r63_r64_pointers_to_urls_are_followed_and_unc_paths_are_misses() {
+        assert_eq!(
+            pointer(b"PATH:https://files.example/x/ntdll.pdb\r\n"),
+            Pointer::Follow { url: "https://files.example/x/ntdll.pdb".into(), compressed: false }
+        );
+        assert_eq!(
+            pointer(b"https://files.example/x/ntdll.pd_?sig=1"),
+            Pointer::Follow { url: "https://files.example/x/ntdll.pd_?sig=1".into(), compressed: true }
+        );
+        for (body, why) in [
+            (&b"PATH:\\\\builds\\sym\\ntdll.pdb"[..], "cannot reach"),
+            (b"PATH:C:\\sym\\ntdll.pdb", "cannot reach"),
+            (b"MSG:NoLongerIndexed", "NoLongerIndexed"),
+            (b"  \r\n", "empty"),
+        ] {
+            match pointer(body) {
+                Pointer::Miss(m) => assert!(m.contains(why), "{m}"),
+                other => panic!("{other:?}"),
+            }
+        }
+    }
+
+    #[test]
+    fn ranges_and_etags() {
+        assert_eq!(ByteRange::parse("bytes=0-27"), Some(ByteRange::Closed(0, 27)));
+        assert_eq!(ByteRange::parse("bytes=100-"), Some(ByteRange::From(100)));
+        assert_eq!(ByteRange::parse("bytes=-10"), Some(ByteRange::Suffix(10)));
+        for bad in ["bytes=0-1,4-5", "items=0-1", "bytes=5-1", "bytes=-0", "bytes=a-b", "bytes=-", "bytes=+1-2"] {
+            assert_eq!(ByteRange::parse(bad), None, "{bad}");
+        }
+        assert_eq!(ByteRange::Closed(0, 27).resolve(10), Some((0, 9)));
+        assert_eq!(ByteRange::Closed(10, 27).resolve(10), None);
+        assert_eq!(ByteRange::Suffix(4).resolve(10), Some((6, 9)));
+        assert_eq!(ByteRange::Suffix(40).resolve(10), Some((0, 9)));
+        assert_eq!(ByteRange::From(3).resolve(0), None);
+        let e = etag("a.pdb/ABC1/a.pdb");
+        assert!(none_match(&e, &e) && none_match(&format!("W/{e}, \"x\""), &e) && none_match("*", &e));
+        assert!(!none_match("\"b.pdb/ABC1/b.pdb\"", &e));
+        assert!(edge_uncacheable(Some(10), 10).is_none());
+        assert!(edge_uncacheable(Some(11), 10).unwrap().contains("over"));
+        assert!(edge_uncacheable(None, 10).unwrap().contains("Content-Length"));
     }
 }
