@@ -319,7 +319,7 @@ function renderLookup() {
 let identModule = null;
 async function loadIdent() {
   if (!identModule) {
-    const m = await import("./pkg-ident/sympath_ident_wasm.js");
+    const m = await import("./pkg/ident/sympath_ident_wasm.js");
     await m.default();
     identModule = m;
   }

@@ -4,19 +4,16 @@
 // upstream's request log, what the mirror asked and what it cached.
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
 import { createServer } from "node:http";
-import { mkdtemp, readFile, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { readFile } from "node:fs/promises";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
+import { ROOT, startMirror } from "./harness.mjs";
 
-const ROOT = join(fileURLToPath(import.meta.url), "..", "..", "..");
 const STORE = join(ROOT, "tests", "data", "store");
 const PDB = "ShowSSEConfig.pdb/A62592418D7807494C4C44205044422E1/ShowSSEConfig.pdb";
 const EXE = "ShowSSEConfig.exe/63E6C7F78000/ShowSSEConfig.exe";
 
-let upstream, second, mirror, wrangler, state;
+let upstream, second, mirror, server;
 const PDB_MAGIC = Buffer.from("Microsoft C/C++ MSF 7.00\r\n\x1aDS\0\0\0", "latin1");
 // A 2 MB "PDB": magic, then a pattern a truncation or an offset error would break.
 const BIG = Buffer.concat([PDB_MAGIC, Buffer.from(Array.from({ length: 2_000_000 - PDB_MAGIC.length }, (_, i) => (i * 7 + (i >> 8)) & 255))]);
@@ -86,18 +83,6 @@ function startUpstream() {
   return new Promise((ok) => server.listen(0, "127.0.0.1", () => ok(server)));
 }
 
-async function waitFor(url, ms) {
-  const until = Date.now() + ms;
-  while (Date.now() < until) {
-    try {
-      const r = await fetch(url);
-      if (r.ok) return;
-    } catch {}
-    await new Promise((r) => setTimeout(r, 500));
-  }
-  throw new Error(`mirror not ready at ${url}`);
-}
-
 /**
  * The second host: a redirect and file.ptr target (`/blob/<fixture key>`) and
  * the second upstream of the chain, which has only `SECONDONLY…` keys.
@@ -120,45 +105,26 @@ function startSecond() {
 before(async () => {
   upstream = await startUpstream();
   second = await startSecond();
-  const port = 18787 + (process.pid % 1000);
-  mirror = `http://127.0.0.1:${port}`;
-  const tools = join(process.env.HOME, ".cache", "sympath-tools");
-  state = await mkdtemp(join(tmpdir(), "sympath-mirror-")); // a fresh cache for every run
-  wrangler = spawn(join(ROOT, "node_modules", ".bin", "wrangler"), [
-    "dev", "--ip", "127.0.0.1", "--port", String(port), "--inspector-port", String(port + 1),
-    "--persist-to", state,
-    // Credentials in the store URL: sent to that store as Basic auth, never to a redirect target (R28, R88).
-    // Two upstreams in a chain, tried in order (R24).
-    "--var", `SYMBOL_PATH:srv*http://mirror-user:s3cret@127.0.0.1:${upstream.address().port};srv*http://127.0.0.1:${second.address().port}`,
-    "--var", "MISS_TTL:60", "--var", `UPSTREAM_TIMEOUT_MS:${TIMEOUT_MS}`, "--var", "EDGE_CACHE_MAX_BYTES:1000000",
-    "--var", "ALLOW_PRIVATE_REDIRECTS:true", // the second host is on 127.0.0.1 too
-  ], {
-    cwd: ROOT,
-    env: {
-      ...process.env,
-      WRANGLER_SEND_METRICS: "false",
-      PATH: `${join(tools, "worker-build-0.8.7", "bin")}:${process.env.PATH}`,
-      WASM_BINDGEN_BIN: join(tools, "wasm-bindgen-0.2.129", "bin", "wasm-bindgen"),
-      WASM_OPT_BIN: join(ROOT, "node_modules", ".bin", "wasm-opt"),
+  server = await startMirror({
+    port: 18787 + (process.pid % 1000),
+    vars: {
+      // Two upstreams in a chain, tried in order (R24); credentials in the first store's URL are
+      // sent to that store as Basic auth, never to a redirect target (R28, R88).
+      SYMBOL_PATH: `srv*http://mirror-user:s3cret@127.0.0.1:${upstream.address().port};srv*http://127.0.0.1:${second.address().port}`,
+      MISS_TTL: "60",
+      UPSTREAM_TIMEOUT_MS: String(TIMEOUT_MS),
+      EDGE_CACHE_MAX_BYTES: "1000000",
+      ALLOW_PRIVATE_REDIRECTS: "true", // the second host is on 127.0.0.1 too
     },
-    stdio: ["ignore", "pipe", "pipe"],
   });
-  let out = "";
-  wrangler.stdout.on("data", (d) => { out += d; });
-  wrangler.stderr.on("data", (d) => { out += d; });
-  try {
-    await waitFor(`${mirror}/health`, 600_000);
-  } catch (e) {
-    throw new Error(`${e.message}\n${out.slice(-3000)}`);
-  }
+  mirror = server.url;
 });
 
 after(async () => {
-  wrangler?.kill("SIGTERM");
+  await server?.stop();
   upstream?.closeAllConnections();
   upstream?.close();
   second?.close();
-  if (state) await rm(state, { recursive: true, force: true });
 });
 
 const requested = (p) => log.filter((x) => x === p).length;

@@ -62,3 +62,30 @@ test("hostile input never crashes the module", () => {
   }
   assert.throws(() => sp.expand({ path: 42 }), /bad-input/);
 });
+
+test("parseFilePtr (R63, R64): PATH keeps everything after the first colon; MSG is a message; targets classified", () => {
+  const enc = (s) => new TextEncoder().encode(s);
+  assert.deepEqual(sp.parseFilePtr(enc("PATH:C:\\x\\a.pdb\r\n")), { type: "path", value: "C:\\x\\a.pdb", target: "local" });
+  assert.deepEqual(sp.parseFilePtr(enc("PATH:\\\\srv\\share\\a.pdb")), { type: "path", value: "\\\\srv\\share\\a.pdb", target: "unc" });
+  assert.deepEqual(sp.parseFilePtr(enc("https://files.example/a.pdb")), { type: "path", value: "https://files.example/a.pdb", target: "url" });
+  assert.deepEqual(sp.parseFilePtr(enc("MSG:NoLongerIndexed")), { type: "message", value: "NoLongerIndexed", target: null });
+  assert.deepEqual(sp.parseFilePtr(enc(" \r\n")), { type: "empty", target: null });
+});
+
+test("readMinidump: the module list of a dump made by minidump-synth; bad dumps are clear errors", async () => {
+  const { execFileSync } = await import("node:child_process");
+  const { mkdtempSync } = await import("node:fs");
+  const { tmpdir } = await import("node:os");
+  const id = await import("../../web/pkg/ident/sympath_ident_wasm.js");
+  await id.default({ module_or_path: readFileSync(join(ROOT, "web/pkg/ident/sympath_ident_wasm_bg.wasm")) });
+  const out = join(mkdtempSync(join(tmpdir(), "sympath-dmp-")), "a.dmp");
+  execFileSync("cargo", ["run", "--quiet", "--locked", "-p", "sympath-ident", "--example", "synth_minidump", "--", out], { cwd: ROOT });
+  const info = id.readMinidump(readFileSync(out));
+  assert.equal(info.modules[0].name, "ShowSSEConfig.exe");
+  assert.deepEqual(info.modules[0].identities.map((i) => i.key), [
+    "ShowSSEConfig.pdb/A62592418D7807494C4C44205044422E1/ShowSSEConfig.pdb",
+    "ShowSSEConfig.exe/63E6C7F78000/ShowSSEConfig.exe",
+  ]);
+  assert.equal(info.modules[0].identities[0].fields.guid, "A6259241-8D78-0749-4C4C-44205044422E");
+  assert.throws(() => id.readMinidump(new TextEncoder().encode("<html>")), /^Error: corrupt: /);
+});

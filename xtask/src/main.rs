@@ -118,13 +118,13 @@ fn ensure_chromium() -> Result<(), String> {
 }
 
 /// Builds the page's wasm packages: the core into `web/pkg` (loaded with the
-/// page) and the identity readers into `web/pkg-ident` (loaded when a file is
+/// page) and the identity readers into `web/pkg/ident` (loaded when a file is
 /// dropped): cargo → wasm-bindgen → wasm-opt.
 fn build_wasm() -> Result<(), String> {
     ensure_wasm_target()?;
     let bindgen = wasm_bindgen()?;
     ensure_node_modules()?;
-    for (package, lib, dir) in [("sympath-wasm", "sympath_wasm", "pkg"), ("sympath-ident-wasm", "sympath_ident_wasm", "pkg-ident")] {
+    for (package, lib, dir) in [("sympath-wasm", "sympath_wasm", "pkg"), ("sympath-ident-wasm", "sympath_ident_wasm", "pkg/ident")] {
         run("cargo", &["build", "--locked", "-p", package, "--target", "wasm32-unknown-unknown", "--profile", "wasm"])?;
         let out = root().join("web").join(dir);
         let wasm = root().join(format!("target/wasm32-unknown-unknown/wasm/{lib}.wasm"));
@@ -144,28 +144,59 @@ fn build_wasm() -> Result<(), String> {
         args.extend([bg.as_str(), "-o", bg.as_str()]);
         run(&opt.to_string_lossy(), &args)?;
     }
-    write_package_json(&root().join("web").join("pkg"), "sympath", "sympath_wasm", "Windows symbol paths and symbol stores in WebAssembly: validate, expand and explain _NT_SYMBOL_PATH; compute store keys, URLs and lookup plans")?;
-    write_package_json(
-        &root().join("web").join("pkg-ident"),
-        "sympath-ident",
-        "sympath_ident_wasm",
-        "Identities of symbol files (PE, PDB, ELF, Mach-O, portable PDB, CAB) read in WebAssembly",
-    )
+    build_client()?;
+    write_package_json(&root().join("web").join("pkg"))
 }
 
-fn write_package_json(out: &Path, name: &str, lib: &str, description: &str) -> Result<(), String> {
+/// Compiles the browser symbol client (`crates/sympath-wasm/js/client.ts`)
+/// into the package with tsc, strict, declarations included.
+fn build_client() -> Result<(), String> {
+    let pkg = root().join("web").join("pkg");
+    let src = pkg.join("client.ts");
+    std::fs::copy(root().join("crates/sympath-wasm/js/client.ts"), &src).map_err(|e| format!("client.ts: {e}"))?;
+    let tsc = root().join("node_modules/.bin/tsc");
+    let status = run(
+        &tsc.to_string_lossy(),
+        &[
+            "--strict",
+            "--target",
+            "es2022",
+            "--module",
+            "es2022",
+            "--moduleResolution",
+            "bundler",
+            "--lib",
+            "es2022,dom,dom.iterable",
+            "--declaration",
+            "--skipLibCheck",
+            &src.to_string_lossy(),
+        ],
+    );
+    let _ = std::fs::remove_file(&src);
+    status
+}
+
+/// One npm package, `sympath`: the core module (`.`), the identity readers
+/// loaded on demand (`./ident`) and the browser symbol client (`./client`).
+fn write_package_json(out: &Path) -> Result<(), String> {
     let json = format!(
         r#"{{
-  "name": "{name}",
+  "name": "sympath",
   "version": "{version}",
-  "description": "{description}",
+  "description": "Windows symbol paths and symbol stores in WebAssembly: validate, expand and explain _NT_SYMBOL_PATH; store keys, URLs and lookup plans; read PE/PDB/minidump identities; fetch symbols from the browser",
   "license": "MIT OR Apache-2.0",
   "type": "module",
-  "main": "{lib}.js",
-  "types": "{lib}.d.ts",
-  "files": ["{lib}.js", "{lib}.d.ts", "{lib}_bg.wasm", "{lib}_bg.wasm.d.ts"],
+  "main": "sympath_wasm.js",
+  "types": "sympath_wasm.d.ts",
+  "exports": {{
+    ".": {{ "types": "./sympath_wasm.d.ts", "default": "./sympath_wasm.js" }},
+    "./client": {{ "types": "./client.d.ts", "default": "./client.js" }},
+    "./ident": {{ "types": "./ident/sympath_ident_wasm.d.ts", "default": "./ident/sympath_ident_wasm.js" }}
+  }},
+  "files": ["sympath_wasm.js", "sympath_wasm.d.ts", "sympath_wasm_bg.wasm", "sympath_wasm_bg.wasm.d.ts", "client.js", "client.d.ts",
+    "ident/sympath_ident_wasm.js", "ident/sympath_ident_wasm.d.ts", "ident/sympath_ident_wasm_bg.wasm", "ident/sympath_ident_wasm_bg.wasm.d.ts"],
   "sideEffects": false,
-  "keywords": ["windbg", "symbols", "pdb", "symsrv", "wasm"]
+  "keywords": ["windbg", "symbols", "pdb", "symsrv", "minidump", "wasm"]
 }}
 "#,
         version = env!("CARGO_PKG_VERSION")
@@ -187,6 +218,8 @@ fn test() -> Result<(), String> {
             "sympath-wasm",
             "-p",
             "sympath-ident-wasm",
+            "-p",
+            "sympath-worker",
             "--target",
             "wasm32-unknown-unknown",
             "--",
@@ -201,6 +234,8 @@ fn test() -> Result<(), String> {
     run("node_modules/.bin/tsc", &["-p", "tests/web/tsconfig.json"])?;
     ensure_chromium()?;
     run("cargo", &["build", "--locked", "-p", "sympath-cli"])?;
+    // Minidumps for the binding and crash-viewer tests come from the minidump-synth example.
+    run("cargo", &["build", "--locked", "-p", "sympath-ident", "--example", "synth_minidump"])?;
     run_env("node", &["--test", "--test-concurrency=1", "tests/web/"], &[("SYMPATH_CLI", "target/debug/sympath")])?;
     // The edge mirror in the local Workers runtime (wrangler dev builds it with worker-build).
     let env = worker_build_env()?;
@@ -209,6 +244,8 @@ fn test() -> Result<(), String> {
     // build step in the tests is then a quick no-op rebuild.
     run_env("sh", &["-c", "cd worker && worker-build --release"], &env)?;
     run_env("node", &["--test", "--test-concurrency=1", "tests/mirror/"], &env)?;
+    // The browser symbol client and the crash viewer, in Chromium against the mirror.
+    run_env("node", &["--test", "--test-concurrency=1", "tests/client/"], &env)?;
     Ok(())
 }
 

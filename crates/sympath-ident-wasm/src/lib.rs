@@ -34,6 +34,16 @@ pub fn decompress_cab(bytes: &[u8]) -> Result<Vec<u8>, JsError> {
     sympath_ident::decompress_cab(bytes).map(|(_, data)| data).map_err(|e| JsError::new(&format!("{}: {e}", error_code(&e))))
 }
 
+/// Reads a minidump's module list: per module its name, version, base, size,
+/// PDB name, debug id, code id and the store identities (PDB, image) to fetch.
+#[wasm_bindgen(js_name = readMinidump, unchecked_return_type = "DumpInfo")]
+pub fn read_minidump(bytes: &[u8]) -> Result<JsValue, JsError> {
+    match sympath_ident::read_minidump(bytes) {
+        Ok(info) => to_js(&info),
+        Err(e) => Err(JsError::new(&format!("{}: {e}", error_code(&e)))),
+    }
+}
+
 fn error_code(e: &sympath_ident::IdentError) -> &'static str {
     match e {
         sympath_ident::IdentError::Corrupt { .. } => "corrupt",

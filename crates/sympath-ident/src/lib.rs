@@ -12,6 +12,10 @@
 //! [`IdentError`], never a panic.
 #![forbid(unsafe_code)]
 
+mod dump;
+
+pub use dump::{read_minidump, DumpInfo, DumpModule};
+
 use std::collections::BTreeMap;
 use std::io::{Cursor, Read};
 

@@ -234,6 +234,20 @@ pub fn plan(
     to_js(&sympath::plan(&exp, &file, &opts).map_err(|e| error("bad-key", e))?)
 }
 
+/// What a `file.ptr` says (R63) and, for a path, whether an HTTP-only client
+/// can follow it (R64): `{ type: "path" | "message" | "empty", value?, target? }`.
+#[wasm_bindgen(js_name = parseFilePtr, unchecked_return_type = "{ type: \"path\" | \"message\" | \"empty\"; value?: string; target: \"url\" | \"unc\" | \"local\" | null }")]
+pub fn parse_file_ptr(bytes: &[u8]) -> Result<JsValue, JsError> {
+    #[derive(Serialize)]
+    struct Out {
+        #[serde(flatten)]
+        ptr: sympath::fileptr::FilePtr,
+        target: Option<sympath::fileptr::PtrTarget>,
+    }
+    let ptr = sympath::fileptr::FilePtr::parse(bytes);
+    to_js(&Out { target: ptr.target(), ptr })
+}
+
 /// Converts UTF-8 byte offsets of `text` to UTF-16 code-unit offsets (for JS string indexing).
 #[wasm_bindgen(js_name = utf16Offsets)]
 pub fn utf16_offsets(text: &str, byte_offsets: &[u32]) -> Vec<u32> {

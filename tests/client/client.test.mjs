@@ -1,0 +1,293 @@
+// The browser symbol client (`sympath/client`) and the crash-viewer page, in
+// Debian's Chromium, against the edge mirror in the real local Workers runtime
+// and an upstream on 127.0.0.1 serving the fixture store. What reaches the
+// mirror is read from wrangler's request log; what reaches the upstream from
+// its own log.
+import { after, before, test } from "node:test";
+import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
+import { createHash } from "node:crypto";
+import { createServer } from "node:http";
+import { mkdtemp, readFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { ROOT, startMirror } from "../mirror/harness.mjs";
+import { launch } from "../web/browser.mjs";
+
+const STORE = join(ROOT, "tests", "data", "store");
+const PDB = "ShowSSEConfig.pdb/A62592418D7807494C4C44205044422E1/ShowSSEConfig.pdb";
+const EXE = "ShowSSEConfig.exe/63E6C7F78000/ShowSSEConfig.exe";
+const MSDL = "srv*https://msdl.microsoft.com/download/symbols";
+const SLOW_SIZE = 8 * 1024 * 1024;
+const SLOW_ID = "51005B160000000000000000000000001"; // an 8 MiB PDB served slowly
+const CONLY_ID = "0C0FFEE08000"; // only the compressed-only store has it
+
+let upstream, mirror, browser;
+const log = [];
+const sha256 = (b) => createHash("sha256").update(b).digest("hex");
+
+/**
+ * The upstream, with CORS (browsers may use it directly): `/full/…` is the
+ * fixture store plus a slow 8 MiB file; `/conly/…` a store holding only
+ * compressed files (and the fixture .ex_ under the id `CONLY_ID` too).
+ */
+function startUpstream() {
+  const server = createServer(async (req, res) => {
+    const url = new URL(req.url, "http://x");
+    const [store, ...rest] = decodeURIComponent(url.pathname.slice(1)).split("/");
+    const path = rest.join("/");
+    log.push(`${store}/${path}`);
+    const cors = { "access-control-allow-origin": "*", "access-control-expose-headers": "content-length" };
+    const send = (body) => res.writeHead(200, { ...cors, "content-type": "application/octet-stream", "content-length": String(body.length) }).end(body);
+    if (req.method === "OPTIONS") return res.writeHead(204, { ...cors, "access-control-allow-headers": "*" }).end();
+    if (store === "full" && path.split("/")[1] === SLOW_ID) {
+      // 8 MiB of "PDB", 64 KiB every 20 ms: slow enough to abort in the middle.
+      res.writeHead(200, { ...cors, "content-type": "application/octet-stream", "content-length": String(SLOW_SIZE) });
+      const magic = Buffer.from("Microsoft C/C++ MSF 7.00\r\n\x1aDS\0\0\0", "latin1");
+      let sent = 0;
+      const tick = () => {
+        if (res.destroyed) return;
+        const chunk = Buffer.alloc(Math.min(65536, SLOW_SIZE - sent), 0x5a);
+        if (sent === 0) magic.copy(chunk);
+        sent += chunk.length;
+        res.write(chunk);
+        if (sent < SLOW_SIZE) setTimeout(tick, 20);
+        else res.end();
+      };
+      return tick();
+    }
+    let file = path;
+    if (store === "conly") {
+      if (!path.endsWith("_")) return res.writeHead(404, cors).end();
+      file = path.replace(`/${CONLY_ID}/`, "/63E6C7F78000/");
+    }
+    const body = await readFile(join(STORE, file)).catch(() => null);
+    if (!body || store === "") return res.writeHead(404, cors).end();
+    send(body);
+  });
+  return new Promise((ok) => server.listen(0, "127.0.0.1", () => ok(server)));
+}
+
+before(async () => {
+  upstream = await startUpstream();
+  const up = `http://127.0.0.1:${upstream.address().port}`;
+  mirror = await startMirror({
+    port: 19787 + (process.pid % 1000),
+    vars: { SYMBOL_PATH: `srv*${up}/full;srv*${up}/conly`, MISS_TTL: "60", ALLOW_PRIVATE_REDIRECTS: "true" },
+  });
+  browser = await launch();
+});
+
+after(async () => {
+  await browser?.close();
+  await mirror?.stop();
+  upstream?.closeAllConnections();
+  upstream?.close();
+});
+
+/** A fresh browser context (empty Cache Storage) on a page served by the mirror, with the client loaded. */
+async function page(path = "/") {
+  const context = await browser.newContext();
+  const p = await context.newPage();
+  const requests = [];
+  p.on("request", (r) => requests.push(r.url()));
+  const errors = [];
+  p.on("pageerror", (e) => errors.push(String(e)));
+  await p.goto(mirror.url + path);
+  await p.evaluate(async () => { window.sympathClient = await import("./pkg/client.js"); });
+  return { p, requests, errors, close: () => context.close() };
+}
+
+/** Runs fetchSymbol in the page; returns what the test needs, with the bytes' SHA-256 computed in the page. */
+function fetchIn(p, options, request, extra = {}) {
+  return p.evaluate(async ({ options, request, extra }) => {
+    const { SymbolClient, SymbolError } = window.sympathClient;
+    const client = new SymbolClient(options);
+    const progress = [];
+    const controller = new AbortController();
+    try {
+      const res = await client.fetchSymbol(request, {
+        signal: controller.signal,
+        onProgress: (loaded, total) => {
+          progress.push([loaded, total]);
+          if (extra.abortAfter && loaded >= extra.abortAfter) controller.abort();
+        },
+      });
+      const bytes = new Uint8Array(await (await res.blob()).arrayBuffer());
+      const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", bytes));
+      return {
+        ok: true, source: res.source, url: res.url, size: res.size, length: bytes.length, expanded: res.expanded,
+        sha256: Array.from(digest, (b) => b.toString(16).padStart(2, "0")).join(""), probes: res.probes, progress,
+        cached: (await client.cached()).map((c) => c.key),
+      };
+    } catch (e) {
+      return {
+        ok: false, isSymbolError: e instanceof SymbolError, code: e.code, message: e.message, probes: e.probes, progress,
+        cached: (await client.cached()).map((c) => c.key),
+      };
+    }
+  }, { options, request, extra });
+}
+
+test("fetches the fixture PDB by GUID/age through the mirror, with progress; the second fetch comes from Cache Storage with no request to the mirror", async () => {
+  const want = await readFile(join(STORE, PDB));
+  const { p, requests, errors, close } = await page();
+  try {
+    const options = { symbolPath: MSDL, mirror: mirror.url };
+    const request = { name: "ShowSSEConfig.pdb", guid: "A6259241-8D78-0749-4C4C-44205044422E", age: 1 };
+    const first = await fetchIn(p, options, request);
+    assert.ok(first.ok, first.message);
+    assert.equal(first.source, "network");
+    assert.equal(first.url, `${mirror.url}/${PDB}`, "Microsoft's server rewritten through the mirror");
+    assert.equal(first.sha256, sha256(want), "byte for byte the fixture PDB");
+    assert.equal(first.size, want.length);
+    // Progress: monotonic, with the total, ending at the file size.
+    assert.ok(first.progress.length >= 1);
+    for (let i = 1; i < first.progress.length; i++) assert.ok(first.progress[i][0] >= first.progress[i - 1][0]);
+    assert.deepEqual(first.progress.at(-1), [want.length, want.length]);
+    assert.deepEqual(first.cached, [PDB]);
+    const atMirror = mirror.requests(PDB);
+    assert.ok(atMirror >= 1, "the first fetch went to the mirror");
+
+    const second = await fetchIn(p, options, request);
+    assert.ok(second.ok, second.message);
+    assert.equal(second.source, "cache");
+    assert.equal(second.sha256, sha256(want));
+    assert.equal(second.probes[0].kind, "cache");
+    await new Promise((r) => setTimeout(r, 300)); // let wrangler's log catch up
+    assert.equal(mirror.requests(PDB), atMirror, "the second fetch made no request to the mirror");
+    assert.ok(requests.every((u) => u.startsWith(mirror.url)), `every request stayed on the mirror: ${requests.filter((u) => !u.startsWith(mirror.url))}`);
+    assert.deepEqual(errors, []);
+  } finally {
+    await close();
+  }
+});
+
+test("by Breakpad debug id; a PE by code id", async () => {
+  const { p, close } = await page();
+  try {
+    const byDebugId = await fetchIn(p, { symbolPath: `srv*${mirror.url}` }, { name: "ShowSSEConfig.pdb", debugId: "A6259241-8D78-0749-4C4C-44205044422E-1" });
+    assert.ok(byDebugId.ok, byDebugId.message);
+    assert.equal(byDebugId.sha256, sha256(await readFile(join(STORE, PDB))));
+    const pe = await fetchIn(p, { symbolPath: `srv*${mirror.url}` }, { name: "ShowSSEConfig.exe", codeId: "63E6C7F78000" });
+    assert.ok(pe.ok, pe.message);
+    assert.equal(pe.sha256, sha256(await readFile(join(STORE, EXE))));
+  } finally {
+    await close();
+  }
+});
+
+test("compressed-only stores: expanded by the mirror, or in the browser (WebAssembly) when fetched directly", async () => {
+  const exe = await readFile(join(STORE, EXE));
+  const pdb = await readFile(join(STORE, PDB));
+  const { p, close } = await page();
+  try {
+    // Only the compressed-only store has this id (its .ex_ is the fixture's): the mirror expands it.
+    const viaMirror = await fetchIn(p, { symbolPath: `srv*${mirror.url}` }, { name: "ShowSSEConfig.exe", timestamp: 0x0c0ffee0, sizeOfImage: 0x8000 });
+    assert.ok(viaMirror.ok, viaMirror.message);
+    assert.equal(viaMirror.url, `${mirror.url}/ShowSSEConfig.exe/${CONLY_ID}/ShowSSEConfig.exe`);
+    assert.equal(viaMirror.expanded, true, "expanded at the edge");
+    assert.equal(viaMirror.sha256, sha256(exe));
+
+    // Straight from the compressed-only store (it sends CORS headers): expanded in WebAssembly.
+    const direct = await fetchIn(p, { symbolPath: `srv*http://127.0.0.1:${upstream.address().port}/conly` }, { name: "ShowSSEConfig.exe", codeId: "63E6C7F78000" });
+    assert.ok(direct.ok, direct.message);
+    assert.equal(direct.expanded, true);
+    assert.equal(direct.sha256, sha256(exe), "the .ex_ expanded in the browser is the EXE, byte for byte");
+    assert.deepEqual(direct.probes.map((x) => [x.kind, x.variant, x.outcome]), [["cache", "plain", "miss"], ["http", "plain", "miss"], ["http", "compressed", "hit"]]);
+    const cab = await readFile(join(STORE, EXE.replace(/exe$/, "ex_")));
+    assert.deepEqual(direct.progress.at(-1), [cab.length, cab.length], "progress counts the compressed bytes downloaded");
+    // The .pd_ holds a separately source-indexed copy of the PDB (tests/data/store/README.md):
+    // same size and identity as the plain one.
+    const pdbCab = await fetchIn(p, { symbolPath: `srv*http://127.0.0.1:${upstream.address().port}/conly` }, { name: "ShowSSEConfig.pdb", guid: "A62592418D7807494C4C44205044422E", age: 1 });
+    assert.ok(pdbCab.ok, pdbCab.message);
+    assert.equal(pdbCab.length, pdb.length);
+  } finally {
+    await close();
+  }
+});
+
+test("a miss names every place tried; an unreachable store names the URL and the likely cause", async () => {
+  const { p, close } = await page();
+  try {
+    const miss = await fetchIn(p, { symbolPath: `cache*C:\\c;srv*${mirror.url}` }, { name: "nothere.pdb", guid: "00000000000000000000000000000001", age: 1 });
+    assert.equal(miss.ok, false);
+    assert.equal(miss.isSymbolError, true);
+    assert.equal(miss.code, "not_found");
+    assert.deepEqual(miss.probes.map((x) => [x.kind, x.outcome]), [["cache", "miss"], ["http", "miss"], ["http", "skipped"], ["http", "skipped"]]);
+    assert.match(miss.probes[2].reason, /mirror already tried/);
+    const down = await fetchIn(p, { symbolPath: "srv*http://127.0.0.1:9/store" }, { name: "a.pdb", guid: "00000000000000000000000000000001", age: 1 });
+    assert.equal(down.code, "network");
+    assert.match(down.message, /http:\/\/127\.0\.0\.1:9\/store\/a\.pdb\/000000000000000000000000000000011\/a\.pdb/);
+    assert.match(down.message, /unreachable, or refused CORS/);
+    const bad = await fetchIn(p, { symbolPath: "srv*https://h/s*C:\\x" }, { name: "a.pdb", guid: "00000000000000000000000000000001", age: 1 });
+    assert.equal(bad.code, "bad_path");
+    assert.match(bad.message, /SP204/);
+  } finally {
+    await close();
+  }
+});
+
+test("an abort in the middle of a download rejects with `aborted` and stores nothing", async () => {
+  const { p, close } = await page();
+  try {
+    const r = await fetchIn(p, { symbolPath: `srv*${mirror.url}` }, { name: "slow.pdb", guid: SLOW_ID.slice(0, 32), age: 1 }, { abortAfter: 256 * 1024 });
+    assert.equal(r.ok, false);
+    assert.equal(r.isSymbolError, true);
+    assert.equal(r.code, "aborted", r.message);
+    assert.ok(r.progress.length >= 1, "the download had started");
+    assert.ok(r.progress.at(-1)[0] < SLOW_SIZE, "aborted before the end");
+    assert.deepEqual(r.cached, [], "nothing is in Cache Storage");
+  } finally {
+    await close();
+  }
+});
+
+test("the crash viewer: a synthesized minidump's modules, and the fixture program's PDB fetched (then served from the browser cache)", async () => {
+  // rust-minidump's minidump-synth writes a dump whose module list holds the fixture program.
+  const dir = await mkdtemp(join(tmpdir(), "sympath-dump-"));
+  const dump = join(dir, "crash.dmp");
+  execFileSync("cargo", ["run", "--quiet", "--locked", "-p", "sympath-ident", "--example", "synth_minidump", "--", dump], { cwd: ROOT, stdio: "inherit" });
+  const want = await readFile(join(STORE, PDB));
+  const context = await browser.newContext();
+  const p = await context.newPage();
+  const errors = [];
+  p.on("pageerror", (e) => errors.push(String(e)));
+  try {
+    await p.goto(`${mirror.url}/crash.html`);
+    await p.waitForSelector("html[data-ready=true]");
+    assert.equal(await p.inputValue("#sympath"), `srv*${mirror.url}`, "by default the page's own mirror is the store");
+    await p.setInputFiles("#file", dump);
+    await p.waitForSelector('tr[data-module="2"]');
+    const row = p.locator('tr[data-module="0"]');
+    const text = await row.innerText();
+    for (const s of ["ShowSSEConfig.exe", "0x7ff612340000", "ShowSSEConfig.pdb", "A62592418D7807494C4C44205044422E1", "63E6C7F78000"]) assert.ok(text.includes(s), `${s} in ${text}`);
+    assert.match(await p.locator("#dump-facts").innerText(), /3 modules, amd64, windows/);
+    assert.ok(await p.locator('tr[data-module="2"] button').count() === 0, "no fetch button without debug info");
+
+    await row.getByRole("button", { name: /Fetch symbols for ShowSSEConfig.exe/ }).click();
+    await p.waitForFunction(() => window.__crash.results["ShowSSEConfig.exe"]);
+    const first = await p.evaluate(() => window.__crash.results["ShowSSEConfig.exe"]);
+    assert.equal(first.status, "found", first.message);
+    assert.equal(first.source, "network");
+    assert.equal(first.sha256, sha256(want), "the PDB's bytes, verified");
+    assert.equal(await row.locator("a[download]").getAttribute("download"), "ShowSSEConfig.pdb");
+
+    await p.evaluate(() => { delete window.__crash.results["ShowSSEConfig.exe"]; });
+    await row.getByRole("button", { name: /Fetch symbols for ShowSSEConfig.exe/ }).click();
+    await p.waitForFunction(() => window.__crash.results["ShowSSEConfig.exe"]);
+    const second = await p.evaluate(() => window.__crash.results["ShowSSEConfig.exe"]);
+    assert.equal(second.source, "cache", "a second run is served from the browser cache");
+    assert.match(await row.innerText(), /from the browser cache/);
+
+    // ntdll's PDB is in no store here: shown as missing, with the reason.
+    await p.locator('tr[data-module="1"] button').click();
+    await p.waitForFunction(() => window.__crash.results["ntdll.dll"]);
+    assert.equal((await p.evaluate(() => window.__crash.results["ntdll.dll"])).status, "missing");
+    assert.match(await p.locator('tr[data-module="1"]').innerText(), /not found/);
+    await p.screenshot({ path: join(ROOT, "test-output", "web", "crash-viewer.png"), fullPage: true });
+    assert.deepEqual(errors, []);
+  } finally {
+    await context.close();
+  }
+});

@@ -1,0 +1,132 @@
+// The crash viewer: reads a dropped minidump's module list (WebAssembly, the
+// rust-minidump reader) and fetches each module's PDB through a symbol path
+// with the browser symbol client (Cache Storage as the downstream store).
+import { SymbolClient, SymbolError } from "./pkg/client.js";
+
+const $ = (id) => document.getElementById(id);
+const el = (tag, attrs = {}, ...kids) => {
+  const e = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs)) {
+    if (v === undefined || v === null) continue;
+    if (k === "class") e.className = v;
+    else e.setAttribute(k, v);
+  }
+  e.append(...kids.filter((k) => k !== null && k !== undefined));
+  return e;
+};
+
+// What tests (and curious people) can look at.
+const state = { modules: [], results: {}, client: null };
+window.__crash = state;
+
+// By default the page's own origin is the store: served by the sympath mirror, that is the mirror.
+const params = new URLSearchParams(location.hash.slice(1));
+$("sympath").value = params.get("path") ?? `srv*${location.origin}`;
+$("mirror").value = params.get("mirror") ?? "";
+
+function client() {
+  const symbolPath = $("sympath").value.trim();
+  const mirror = $("mirror").value.trim() || undefined;
+  if (!state.client || state.client.symbolPath !== symbolPath || state.client.mirror !== mirror?.replace(/\/+$/, "")) {
+    state.client = new SymbolClient({ symbolPath, mirror });
+    $("path-status").textContent = "";
+    state.client.ready.catch((e) => { $("path-status").textContent = e.message; });
+  }
+  return state.client;
+}
+
+function hexSize(n) {
+  return n >= 1 << 20 ? `${(n / (1 << 20)).toFixed(1)} MiB` : `${(n / 1024).toFixed(0)} KiB`;
+}
+
+async function openDump(file) {
+  $("dump-error").hidden = true;
+  try {
+    const ident = await import("./pkg/ident/sympath_ident_wasm.js");
+    await ident.default();
+    const info = ident.readMinidump(new Uint8Array(await file.arrayBuffer()));
+    state.modules = info.modules;
+    state.results = {};
+    $("dump-facts").textContent = `${file.name}: ${info.modules.length} modules${info.cpu ? `, ${info.cpu}` : ""}${info.os ? `, ${info.os}` : ""}`;
+    render();
+  } catch (e) {
+    $("dump-error").textContent = `${file.name} is not a readable minidump: ${e.message ?? e}`;
+    $("dump-error").hidden = false;
+  }
+}
+
+function render() {
+  const tbody = $("modules").tBodies[0];
+  tbody.replaceChildren();
+  state.modules.forEach((m, i) => {
+    const pdb = m.identities.find((x) => x.kind === "pdb");
+    const button = el("button", { type: "button", "data-module": String(i), "aria-label": `Fetch symbols for ${m.name}` }, "Fetch");
+    button.disabled = !pdb;
+    button.addEventListener("click", () => fetchModule(i));
+    tbody.append(el("tr", { "data-module": String(i) },
+      el("td", { class: "mono" }, el("strong", {}, m.name), el("small", { class: "muted" }, m.path)),
+      el("td", {}, m.version ?? "—"),
+      el("td", { class: "mono" }, m.base),
+      el("td", {}, hexSize(m.size)),
+      el("td", { class: "mono" }, m.debug_file ?? "—"),
+      el("td", { class: "mono" }, m.debug_id ?? "—", el("br"), el("small", {}, m.code_id ?? "")),
+      el("td", { class: "sym" }, pdb ? button : el("span", { class: "muted" }, "no debug info recorded"), el("div", { class: "out", "aria-live": "polite" })),
+    ));
+  });
+  $("fetch-all").disabled = !state.modules.some((m) => m.identities.some((x) => x.kind === "pdb"));
+}
+
+async function fetchModule(i) {
+  const m = state.modules[i];
+  const pdb = m.identities.find((x) => x.kind === "pdb");
+  if (!pdb) return;
+  const row = document.querySelector(`tr[data-module="${i}"]`);
+  const out = row.querySelector(".out");
+  const bar = el("progress", { max: "1", value: "0", "aria-label": `Downloading ${pdb.name}` });
+  out.replaceChildren(bar);
+  const started = performance.now();
+  try {
+    const res = await client().fetchSymbol(
+      { kind: "pdb", name: pdb.name, guid: pdb.fields.guid, age: pdb.fields.age, imageName: m.name },
+      { onProgress: (loaded, total) => { if (total) { bar.max = total; bar.value = loaded; } else bar.removeAttribute("value"); } },
+    );
+    const blob = await res.blob();
+    const link = el("a", { href: URL.createObjectURL(blob), download: pdb.name }, `${pdb.name} (${hexSize(res.size)})`);
+    const where = res.source === "cache" ? "from the browser cache" : `from ${res.url}`;
+    out.replaceChildren(el("span", { class: "found" }, "found "), link, el("small", {}, `${where}${res.expanded ? ", expanded" : ""}, ${Math.round(performance.now() - started)} ms`));
+    const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", await blob.arrayBuffer()));
+    state.results[m.name] = { status: "found", source: res.source, url: res.url, size: res.size, sha256: Array.from(digest, (b) => b.toString(16).padStart(2, "0")).join(""), probes: res.probes };
+  } catch (e) {
+    const missing = e instanceof SymbolError && e.code === "not_found";
+    out.replaceChildren(el("span", { class: missing ? "missing" : "failed" }, missing ? "not found" : "failed"), el("small", {}, e.message));
+    state.results[m.name] = { status: missing ? "missing" : "failed", code: e.code, message: e.message, probes: e.probes };
+  }
+  await showCache();
+}
+
+async function showCache() {
+  const list = await client().cached();
+  const bytes = list.reduce((n, x) => n + (x.size ?? 0), 0);
+  $("cache-status").textContent = `Browser cache: ${list.length} file${list.length === 1 ? "" : "s"}, ${hexSize(bytes)}.`;
+}
+
+$("fetch-all").addEventListener("click", async () => {
+  $("fetch-all").disabled = true;
+  for (let i = 0; i < state.modules.length; i++) if (state.modules[i].identities.some((x) => x.kind === "pdb")) await fetchModule(i);
+  $("fetch-all").disabled = false;
+});
+$("clear-cache").addEventListener("click", async () => { await client().clear(); await showCache(); });
+$("file").addEventListener("change", (e) => { const f = e.target.files?.[0]; if (f) openDump(f); });
+const drop = $("drop");
+drop.addEventListener("dragover", (e) => { e.preventDefault(); drop.classList.add("over"); });
+drop.addEventListener("dragleave", () => drop.classList.remove("over"));
+drop.addEventListener("drop", (e) => {
+  e.preventDefault();
+  drop.classList.remove("over");
+  const f = e.dataTransfer?.files?.[0];
+  if (f) openDump(f);
+});
+drop.addEventListener("keydown", (e) => { if (e.key === "Enter" || e.key === " ") { e.preventDefault(); $("file").click(); } });
+for (const id of ["sympath", "mirror"]) $(id).addEventListener("change", () => client());
+client();
+showCache().finally(() => document.documentElement.setAttribute("data-ready", "true"));
