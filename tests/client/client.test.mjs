@@ -21,6 +21,8 @@ const MSDL = "srv*https://msdl.microsoft.com/download/symbols";
 const SLOW_SIZE = 8 * 1024 * 1024;
 const SLOW_ID = "51005B160000000000000000000000001"; // an 8 MiB PDB served slowly
 const CONLY_ID = "0C0FFEE08000"; // only the compressed-only store has it
+const SHORT_ID = `5D0D7${"0".repeat(27)}1`; // a body cut short (GUID + age 1)
+const HTML_ID = `D7A1${"0".repeat(28)}1`; // an HTML "200"
 
 let upstream, mirror, browser;
 const log = [];
@@ -56,6 +58,14 @@ function startUpstream() {
       };
       return tick();
     }
+    const id = path.split("/")[1];
+    if (id === SHORT_ID) {
+      // Announces 100 000 bytes, sends a PDB header, hangs up.
+      res.writeHead(200, { ...cors, "content-type": "application/octet-stream", "content-length": "100000" });
+      res.write(Buffer.from("Microsoft C/C++ MSF 7.00\r\n\x1aDS\0\0\0", "latin1"));
+      return setTimeout(() => res.socket.destroy(), 50);
+    }
+    if (id === HTML_ID) return res.writeHead(200, { ...cors, "content-type": "text/html" }).end("<html>Sign in</html>");
     let file = path;
     if (store === "conly") {
       if (!path.endsWith("_")) return res.writeHead(404, cors).end();
@@ -238,6 +248,65 @@ test("an abort in the middle of a download rejects with `aborted` and stores not
     assert.ok(r.progress.length >= 1, "the download had started");
     assert.ok(r.progress.at(-1)[0] < SLOW_SIZE, "aborted before the end");
     assert.deepEqual(r.cached, [], "nothing is in Cache Storage");
+  } finally {
+    await close();
+  }
+});
+
+test("a body cut short is never stored and an HTML 200 is a miss (straight from a store, no mirror)", async () => {
+  const { p, close } = await page();
+  try {
+    const store = `srv*http://127.0.0.1:${upstream.address().port}/full`;
+    const short = await fetchIn(p, { symbolPath: store }, { name: "short.pdb", guid: SHORT_ID.slice(0, 32), age: 1 });
+    assert.equal(short.ok, false);
+    assert.equal(short.code, "network", short.message);
+    assert.match(short.message, /short\.pdb/);
+    assert.deepEqual(short.cached, [], "nothing of the short body is in Cache Storage");
+    const html = await fetchIn(p, { symbolPath: store }, { name: "page.pdb", guid: HTML_ID.slice(0, 32), age: 1 });
+    assert.equal(html.code, "not_found");
+    assert.match(html.probes[1].reason, /HTML/);
+    assert.deepEqual(html.cached, []);
+  } finally {
+    await close();
+  }
+});
+
+test("locate lists the places in order without fetching; has() checks with HEAD; the cache can be listed and evicted", async () => {
+  const { p, close } = await page();
+  try {
+    const before = mirror.requests(PDB);
+    const out = await p.evaluate(async ({ url }) => {
+      const { SymbolClient } = window.sympathClient;
+      const client = new SymbolClient({ symbolPath: "cache*C:\\c;C:\\local;srv*https://msdl.microsoft.com/download/symbols", mirror: url });
+      const request = { name: "ShowSSEConfig.pdb", debugId: "A62592418D7807494C4C44205044422E1" };
+      const located = await client.locate(request);
+      const has = await client.has(request);
+      const none = await client.has({ name: "nothere.pdb", debugId: "00000000000000000000000000000000A" });
+      const fetched = await client.fetchSymbol(request);
+      const hasCached = await client.has(request);
+      const listed = await client.cached();
+      const evicted = await client.evict(request);
+      const after = await client.cached();
+      return { located, has, none, source: fetched.source, hasCached, listed, evicted, after };
+    }, { url: mirror.url });
+    // cache* and the downstream store are the browser cache; the plain directory C:\local is out of reach.
+    assert.deepEqual(out.located.map((x) => x.kind), ["cache", "unreachable", "http", "http", "http"]);
+    assert.deepEqual(out.located.slice(2).map((x) => x.variant), ["plain", "compressed", "file_ptr"]);
+    assert.equal(out.located[1].location, "C:\\local\\ShowSSEConfig.pdb");
+    assert.equal(out.located[2].location, `${mirror.url}/${PDB}`);
+    assert.match(out.located[1].reason, /cannot read local or UNC paths/);
+    assert.equal(out.has.found, true);
+    assert.equal(out.has.url, `${mirror.url}/${PDB}`);
+    assert.equal(out.has.probes.at(-1).status, 200);
+    assert.equal(out.none.found, false);
+    assert.equal(out.source, "network");
+    assert.equal(out.hasCached.url, `cache-storage:${PDB}`, "found in the browser cache first");
+    assert.deepEqual(out.listed.map((c) => [c.key, c.size, c.url]), [[PDB, 372736, `${mirror.url}/${PDB}`]]);
+    assert.equal(out.evicted, true);
+    assert.deepEqual(out.after, []);
+    await new Promise((r) => setTimeout(r, 300));
+    assert.ok(mirror.output().includes(`HEAD /${PDB}`), "has() asked with HEAD");
+    assert.equal(mirror.requests(PDB), before + 2, "one HEAD and one GET reached the mirror");
   } finally {
     await close();
   }

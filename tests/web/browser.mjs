@@ -12,13 +12,14 @@ export const OUTPUT = join(ROOT, "test-output", "web");
 mkdirSync(OUTPUT, { recursive: true });
 
 /** Playwright gives every non-persistent launch a fresh, empty user-data dir. */
-export async function launch() {
+export async function launch(extraArgs = []) {
   const browser = await chromium.launch({
     executablePath: process.env.CHROMIUM ?? "/usr/bin/chromium",
     headless: true,
     args: [
       "--no-sandbox", "--headless", "--disable-gpu", "--disable-quic", "--no-first-run",
       "--disable-background-networking", "--disable-component-update", "--disable-sync",
+      ...extraArgs,
     ],
   });
   return browser;

@@ -361,7 +361,21 @@ export class SymbolClient {
   }
 
   private async probe(url: string, record: ProbeRecord, key: string, options: FetchSymbolOptions): Promise<Omit<SymbolResult, "probes"> | null> {
-    const r = await fetch(url, { ...this.fetchOptions, signal: options.signal });
+    // An own controller, so a bad first chunk or a length error can stop the transfer too.
+    const ctrl = new AbortController();
+    const stop = () => ctrl.abort(options.signal?.reason);
+    options.signal?.addEventListener("abort", stop, { once: true });
+    try {
+      return await this.probeWith(url, record, key, options, ctrl);
+    } finally {
+      options.signal?.removeEventListener("abort", stop);
+    }
+  }
+
+  private async probeWith(
+    url: string, record: ProbeRecord, key: string, options: FetchSymbolOptions, ctrl: AbortController,
+  ): Promise<Omit<SymbolResult, "probes"> | null> {
+    const r = await fetch(url, { ...this.fetchOptions, signal: ctrl.signal });
     record.status = r.status;
     if (r.status === 404 || r.status === 410) {
       record.outcome = "miss";
@@ -385,19 +399,32 @@ export class SymbolClient {
     if (record.variant === "file_ptr") return this.followPointer(r, record, key, options);
     if (record.variant === "compressed") return this.expandCompressed(r, total, url, record, key, options);
     const ident = await loadIdent();
-    const reader = r.body.getReader();
+    // One branch of the body goes straight into Cache Storage (or a Blob) inside
+    // the browser; the other is read here for the magic bytes, progress and length.
+    const [sink, watch] = r.body.tee();
+    const reader = watch.getReader();
     const head = await readAtLeast(reader, SNIFF_BYTES);
     const magic = ident.sniff(head.bytes);
     if (magic === "html" || magic === "empty" || magic === "cab" || magic === "unknown") {
       record.outcome = "miss";
       record.reason = `not a symbol file (${magic})`;
-      await reader.cancel();
+      ctrl.abort();
+      await Promise.allSettled([reader.cancel(), sink.cancel()]);
       return null;
     }
-    const body = counted(head.bytes, head.done, reader, total, options.onProgress);
-    const stored = await this.store(key, body, total, url, r.headers.get("x-sympath-expanded") === "cab");
+    const expanded = r.headers.get("x-sympath-expanded") === "cab";
+    const [stored, counted] = await Promise.allSettled([
+      this.store(key, sink, total, url, expanded),
+      count(reader, head, total, options.onProgress),
+    ]);
+    if (stored.status === "rejected" || counted.status === "rejected") {
+      ctrl.abort();
+      // Cache Storage fails a put whose body errors; make sure nothing of it stays.
+      await this.evict(key);
+      throw counted.status === "rejected" ? counted.reason : (stored as PromiseRejectedResult).reason;
+    }
     record.outcome = "hit";
-    return stored;
+    return result(stored.value, key, url, "network", counted.value, expanded, []);
   }
 
   private async followPointer(r: Response, record: ProbeRecord, key: string, options: FetchSymbolOptions): Promise<Omit<SymbolResult, "probes"> | null> {
@@ -459,11 +486,12 @@ export class SymbolClient {
       return null;
     }
     record.outcome = "hit";
-    return this.store(key, new Blob([plain as BlobPart]).stream(), plain.length, url, true);
+    const stored = await this.store(key, new Blob([plain as BlobPart]).stream(), plain.length, url, true);
+    return result(stored, key, url, "network", plain.length, true, []);
   }
 
-  /** Streams a verified body into Cache Storage (or a Blob) and answers with the stored file. */
-  private async store(key: string, body: ReadableStream<Uint8Array>, total: number | null, url: string, expanded: boolean): Promise<Omit<SymbolResult, "probes">> {
+  /** Streams a body into Cache Storage (or a Blob) and answers with the stored file. */
+  private async store(key: string, body: ReadableStream<Uint8Array>, total: number | null, url: string, expanded: boolean): Promise<Response> {
     const headers: Record<string, string> = {
       "content-type": "application/octet-stream",
       "x-sympath-url": url,
@@ -472,19 +500,16 @@ export class SymbolClient {
     if (expanded) headers["x-sympath-expanded"] = "cab";
     if (this.cacheName === null) {
       const blob = await new Response(body).blob();
-      const response = new Response(blob, { headers: { ...headers, "content-length": String(blob.size) } });
-      return result(response, key, url, "network", blob.size, expanded, []);
+      return new Response(blob, { headers: { ...headers, "content-length": String(blob.size) } });
     }
     // A body that errors (abort, short transfer) fails the put: nothing partial is stored.
-    // The length is known only after the transfer, so it is recorded by a second, tiny put.
     const cache = await caches.open(this.cacheName);
     const request = CACHE_ORIGIN + encodeURI(key);
     if (total !== null) headers["content-length"] = String(total);
     await cache.put(request, new Response(body, { headers }));
     const stored = await cache.match(request);
     if (!stored) throw new SymbolError("corrupt", `${key} vanished from the cache while it was stored`);
-    const size = total ?? Number(stored.headers.get("content-length") ?? NaN);
-    return result(stored, key, url, "network", size, expanded, []);
+    return stored;
   }
 }
 
@@ -524,48 +549,25 @@ function concat(chunks: Uint8Array[], len: number): Uint8Array {
   return out;
 }
 
-/** The body after its first bytes: counts progress and fails on a length mismatch. */
-function counted(
-  head: Uint8Array, headDone: boolean, reader: ReadableStreamDefaultReader<Uint8Array>, total: number | null,
+/** Reads the rest of a body after its first bytes: progress, and the length checked. Resolves to the byte count. */
+async function count(
+  reader: ReadableStreamDefaultReader<Uint8Array>, head: { bytes: Uint8Array; done: boolean }, total: number | null,
   onProgress?: (loaded: number, total: number | null) => void,
-): ReadableStream<Uint8Array> {
-  let loaded = head.length;
-  let done = headDone;
-  const check = (c: ReadableStreamDefaultController<Uint8Array>) => {
-    if (total !== null && loaded !== total) c.error(new SymbolError("corrupt", `short body: ${loaded} of ${total} bytes`));
-    else c.close();
-  };
-  return new ReadableStream<Uint8Array>({
-    start(c) {
-      c.enqueue(head);
-      onProgress?.(loaded, total);
-      if (done) check(c);
-    },
-    async pull(c) {
-      if (done) return;
-      let next: ReadableStreamReadResult<Uint8Array>;
-      try {
-        next = await reader.read();
-      } catch (e) {
-        c.error(e);
-        return;
-      }
-      if (next.done) {
-        done = true;
-        check(c);
-        return;
-      }
-      loaded += next.value.length;
+): Promise<number> {
+  let loaded = head.bytes.length;
+  onProgress?.(loaded, total);
+  if (!head.done) {
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      loaded += value.length;
       if (total !== null && loaded > total) {
-        c.error(new SymbolError("corrupt", `body longer than its ${total} bytes`));
         await reader.cancel();
-        return;
+        throw new SymbolError("corrupt", `body longer than its ${total} bytes`);
       }
-      c.enqueue(next.value);
       onProgress?.(loaded, total);
-    },
-    cancel(reason) {
-      return reader.cancel(reason);
-    },
-  });
+    }
+  }
+  if (total !== null && loaded !== total) throw new SymbolError("corrupt", `short body: ${loaded} of ${total} bytes`);
+  return loaded;
 }
