@@ -2,6 +2,7 @@
 // All symbol-path logic lives in Rust; this file reads inputs, calls the core,
 // and renders results. State lives in the URL fragment so links can be shared.
 import init, * as sp from "./pkg/sympath_wasm.js";
+import { dropZone } from "./drop.js";
 
 const $ = (id) => document.getElementById(id);
 const el = (tag, attrs = {}, ...children) => {
@@ -423,16 +424,6 @@ for (const b of document.querySelectorAll("button[data-copy]")) {
     setTimeout(() => { b.textContent = "Copy"; }, 1500);
   });
 }
-const drop = $("drop");
-drop.addEventListener("dragover", (e) => { e.preventDefault(); drop.classList.add("over"); });
-drop.addEventListener("dragleave", () => drop.classList.remove("over"));
-drop.addEventListener("drop", (e) => {
-  e.preventDefault();
-  drop.classList.remove("over");
-  const f = e.dataTransfer?.files?.[0];
-  if (f) readFile(f);
-});
-drop.addEventListener("keydown", (e) => { if (e.key === "Enter" || e.key === " ") { e.preventDefault(); $("file").click(); } });
-$("file").addEventListener("change", () => { const f = $("file").files[0]; if (f) readFile(f); });
+dropZone($("drop"), $("file"), readFile);
 update();
 document.documentElement.dataset.ready = "true";

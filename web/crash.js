@@ -2,6 +2,7 @@
 // rust-minidump reader) and fetches each module's PDB through a symbol path
 // with the browser symbol client (Cache Storage as the downstream store).
 import { SymbolClient, SymbolError } from "./pkg/client.js";
+import { dropZone } from "./drop.js";
 
 const $ = (id) => document.getElementById(id);
 const el = (tag, attrs = {}, ...kids) => {
@@ -116,17 +117,7 @@ $("fetch-all").addEventListener("click", async () => {
   $("fetch-all").disabled = false;
 });
 $("clear-cache").addEventListener("click", async () => { await client().clear(); await showCache(); });
-$("file").addEventListener("change", (e) => { const f = e.target.files?.[0]; if (f) openDump(f); });
-const drop = $("drop");
-drop.addEventListener("dragover", (e) => { e.preventDefault(); drop.classList.add("over"); });
-drop.addEventListener("dragleave", () => drop.classList.remove("over"));
-drop.addEventListener("drop", (e) => {
-  e.preventDefault();
-  drop.classList.remove("over");
-  const f = e.dataTransfer?.files?.[0];
-  if (f) openDump(f);
-});
-drop.addEventListener("keydown", (e) => { if (e.key === "Enter" || e.key === " ") { e.preventDefault(); $("file").click(); } });
+dropZone($("drop"), $("file"), openDump);
 for (const id of ["sympath", "mirror"]) $(id).addEventListener("change", () => client());
 client();
 showCache().finally(() => document.documentElement.setAttribute("data-ready", "true"));

@@ -1,4 +1,4 @@
-//! Identity readers (PE, PDB, ELF, Mach-O, portable PDB, CAB) on arbitrary bytes:
+//! Identity readers (PE, PDB, ELF, Mach-O, portable PDB, CAB, minidump) on arbitrary bytes:
 //! no panic; every identity found makes keys that stay inside the store.
 #![no_main]
 
@@ -12,4 +12,9 @@ fuzz_target!(|data: &[u8]| {
         }
     }
     let _ = sympath_ident::decompress_cab(data);
+    if let Ok(dump) = sympath_ident::read_minidump(data) {
+        for id in dump.modules.iter().flat_map(|m| &m.identities) {
+            assert!(!id.key.split('/').any(|s| s.is_empty() || s == "." || s == ".."), "{}", id.key);
+        }
+    }
 });

@@ -3,10 +3,12 @@
 //
 // The core (WebAssembly) parses and expands the path and makes the ordered
 // lookup plan; this module only does the I/O the plan asks for: Cache Storage
-// lookups, fetches, verification of what came back (magic bytes, length),
-// expansion of `.pd_` files (in WebAssembly) and `file.ptr` pointers.
-// Bodies stream from the network into Cache Storage (or a Blob): the file is
-// never held whole in JS memory, except a compressed file being expanded.
+// lookups, downloads, verification of what came back (status, type, length,
+// magic bytes), expansion of `.pd_` files (in WebAssembly) and `file.ptr`
+// pointers. A file is downloaded into a Blob (the browser's blob storage,
+// not the JS heap), checked, then stored in Cache Storage: a short, bogus or
+// aborted download is never stored. Only a compressed file being expanded is
+// held in memory.
 
 import init, { expand, parseFilePtr, plan } from "./sympath_wasm.js";
 
@@ -74,7 +76,7 @@ export interface ProbeRecord {
 
 /** A file found. */
 export interface SymbolResult {
-  /** The file: a streamed body (from Cache Storage, or a Blob when caching is off). */
+  /** The file: backed by a Blob after a download, by Cache Storage on a cache hit; its body streams. */
   response: Response;
   /** The store key (`name/id/name`). */
   key: string;
@@ -248,8 +250,9 @@ export class SymbolClient {
 
   /**
    * Fetches a file: follows the plan in order, verifies what it gets, expands
-   * compressed files, follows `file.ptr` pointers to URLs, and stores the file
-   * in Cache Storage. Resolves when the file is complete and verified.
+   * compressed files, follows `file.ptr` pointers to URLs. Resolves when the
+   * file is complete and verified; its copy into Cache Storage finishes in
+   * the background (later lookups of the key wait for it).
    */
   async fetchSymbol(request: SymbolRequest, options: FetchSymbolOptions = {}): Promise<SymbolResult> {
     const p = await this.plan(request);
@@ -327,6 +330,7 @@ export class SymbolClient {
   /** The files in the browser cache. */
   async cached(): Promise<CachedSymbol[]> {
     if (this.cacheName === null) return [];
+    await this.settled();
     const cache = await caches.open(this.cacheName);
     const out: CachedSymbol[] = [];
     for (const req of await cache.keys()) {
@@ -347,16 +351,19 @@ export class SymbolClient {
   async evict(request: SymbolRequest | string): Promise<boolean> {
     if (this.cacheName === null) return false;
     const key = typeof request === "string" ? request : await this.plan(request).then((p) => `${p.key.name}/${p.key.id}/${p.key.name}`);
+    await this.settled(key);
     return (await caches.open(this.cacheName)).delete(CACHE_ORIGIN + encodeURI(key));
   }
 
   /** Empties the browser cache. */
   async clear(): Promise<void> {
+    await this.settled();
     if (this.cacheName !== null) await caches.delete(this.cacheName);
   }
 
   private async fromCache(key: string): Promise<Response | undefined> {
     if (this.cacheName === null) return undefined;
+    await this.settled(key);
     return (await caches.open(this.cacheName)).match(CACHE_ORIGIN + encodeURI(key));
   }
 
@@ -375,6 +382,7 @@ export class SymbolClient {
   private async probeWith(
     url: string, record: ProbeRecord, key: string, options: FetchSymbolOptions, ctrl: AbortController,
   ): Promise<Omit<SymbolResult, "probes"> | null> {
+    if (record.variant === "plain") return this.downloadPlain(url, record, key, options, ctrl.signal);
     const r = await fetch(url, { ...this.fetchOptions, signal: ctrl.signal });
     record.status = r.status;
     if (r.status === 404 || r.status === 410) {
@@ -397,34 +405,68 @@ export class SymbolClient {
     }
     const total = r.headers.has("content-length") ? Number(r.headers.get("content-length")) : null;
     if (record.variant === "file_ptr") return this.followPointer(r, record, key, options);
-    if (record.variant === "compressed") return this.expandCompressed(r, total, url, record, key, options);
-    const ident = await loadIdent();
-    // One branch of the body goes straight into Cache Storage (or a Blob) inside
-    // the browser; the other is read here for the magic bytes, progress and length.
-    const [sink, watch] = r.body.tee();
-    const reader = watch.getReader();
-    const head = await readAtLeast(reader, SNIFF_BYTES);
-    const magic = ident.sniff(head.bytes);
-    if (magic === "html" || magic === "empty" || magic === "cab" || magic === "unknown") {
-      record.outcome = "miss";
-      record.reason = `not a symbol file (${magic})`;
-      ctrl.abort();
-      await Promise.allSettled([reader.cancel(), sink.cancel()]);
-      return null;
-    }
-    const expanded = r.headers.get("x-sympath-expanded") === "cab";
-    const [stored, counted] = await Promise.allSettled([
-      this.store(key, sink, total, url, expanded),
-      count(reader, head, total, options.onProgress),
-    ]);
-    if (stored.status === "rejected" || counted.status === "rejected") {
-      ctrl.abort();
-      // Cache Storage fails a put whose body errors; make sure nothing of it stays.
-      await this.evict(key);
-      throw counted.status === "rejected" ? counted.reason : (stored as PromiseRejectedResult).reason;
-    }
-    record.outcome = "hit";
-    return result(stored.value, key, url, "network", counted.value, expanded, []);
+    return this.expandCompressed(r, total, url, record, key, options);
+  }
+
+  /**
+   * Downloads a plain file with XMLHttpRequest into a Blob: Chromium keeps
+   * the bytes out of JavaScript (blob storage, on disk when large) and still
+   * reports progress, which no JS-visible stream can match for speed. The
+   * answer is judged on its headers before the body is taken; the Blob is
+   * checked (length, magic bytes) before it is stored.
+   */
+  private downloadPlain(url: string, record: ProbeRecord, key: string, options: FetchSymbolOptions, signal: AbortSignal): Promise<Omit<SymbolResult, "probes"> | null> {
+    type Got = { blob: Blob; total: number | null; expanded: boolean } | null;
+    return new Promise<Got>((resolve, reject) => {
+      const xhr = new XMLHttpRequest();
+      xhr.open("GET", url);
+      xhr.responseType = "blob";
+      xhr.withCredentials = this.fetchOptions.credentials === "include";
+      new Headers(this.fetchOptions.headers).forEach((v, k) => xhr.setRequestHeader(k, v));
+      const giveUp = (outcome: ProbeRecord["outcome"], reason?: string) => {
+        record.outcome = outcome;
+        if (reason) record.reason = reason;
+        resolve(null);
+        xhr.abort();
+      };
+      xhr.onreadystatechange = () => {
+        if (xhr.readyState !== XMLHttpRequest.HEADERS_RECEIVED) return;
+        record.status = xhr.status;
+        if (xhr.status === 404 || xhr.status === 410) {
+          if (xhr.getResponseHeader("x-sympath-cache") !== null) record.mirror = true;
+          giveUp("miss");
+        } else if (xhr.status < 200 || xhr.status > 299) {
+          giveUp("error", `the server answered ${xhr.status}`);
+        } else if ((xhr.getResponseHeader("content-type") ?? "").toLowerCase().startsWith("text/html")) {
+          giveUp("miss", "an HTML page, not a symbol file (a soft 404)");
+        }
+      };
+      xhr.onprogress = (e) => options.onProgress?.(e.loaded, e.lengthComputable ? e.total : null);
+      xhr.onload = () => {
+        const length = xhr.getResponseHeader("content-length");
+        resolve({ blob: xhr.response as Blob, total: length === null ? null : Number(length), expanded: xhr.getResponseHeader("x-sympath-expanded") === "cab" });
+      };
+      xhr.onerror = () => reject(new TypeError("network error"));
+      xhr.onabort = () => reject(new DOMException("aborted", "AbortError"));
+      signal.addEventListener("abort", () => xhr.abort(), { once: true });
+      xhr.send();
+    }).then(async (got) => {
+      if (!got) return null;
+      const { blob, total, expanded } = got;
+      // (Chromium already fails a transfer shorter than its Content-Length.)
+      if (total !== null && blob.size !== total) throw new SymbolError("corrupt", `short body: ${blob.size} of ${total} bytes`);
+      const ident = await loadIdent();
+      const magic = ident.sniff(new Uint8Array(await blob.slice(0, SNIFF_BYTES).arrayBuffer()));
+      if (magic === "html" || magic === "empty" || magic === "cab" || magic === "unknown") {
+        record.outcome = "miss";
+        record.reason = `not a symbol file (${magic})`;
+        return null;
+      }
+      options.onProgress?.(blob.size, blob.size);
+      const stored = this.store(key, blob, url, expanded);
+      record.outcome = "hit";
+      return result(stored, key, url, "network", blob.size, expanded, []);
+    });
   }
 
   private async followPointer(r: Response, record: ProbeRecord, key: string, options: FetchSymbolOptions): Promise<Omit<SymbolResult, "probes"> | null> {
@@ -486,32 +528,44 @@ export class SymbolClient {
       return null;
     }
     record.outcome = "hit";
-    const stored = await this.store(key, new Blob([plain as BlobPart]).stream(), plain.length, url, true);
+    const stored = this.store(key, new Blob([plain as BlobPart]), url, true);
     return result(stored, key, url, "network", plain.length, true, []);
   }
 
-  /** Streams a body into Cache Storage (or a Blob) and answers with the stored file. */
-  private async store(key: string, body: ReadableStream<Uint8Array>, total: number | null, url: string, expanded: boolean): Promise<Response> {
+  /**
+   * Answers with the verified file at once and copies it into Cache Storage
+   * in the background: the caller can use the file while the browser writes
+   * it to disk. Lookups of the same key wait for that write (see `pending`).
+   */
+  private store(key: string, blob: Blob, url: string, expanded: boolean): Response {
     const headers: Record<string, string> = {
       "content-type": "application/octet-stream",
+      "content-length": String(blob.size),
       "x-sympath-url": url,
       "x-sympath-stored": new Date().toISOString(),
     };
     if (expanded) headers["x-sympath-expanded"] = "cab";
-    if (this.cacheName === null) {
-      const blob = await new Response(body).blob();
-      return new Response(blob, { headers: { ...headers, "content-length": String(blob.size) } });
+    if (this.cacheName !== null) {
+      const id = `${this.cacheName}\n${key}`;
+      const put = caches.open(this.cacheName)
+        .then((cache) => cache.put(CACHE_ORIGIN + encodeURI(key), new Response(blob, { headers })))
+        .catch((e) => console.warn(`sympath: ${key} was not stored in the browser cache: ${e}`))
+        .finally(() => { if (pending.get(id) === put) pending.delete(id); });
+      pending.set(id, put);
     }
-    // A body that errors (abort, short transfer) fails the put: nothing partial is stored.
-    const cache = await caches.open(this.cacheName);
-    const request = CACHE_ORIGIN + encodeURI(key);
-    if (total !== null) headers["content-length"] = String(total);
-    await cache.put(request, new Response(body, { headers }));
-    const stored = await cache.match(request);
-    if (!stored) throw new SymbolError("corrupt", `${key} vanished from the cache while it was stored`);
-    return stored;
+    return new Response(blob, { headers });
+  }
+
+  /** Waits for the background writes into this client's cache (all, or one key's). */
+  private async settled(key?: string): Promise<void> {
+    if (this.cacheName === null) return;
+    const prefix = `${this.cacheName}\n`;
+    await Promise.all([...pending].filter(([id]) => (key === undefined ? id.startsWith(prefix) : id === prefix + key)).map(([, p]) => p));
   }
 }
+
+/** Cache Storage writes in progress, by cache name and key (shared by every client of the page). */
+const pending = new Map<string, Promise<void>>();
 
 function result(response: Response, key: string, url: string, source: "cache" | "network", size: number, expanded: boolean, probes: ProbeRecord[]): SymbolResult {
   return { response, key, url, source, size, expanded, probes, blob: () => response.clone().blob() };
@@ -526,18 +580,6 @@ function networkError(e: unknown, url: string, probes: ProbeRecord[]): SymbolErr
   return new SymbolError("network", `fetching ${url} failed (${(e as Error)?.message ?? e}): ${hint}`, probes, url);
 }
 
-async function readAtLeast(reader: ReadableStreamDefaultReader<Uint8Array>, n: number): Promise<{ bytes: Uint8Array; done: boolean }> {
-  const chunks: Uint8Array[] = [];
-  let len = 0;
-  while (len < n) {
-    const { done, value } = await reader.read();
-    if (done) return { bytes: concat(chunks, len), done: true };
-    chunks.push(value);
-    len += value.length;
-  }
-  return { bytes: concat(chunks, len), done: false };
-}
-
 function concat(chunks: Uint8Array[], len: number): Uint8Array {
   if (chunks.length === 1) return chunks[0];
   const out = new Uint8Array(len);
@@ -547,27 +589,4 @@ function concat(chunks: Uint8Array[], len: number): Uint8Array {
     at += c.length;
   }
   return out;
-}
-
-/** Reads the rest of a body after its first bytes: progress, and the length checked. Resolves to the byte count. */
-async function count(
-  reader: ReadableStreamDefaultReader<Uint8Array>, head: { bytes: Uint8Array; done: boolean }, total: number | null,
-  onProgress?: (loaded: number, total: number | null) => void,
-): Promise<number> {
-  let loaded = head.bytes.length;
-  onProgress?.(loaded, total);
-  if (!head.done) {
-    for (;;) {
-      const { done, value } = await reader.read();
-      if (done) break;
-      loaded += value.length;
-      if (total !== null && loaded > total) {
-        await reader.cancel();
-        throw new SymbolError("corrupt", `body longer than its ${total} bytes`);
-      }
-      onProgress?.(loaded, total);
-    }
-  }
-  if (total !== null && loaded !== total) throw new SymbolError("corrupt", `short body: ${loaded} of ${total} bytes`);
-  return loaded;
 }
