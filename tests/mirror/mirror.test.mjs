@@ -36,6 +36,11 @@ function startUpstream() {
       res.writeHead(200, { "content-type": "text/html" }).end("<html><body>Sign in</body></html>");
     } else if (id === "EMPTY000000000000000000000000000001") {
       res.writeHead(200, { "content-type": "application/octet-stream", "content-length": "0" }).end();
+    } else if (id === "HUGECAB000000000000000000000000001" && path.endsWith(".pd_")) {
+      // A cabinet announced at 40 MB: over the mirror's bound for expanding at the edge.
+      res.writeHead(200, { "content-type": "application/octet-stream", "content-length": "40000000" });
+      res.write(Buffer.concat([Buffer.from("MSCF\0\0\0\0", "latin1"), Buffer.alloc(4096)]));
+      setTimeout(() => res.destroy(), 2000);
     } else if (id === "C0MPRESSED0NLY00" && path.endsWith(".ex_")) {
       // A compressed-only store: the .ex_ of the fixture under another id.
       const body = await readFile(join(STORE, "ShowSSEConfig.exe/63E6C7F78000/ShowSSEConfig.ex_"));
@@ -238,6 +243,15 @@ test("a compressed-only upstream: the .ex_ is expanded at the edge and served un
     await new Promise((res) => setTimeout(res, 250));
   }
   assert.equal(again.headers.get("x-sympath-cache"), "hit", "the expanded file is cached");
+});
+
+test("a compressed file over the edge's expansion bound (32 MiB) is a miss that says so, not a failure", async () => {
+  const key = "huge.pdb/HUGECAB000000000000000000000000001/huge.pdb";
+  const r = await fetch(`${mirror}/${key}`);
+  assert.equal(r.status, 404);
+  assert.match((await r.json()).message, /compressed body of 40000000 bytes is over the 33554432-byte limit for expanding at the edge/);
+  // Asking for the .pd_ itself streams it through unexpanded (no bound: it is not buffered).
+  assert.equal(requested(key.replace(/pdb$/, "pd_")), 1);
 });
 
 test("Range and If-None-Match are answered from the cache (206, 304)", async () => {
