@@ -48,7 +48,7 @@ function startUpstream() {
     } else if (id === "SHORT000000000000000000000000000001") {
       // Announces 100 000 bytes, sends a PDB header, then hangs up.
       res.writeHead(200, { "content-type": "application/octet-stream", "content-length": "100000" });
-      res.write(Buffer.from("Microsoft C/C++ MSF 7.00\r\n\x1aDS\0\0\0", "latin1"));
+      res.write(Buffer.concat([PDB_MAGIC, Buffer.alloc(4096, 7)]));
       setTimeout(() => res.socket.destroy(), 50);
     } else if (id === "FAIL0000000000000000000000000000001") {
       res.writeHead(500).end("boom");
@@ -57,7 +57,7 @@ function startUpstream() {
     } else if (id === "STALL000000000000000000000000000001") {
       // Headers and a valid first chunk, then silence.
       res.writeHead(200, { "content-type": "application/octet-stream", "content-length": "100000" });
-      res.write(PDB_MAGIC);
+      res.write(Buffer.concat([PDB_MAGIC, Buffer.alloc(4096, 7)]));
     } else if (id === "RESET000000000000000000000000000001") {
       // A connection reset (TCP RST) in the middle of the body.
       res.writeHead(200, { "content-type": "application/octet-stream", "content-length": "100000" });
@@ -282,8 +282,9 @@ test("Range and If-None-Match are answered from the cache (206, 304)", async () 
  * evicted, so within three more requests the upstream is asked again.
  */
 async function neverStored(key) {
+  // A transfer that fails, or an error status, is "failed": only a complete 2xx body would be a file.
   const get = () => fetch(`${mirror}/${key}`).then(
-    (r) => r.arrayBuffer().then(() => `complete (${r.status}, ${r.headers.get("x-sympath-cache")})`, () => "failed"),
+    (r) => r.arrayBuffer().then(() => (r.ok ? `complete (${r.status}, ${r.headers.get("x-sympath-cache")})` : "failed"), () => "failed"),
     () => "failed",
   );
   assert.equal(await get(), "failed", `${key}: the client sees the transfer fail, not a short file`);

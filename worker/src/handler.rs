@@ -7,10 +7,14 @@
 //! bytes, length-checked by the runtime, go into the edge cache and R2;
 //! misses are cached briefly, failures never.
 
-use futures_util::{future, StreamExt};
+use futures_util::future;
 use worker::*;
 
 use crate::rules::{self, ApiError, Route, Verdict};
+use crate::streams;
+
+/// How many first bytes of an answer are read to judge it (magic bytes).
+const SNIFF_BYTES: usize = 64;
 
 /// Miss TTL when `MISS_TTL` is not set (seconds; SymProxy's default, R94).
 const DEFAULT_MISS_TTL: u32 = 300;
@@ -28,83 +32,60 @@ fn symbol_path(env: &Env) -> String {
     var(env, "SYMBOL_PATH").unwrap_or_else(|| format!("srv*{}", sympath::model::DEFAULT_SYMBOL_SERVER))
 }
 
-/// Passes a cached body through, counting; a body shorter or longer than
-/// recorded fails the transfer and deletes the entry.
-fn guard_length(s: ByteStream, len: u64, key: String) -> impl futures_util::Stream<Item = Result<Vec<u8>>> {
-    futures_util::stream::unfold((s, 0u64, Some(key)), move |(mut s, seen, key)| async move {
-        let key = key?;
-        match s.next().await {
-            Some(Ok(chunk)) => {
-                let seen = seen + chunk.len() as u64;
-                if seen > len {
-                    evict(key);
-                    return Some((Err(Error::RustError(format!("cached entry longer than its recorded {len} bytes"))), (s, seen, None)));
-                }
-                Some((Ok(chunk), (s, seen, Some(key))))
-            }
-            Some(Err(e)) => {
-                evict(key);
-                Some((Err(e), (s, seen, None)))
-            }
-            None if seen == len => None,
-            None => {
-                evict(key);
-                Some((Err(Error::RustError(format!("cached entry has {seen} of {len} bytes"))), (s, seen, None)))
-            }
-        }
-    })
-}
-
-fn evict(key: String) {
-    wasm_bindgen_futures::spawn_local(async move {
-        let _ = Cache::default().delete(key.as_str(), true).await;
-    });
-}
-
-/// A response whose body is the runtime's own `FixedLengthStream`: it has a
-/// Content-Length, and the runtime fails the transfer (and so any `cache.put`
-/// of a tee of it) when the source delivers fewer or more bytes.
-fn fixed_length_response(body: impl futures_util::Stream<Item = Result<Vec<u8>>> + 'static, len: u64) -> Response {
-    let sys: worker_sys::FixedLengthStream = FixedLengthStream::wrap(body, len).into();
-    ResponseBuilder::new().stream(sys.readable())
+/// A response around a native stream.
+fn streamed(body: web_sys::ReadableStream) -> Result<Response> {
+    Response::from_body(ResponseBody::Stream(body))
 }
 
 /// A response whose headers can be changed: responses from the Cache API (and
 /// from `fetch`) have immutable headers, so copy them onto a new response
 /// around the same body stream.
 fn mutable(resp: Response) -> Result<Response> {
-    mutable_checked(resp, None)
+    let headers = Headers::new();
+    for (k, v) in resp.headers().entries() {
+        headers.set(&k, &v)?;
+    }
+    let status = resp.status_code();
+    let body = match resp.body() {
+        ResponseBody::Stream(s) => streamed(s.clone())?,
+        _ => Response::empty()?,
+    };
+    Ok(body.with_status(status).with_headers(headers))
 }
 
-/// [`mutable`] for a cache entry: if its body turns out shorter or longer than
-/// recorded, the transfer fails and the entry is deleted, so a damaged entry
-/// is never served as a file and the next request goes upstream again.
-fn mutable_checked(mut resp: Response, cache_key: Option<String>) -> Result<Response> {
+/// [`mutable`] for an edge-cache hit: the body streams natively with its
+/// length enforced; if it turns out shorter or longer than recorded, the
+/// transfer fails and the entry is deleted, so a damaged entry is never
+/// served as a file and the next request goes upstream again.
+fn cache_hit(resp: Response, cache_key: String, job: &Job<'_>) -> Result<Response> {
     let headers = Headers::new();
     for (k, v) in resp.headers().entries() {
         headers.set(&k, &v)?;
     }
     let status = resp.status_code();
     // The Cache API may hand back a stored body without Content-Length; the
-    // mirror keeps the length in its own header too.
-    // (A 206's length is its Content-Length, never the whole file's.)
+    // mirror keeps the length in its own header too (a 206's length is its
+    // Content-Length, never the whole file's; a 304 has no body).
     let names: &[&str] = match status {
         206 => &["Content-Length"],
         304 => &[],
         _ => &["Content-Length", "X-Sympath-Length"],
     };
     let length: Option<u64> = names.iter().find_map(|h| resp.headers().get(h).ok().flatten().and_then(|v| v.parse().ok()));
-    // A stream of known length keeps its Content-Length (and so HEAD and Range stay exact).
-    if let Some(len) = length {
-        headers.set("Content-Length", &len.to_string())?;
-    }
-    let body = match (resp.stream(), length) {
-        (Ok(s), Some(len)) => match cache_key {
-            Some(key) => fixed_length_response(guard_length(s, len, key), len),
-            None => fixed_length_response(s, len),
-        },
-        (Ok(s), None) => Response::from_stream(s)?,
-        (Err(_), _) => Response::empty()?,
+    let body = match (resp.body(), length) {
+        (ResponseBody::Stream(s), Some(len)) => {
+            headers.set("Content-Length", &len.to_string())?;
+            let (readable, done) =
+                streams::pass_body(s, &js_sys::Uint8Array::new_with_length(0), Some(len), job.timeout_ms).map_err(Error::RustError)?;
+            job.ctx.wait_until(async move {
+                if wasm_bindgen_futures::JsFuture::from(done).await.is_err() {
+                    let _ = Cache::default().delete(cache_key.as_str(), true).await;
+                }
+            });
+            streamed(readable)?
+        }
+        (ResponseBody::Stream(s), None) => streamed(s.clone())?,
+        _ => Response::empty()?,
     };
     Ok(body.with_status(status).with_headers(headers))
 }
@@ -171,8 +152,8 @@ struct Job<'a> {
 
 /// A body verified as the requested file.
 enum Found {
-    /// Streamed from upstream: its first chunk (already checked) and the rest.
-    Stream { first: Vec<u8>, rest: ByteStream, length: Option<u64> },
+    /// Streamed from upstream: its first bytes (already checked) and the rest.
+    Stream { head: streams::Head, length: Option<u64> },
     /// Expanded from a cabinet at the edge.
     Bytes(Vec<u8>),
 }
@@ -211,17 +192,22 @@ async fn serve_file(req: &Request, env: &Env, ctx: &Context, key: &sympath::key:
         init.with_method(Method::Get).with_headers(headers);
         Request::new_with_init(&job.hit_key, &init)?
     };
-    if let Some(hit) = cache.get(&lookup, true).await? {
-        let mut hit = mutable_checked(hit, Some(job.hit_key.clone()))?;
+    // Both edge-cache lookups at once (a miss pays for one round trip, not two).
+    let (hit, negative) = if job.bypassed {
+        (cache.get(&lookup, true).await?, None)
+    } else {
+        let (h, m) = future::join(cache.get(&lookup, true), cache.get(job.miss_key.as_str(), true)).await;
+        (h?, m?)
+    };
+    if let Some(hit) = hit {
+        let mut hit = cache_hit(hit, job.hit_key.clone(), &job)?;
         hit.headers_mut().set("X-Sympath-Cache", "hit")?;
         return Ok(hit);
     }
-    if !job.bypassed {
-        if let Some(miss) = cache.get(job.miss_key.as_str(), true).await? {
-            let mut miss = mutable(miss)?;
-            miss.headers_mut().set("X-Sympath-Cache", "negative")?;
-            return Ok(miss);
-        }
+    if let Some(miss) = negative {
+        let mut miss = mutable(miss)?;
+        miss.headers_mut().set("X-Sympath-Cache", "negative")?;
+        return Ok(miss);
     }
     if let Some(bucket) = &job.bucket {
         if let Some(resp) = from_r2(bucket, req, &job).await? {
@@ -279,25 +265,23 @@ async fn serve_file(req: &Request, env: &Env, ctx: &Context, key: &sympath::key:
 /// Judges one upstream answer by status, type and first bytes (R62, R89); a
 /// verified compressed body the client wanted plain is expanded (R23).
 async fn judge(resp: Response, variant: sympath::key::Variant, expand: bool, key: &sympath::key::RequestKey, timeout_ms: u64) -> Outcome {
-    let mut resp = resp;
     let ctype = resp.headers().get("Content-Type").ok().flatten();
     let length: Option<u64> = resp.headers().get("Content-Length").ok().flatten().and_then(|v| v.parse().ok());
     let status = resp.status_code();
-    let mut rest = match resp.stream() {
-        Ok(s) => s,
-        Err(_) => return verdict_only(status, ctype.as_deref(), variant),
+    let body = match resp.body() {
+        ResponseBody::Stream(s) if status == 200 => s.clone(),
+        _ => return verdict_only(status, ctype.as_deref(), variant),
     };
-    let first = match next_within(&mut rest, timeout_ms).await {
-        Ok(Some(chunk)) => chunk,
-        Ok(None) => Vec::new(),
+    let head = match streams::read_head(&body, SNIFF_BYTES, timeout_ms).await {
+        Ok(h) => h,
         Err(e) => return Outcome::Failed(e),
     };
-    match rules::verdict(status, ctype.as_deref(), &first, variant) {
-        Verdict::Hit if expand => match expand_cab(first, rest, length, key, timeout_ms).await {
+    match rules::verdict(status, ctype.as_deref(), &head.bytes, variant) {
+        Verdict::Hit if expand => match expand_cab(head, length, key, timeout_ms).await {
             Ok(bytes) => Outcome::Found { found: Found::Bytes(bytes), expanded: true, pointer: None },
             Err(why) => Outcome::Miss(why),
         },
-        Verdict::Hit => Outcome::Found { found: Found::Stream { first, rest, length }, expanded: false, pointer: None },
+        Verdict::Hit => Outcome::Found { found: Found::Stream { head, length }, expanded: false, pointer: None },
         Verdict::Miss(why) => Outcome::Miss(why),
         Verdict::Failed(why) => Outcome::Failed(why),
     }
@@ -314,24 +298,18 @@ fn verdict_only(status: u16, ctype: Option<&str>, variant: sympath::key::Variant
 /// A `file.ptr` found upstream for a plain-file request: read it (bounded),
 /// and follow a pointer to an http(s) URL under the redirect rules (R63, R64, R88).
 async fn follow_pointer(resp: Response, key: &sympath::key::RequestKey, job: &Job<'_>) -> Outcome {
-    let mut resp = resp;
     let status = resp.status_code();
     let ctype = resp.headers().get("Content-Type").ok().flatten();
-    let mut text = Vec::new();
-    if let Ok(mut body) = resp.stream() {
-        loop {
-            match next_within(&mut body, job.timeout_ms).await {
-                Ok(Some(chunk)) => {
-                    text.extend_from_slice(&chunk);
-                    if text.len() > rules::MAX_POINTER_BYTES {
-                        return Outcome::Miss(format!("file.ptr over {} bytes is not a pointer", rules::MAX_POINTER_BYTES));
-                    }
-                }
-                Ok(None) => break,
-                Err(e) => return Outcome::Failed(e),
+    let text = match resp.body() {
+        ResponseBody::Stream(s) if status == 200 => match streams::read_all(s, rules::MAX_POINTER_BYTES, job.timeout_ms).await {
+            Ok(t) => t,
+            Err(e) if e.contains("over") => {
+                return Outcome::Miss(format!("file.ptr over {} bytes is not a pointer", rules::MAX_POINTER_BYTES))
             }
-        }
-    }
+            Err(e) => return Outcome::Failed(e),
+        },
+        _ => Vec::new(),
+    };
     match rules::verdict(status, ctype.as_deref(), &text, sympath::key::Variant::FilePtr) {
         Verdict::Hit => {}
         Verdict::Miss(why) => return Outcome::Miss(format!("file.ptr: {why}")),
@@ -367,12 +345,9 @@ fn deliver(found: Found, job: &Job<'_>, upstream: &str, expanded: bool, pointer:
             let len = bytes.len() as u64;
             (Response::from_bytes(bytes)?, Some(len))
         }
-        Found::Stream { first, rest, length } => {
-            let body = futures_util::stream::once(future::ready(Ok(first))).chain(idle_timeout(rest, job.timeout_ms));
-            match length {
-                Some(len) => (fixed_length_response(body, len), Some(len)),
-                None => (Response::from_stream(body)?, None),
-            }
+        Found::Stream { head, length } => {
+            let (readable, _) = streams::pass_body(&head.rest, &head.js, length, job.timeout_ms).map_err(Error::RustError)?;
+            (streamed(readable)?, length)
         }
     };
     let h = out.headers_mut();
@@ -403,8 +378,11 @@ fn deliver(found: Found, job: &Job<'_>, upstream: &str, expanded: bool, pointer:
         Some(why) => notes.push(why),
     }
     if let (Some(bucket), Some(len)) = (&job.bucket, length) {
-        let mut copy = out.cloned()?;
-        let stream = copy.stream()?;
+        let copy = out.cloned()?;
+        let ResponseBody::Stream(tee) = copy.body() else { return Err(Error::RustError("a verified body without a stream".into())) };
+        // R2 needs a stream of known length: the runtime's FixedLengthStream again.
+        let (stream, _) =
+            streams::pass_body(tee, &js_sys::Uint8Array::new_with_length(0), Some(len), job.timeout_ms).map_err(Error::RustError)?;
         let bucket = bucket.clone();
         let path = job.path.to_string();
         let mut meta = std::collections::HashMap::new();
@@ -417,7 +395,7 @@ fn deliver(found: Found, job: &Job<'_>, upstream: &str, expanded: bool, pointer:
         }
         job.ctx.wait_until(async move {
             let http = HttpMetadata { content_type: Some("application/octet-stream".into()), ..Default::default() };
-            let _ = bucket.put(path, FixedLengthStream::wrap(stream, len)).http_metadata(http).custom_metadata(meta).execute().await;
+            let _ = bucket.put(path, stream).http_metadata(http).custom_metadata(meta).execute().await;
         });
     }
     if !notes.is_empty() {
@@ -460,16 +438,21 @@ async fn from_r2(bucket: &Bucket, req: &Request, job: &Job<'_>) -> Result<Option
     let Some(object) = object else { return Ok(None) };
     let size = object.size();
     let Some(body) = object.body() else { return Ok(None) };
-    let stream = body.stream()?;
+    let ResponseBody::Stream(stream) = body.response_body()? else { return Ok(None) };
+    let none = js_sys::Uint8Array::new_with_length(0);
     let span = range.and_then(|r| r.resolve(size));
     let (mut resp, len) = match span {
         Some((first, last)) => {
             let len = last - first + 1;
-            let mut resp = fixed_length_response(stream, len).with_status(206);
+            let (readable, _) = streams::pass_body(&stream, &none, Some(len), job.timeout_ms).map_err(Error::RustError)?;
+            let mut resp = streamed(readable)?.with_status(206);
             resp.headers_mut().set("Content-Range", &format!("bytes {first}-{last}/{size}"))?;
             (resp, len)
         }
-        None => (fixed_length_response(stream, size), size),
+        None => {
+            let (readable, _) = streams::pass_body(&stream, &none, Some(size), job.timeout_ms).map_err(Error::RustError)?;
+            (streamed(readable)?, size)
+        }
     };
     r2_headers(resp.headers_mut(), &object, &etag)?;
     resp.headers_mut().set("Content-Length", &len.to_string())?;
@@ -504,35 +487,10 @@ fn r2_headers(h: &mut Headers, object: &Object, etag: &str) -> Result<()> {
     Ok(())
 }
 
-/// The next chunk, or an error if none comes within `ms` (a stalled upstream).
-async fn next_within(s: &mut ByteStream, ms: u64) -> std::result::Result<Option<Vec<u8>>, String> {
-    let delay = Delay::from(std::time::Duration::from_millis(ms));
-    match future::select(s.next(), delay).await {
-        future::Either::Left((Some(Ok(chunk)), _)) => Ok(Some(chunk)),
-        future::Either::Left((Some(Err(e)), _)) => Err(format!("transfer failed: {e}")),
-        future::Either::Left((None, _)) => Ok(None),
-        future::Either::Right(_) => Err(format!("upstream stalled: no data within {ms} ms")),
-    }
-}
-
-/// A body that fails when the upstream stalls for `ms` between chunks, so a
-/// hung transfer ends (and is never stored) instead of holding the client.
-fn idle_timeout(s: ByteStream, ms: u64) -> impl futures_util::Stream<Item = Result<Vec<u8>>> {
-    futures_util::stream::unfold(Some(s), move |s| async move {
-        let mut s = s?;
-        match next_within(&mut s, ms).await {
-            Ok(Some(chunk)) => Some((Ok(chunk), Some(s))),
-            Ok(None) => None,
-            Err(e) => Some((Err(Error::RustError(e)), None)),
-        }
-    })
-}
-
 /// Buffers a verified compressed body (bounded) and expands it: the client asked
 /// for the plain file, and only the expanded bytes are served and cached (R23).
 async fn expand_cab(
-    first: Vec<u8>,
-    mut rest: ByteStream,
+    head: streams::Head,
     length: Option<u64>,
     key: &sympath::key::RequestKey,
     timeout_ms: u64,
@@ -544,14 +502,9 @@ async fn expand_cab(
             rules::MAX_COMPRESSED_AT_EDGE
         ));
     }
-    let mut buf = first;
-    buf.reserve(usize::try_from(len).unwrap_or(0).saturating_sub(buf.len()));
-    while let Some(chunk) = next_within(&mut rest, timeout_ms).await? {
-        buf.extend_from_slice(&chunk);
-        if buf.len() as u64 > len {
-            return Err("body longer than its Content-Length".into());
-        }
-    }
+    let rest = streams::read_all(&head.rest, usize::try_from(len).unwrap_or(usize::MAX), timeout_ms).await?;
+    let mut buf = head.bytes;
+    buf.extend_from_slice(&rest);
     if buf.len() as u64 != len {
         return Err(format!("short body: {} of {len} bytes", buf.len()));
     }

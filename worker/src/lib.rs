@@ -9,3 +9,5 @@
 #[cfg(target_arch = "wasm32")]
 mod handler;
 pub mod rules;
+#[cfg(target_arch = "wasm32")]
+mod streams;
