@@ -53,11 +53,10 @@ fn mutable(resp: Response) -> Result<Response> {
     Ok(body.with_status(status).with_headers(headers))
 }
 
-/// [`mutable`] for an edge-cache hit: the body streams natively with its
-/// length enforced; if it turns out shorter or longer than recorded, the
-/// transfer fails and the entry is deleted, so a damaged entry is never
-/// served as a file and the next request goes upstream again.
-fn cache_hit(resp: Response, cache_key: String, job: &Job<'_>) -> Result<Response> {
+/// [`mutable`] for an edge-cache hit: the body is piped by the runtime with
+/// its length enforced (a `FixedLengthStream`), so a stored body of another
+/// length fails the transfer instead of passing for the file.
+fn cache_hit(resp: Response, cache_key: String, ctx: &Context) -> Result<Response> {
     let headers = Headers::new();
     for (k, v) in resp.headers().entries() {
         headers.set(&k, &v)?;
@@ -75,11 +74,13 @@ fn cache_hit(resp: Response, cache_key: String, job: &Job<'_>) -> Result<Respons
     let body = match (resp.body(), length) {
         (ResponseBody::Stream(s), Some(len)) => {
             headers.set("Content-Length", &len.to_string())?;
-            let (readable, done) =
-                streams::pass_body(s, &js_sys::Uint8Array::new_with_length(0), Some(len), job.timeout_ms).map_err(Error::RustError)?;
-            job.ctx.wait_until(async move {
+            let (readable, done) = streams::pass_stored(s, len).map_err(Error::RustError)?;
+            // A damaged entry (the local runtime's cache can keep part of a failed
+            // transfer) fails its transfer and is deleted.
+            let key = cache_key;
+            ctx.wait_until(async move {
                 if wasm_bindgen_futures::JsFuture::from(done).await.is_err() {
-                    let _ = Cache::default().delete(cache_key.as_str(), true).await;
+                    let _ = Cache::default().delete(key.as_str(), true).await;
                 }
             });
             streamed(readable)?
@@ -200,7 +201,7 @@ async fn serve_file(req: &Request, env: &Env, ctx: &Context, key: &sympath::key:
         (h?, m?)
     };
     if let Some(hit) = hit {
-        let mut hit = cache_hit(hit, job.hit_key.clone(), &job)?;
+        let mut hit = cache_hit(hit, job.hit_key.clone(), job.ctx)?;
         hit.headers_mut().set("X-Sympath-Cache", "hit")?;
         return Ok(hit);
     }
@@ -340,14 +341,24 @@ async fn follow_pointer(resp: Response, key: &sympath::key::RequestKey, job: &Jo
 /// `FixedLengthStream`, so a transfer that ends short fails them: nothing
 /// truncated is ever stored.
 fn deliver(found: Found, job: &Job<'_>, upstream: &str, expanded: bool, pointer: Option<&str>) -> Result<Response> {
-    let (mut out, length) = match found {
+    // `transfer` settles when a streamed body has passed: it rejects when the
+    // upstream transfer failed (short, reset, stalled).
+    let (mut out, length, transfer) = match found {
         Found::Bytes(bytes) => {
             let len = bytes.len() as u64;
-            (Response::from_bytes(bytes)?, Some(len))
+            (Response::from_bytes(bytes)?, Some(len), None)
         }
         Found::Stream { head, length } => {
-            let (readable, _) = streams::pass_body(&head.rest, &head.js, length, job.timeout_ms).map_err(Error::RustError)?;
-            (streamed(readable)?, length)
+            let (readable, done) = streams::pass_body(&head.rest, &head.js, length, job.timeout_ms).map_err(Error::RustError)?;
+            (streamed(readable)?, length, Some(done))
+        }
+    };
+    // The runtime fails a put whose body fails; a store that kept a part anyway
+    // (the local runtime's cache does) loses it here, once the transfer has failed.
+    let failed = |done: Option<js_sys::Promise>| async move {
+        match done {
+            Some(done) => wasm_bindgen_futures::JsFuture::from(done).await.is_err(),
+            None => false,
         }
     };
     let h = out.headers_mut();
@@ -371,8 +382,12 @@ fn deliver(found: Found, job: &Job<'_>, upstream: &str, expanded: bool, pointer:
         None => {
             let copy = out.cloned()?;
             let hit_key = job.hit_key.clone();
+            let transfer = transfer.clone();
             job.ctx.wait_until(async move {
                 let _ = Cache::default().put(hit_key.as_str(), copy).await;
+                if failed(transfer).await {
+                    let _ = Cache::default().delete(hit_key.as_str(), true).await;
+                }
             });
         }
         Some(why) => notes.push(why),
@@ -381,8 +396,7 @@ fn deliver(found: Found, job: &Job<'_>, upstream: &str, expanded: bool, pointer:
         let copy = out.cloned()?;
         let ResponseBody::Stream(tee) = copy.body() else { return Err(Error::RustError("a verified body without a stream".into())) };
         // R2 needs a stream of known length: the runtime's FixedLengthStream again.
-        let (stream, _) =
-            streams::pass_body(tee, &js_sys::Uint8Array::new_with_length(0), Some(len), job.timeout_ms).map_err(Error::RustError)?;
+        let (stream, _) = streams::pass_stored(tee, len).map_err(Error::RustError)?;
         let bucket = bucket.clone();
         let path = job.path.to_string();
         let mut meta = std::collections::HashMap::new();
@@ -395,7 +409,10 @@ fn deliver(found: Found, job: &Job<'_>, upstream: &str, expanded: bool, pointer:
         }
         job.ctx.wait_until(async move {
             let http = HttpMetadata { content_type: Some("application/octet-stream".into()), ..Default::default() };
-            let _ = bucket.put(path, stream).http_metadata(http).custom_metadata(meta).execute().await;
+            let _ = bucket.put(path.clone(), stream).http_metadata(http).custom_metadata(meta).execute().await;
+            if failed(transfer).await {
+                let _ = bucket.delete(path).await;
+            }
         });
     }
     if !notes.is_empty() {
@@ -439,18 +456,17 @@ async fn from_r2(bucket: &Bucket, req: &Request, job: &Job<'_>) -> Result<Option
     let size = object.size();
     let Some(body) = object.body() else { return Ok(None) };
     let ResponseBody::Stream(stream) = body.response_body()? else { return Ok(None) };
-    let none = js_sys::Uint8Array::new_with_length(0);
     let span = range.and_then(|r| r.resolve(size));
     let (mut resp, len) = match span {
         Some((first, last)) => {
             let len = last - first + 1;
-            let (readable, _) = streams::pass_body(&stream, &none, Some(len), job.timeout_ms).map_err(Error::RustError)?;
+            let (readable, _) = streams::pass_stored(&stream, len).map_err(Error::RustError)?;
             let mut resp = streamed(readable)?.with_status(206);
             resp.headers_mut().set("Content-Range", &format!("bytes {first}-{last}/{size}"))?;
             (resp, len)
         }
         None => {
-            let (readable, _) = streams::pass_body(&stream, &none, Some(size), job.timeout_ms).map_err(Error::RustError)?;
+            let (readable, _) = streams::pass_stored(&stream, size).map_err(Error::RustError)?;
             (streamed(readable)?, size)
         }
     };
