@@ -53,10 +53,9 @@ fn mutable(resp: Response) -> Result<Response> {
     Ok(body.with_status(status).with_headers(headers))
 }
 
-/// [`mutable`] for an edge-cache hit: the body is piped by the runtime with
-/// its length enforced (a `FixedLengthStream`), so a stored body of another
-/// length fails the transfer instead of passing for the file.
-fn cache_hit(resp: Response, cache_key: String, ctx: &Context) -> Result<Response> {
+/// [`mutable`] for an edge-cache hit: the body is piped by the runtime alone
+/// with its length enforced (a `FixedLengthStream`).
+fn cache_hit(resp: Response) -> Result<Response> {
     let headers = Headers::new();
     for (k, v) in resp.headers().entries() {
         headers.set(&k, &v)?;
@@ -74,21 +73,34 @@ fn cache_hit(resp: Response, cache_key: String, ctx: &Context) -> Result<Respons
     let body = match (resp.body(), length) {
         (ResponseBody::Stream(s), Some(len)) => {
             headers.set("Content-Length", &len.to_string())?;
-            let (readable, done) = streams::pass_stored(s, len).map_err(Error::RustError)?;
-            // A damaged entry (the local runtime's cache can keep part of a failed
-            // transfer) fails its transfer and is deleted.
-            let key = cache_key;
-            ctx.wait_until(async move {
-                if wasm_bindgen_futures::JsFuture::from(done).await.is_err() {
-                    let _ = Cache::default().delete(key.as_str(), true).await;
-                }
-            });
-            streamed(readable)?
+            streamed(streams::pass_stored(s, len).map_err(Error::RustError)?)?
         }
         (ResponseBody::Stream(s), None) => streamed(s.clone())?,
         _ => Response::empty()?,
     };
     Ok(body.with_status(status).with_headers(headers))
+}
+
+/// Puts a verified file in the edge cache, then — only once the transfer it
+/// was teed from has ended whole — its marker: an entry without a marker is
+/// never served (see `serve_file`).
+fn fill_edge(job: &Job<'_>, copy: Response, transfer: Option<js_sys::Promise>) {
+    let (hit_key, ok_key) = (job.hit_key.clone(), job.ok_key.clone());
+    job.ctx.wait_until(async move {
+        let cache = Cache::default();
+        let _ = cache.delete(ok_key.as_str(), true).await;
+        let stored = cache.put(hit_key.as_str(), copy).await.is_ok();
+        let whole = match transfer {
+            Some(done) => wasm_bindgen_futures::JsFuture::from(done).await.is_ok(),
+            None => true,
+        };
+        if stored && whole {
+            if let Ok(mut marker) = Response::ok("whole") {
+                let _ = marker.headers_mut().set("Cache-Control", "public, max-age=31536000, immutable");
+                let _ = cache.put(ok_key.as_str(), marker).await;
+            }
+        }
+    });
 }
 
 fn with_cors(mut resp: Response) -> Result<Response> {
@@ -141,6 +153,8 @@ struct Job<'a> {
     /// The key's path (`name/id/file`): the R2 object key too.
     path: &'a str,
     hit_key: String,
+    /// Written once a file is whole in the edge cache (see [`fill_edge`]).
+    ok_key: String,
     miss_key: String,
     bypassed: bool,
     miss_ttl: u32,
@@ -171,6 +185,7 @@ async fn serve_file(req: &Request, env: &Env, ctx: &Context, key: &sympath::key:
         ctx,
         path,
         hit_key: format!("https://sympath.cache/hit/{path}"),
+        ok_key: format!("https://sympath.cache/ok/{path}"),
         miss_key: format!("https://sympath.cache/miss/{path}"),
         bypassed: bypass(req),
         miss_ttl: var(env, "MISS_TTL").and_then(|v| v.parse().ok()).unwrap_or(DEFAULT_MISS_TTL),
@@ -193,15 +208,20 @@ async fn serve_file(req: &Request, env: &Env, ctx: &Context, key: &sympath::key:
         init.with_method(Method::Get).with_headers(headers);
         Request::new_with_init(&job.hit_key, &init)?
     };
-    // Both edge-cache lookups at once (a miss pays for one round trip, not two).
-    let (hit, negative) = if job.bypassed {
-        (cache.get(&lookup, true).await?, None)
-    } else {
-        let (h, m) = future::join(cache.get(&lookup, true), cache.get(job.miss_key.as_str(), true)).await;
-        (h?, m?)
+    // The edge-cache lookups at once (a miss pays for one round trip, not three).
+    let negative = async {
+        if job.bypassed {
+            Ok(None)
+        } else {
+            cache.get(job.miss_key.as_str(), true).await
+        }
     };
-    if let Some(hit) = hit {
-        let mut hit = cache_hit(hit, job.hit_key.clone(), job.ctx)?;
+    let (hit, whole, negative) = future::join3(cache.get(&lookup, true), cache.get(job.ok_key.as_str(), true), negative).await;
+    let (hit, whole, negative) = (hit?, whole?.is_some(), negative?);
+    // An entry without its marker is not known to be whole (a store may keep
+    // part of a failed transfer): it is fetched again, which replaces it.
+    if let (Some(hit), true) = (hit, whole) {
+        let mut hit = cache_hit(hit)?;
         hit.headers_mut().set("X-Sympath-Cache", "hit")?;
         return Ok(hit);
     }
@@ -380,15 +400,7 @@ fn deliver(found: Found, job: &Job<'_>, upstream: &str, expanded: bool, pointer:
     let mut notes = Vec::new();
     match rules::edge_uncacheable(length, job.edge_max) {
         None => {
-            let copy = out.cloned()?;
-            let hit_key = job.hit_key.clone();
-            let transfer = transfer.clone();
-            job.ctx.wait_until(async move {
-                let _ = Cache::default().put(hit_key.as_str(), copy).await;
-                if failed(transfer).await {
-                    let _ = Cache::default().delete(hit_key.as_str(), true).await;
-                }
-            });
+            fill_edge(job, out.cloned()?, transfer.clone());
         }
         Some(why) => notes.push(why),
     }
@@ -396,7 +408,8 @@ fn deliver(found: Found, job: &Job<'_>, upstream: &str, expanded: bool, pointer:
         let copy = out.cloned()?;
         let ResponseBody::Stream(tee) = copy.body() else { return Err(Error::RustError("a verified body without a stream".into())) };
         // R2 needs a stream of known length: the runtime's FixedLengthStream again.
-        let (stream, _) = streams::pass_stored(tee, len).map_err(Error::RustError)?;
+        let (stream, _) =
+            streams::pass_body(tee, &js_sys::Uint8Array::new_with_length(0), Some(len), job.timeout_ms).map_err(Error::RustError)?;
         let bucket = bucket.clone();
         let path = job.path.to_string();
         let mut meta = std::collections::HashMap::new();
@@ -460,13 +473,13 @@ async fn from_r2(bucket: &Bucket, req: &Request, job: &Job<'_>) -> Result<Option
     let (mut resp, len) = match span {
         Some((first, last)) => {
             let len = last - first + 1;
-            let (readable, _) = streams::pass_stored(&stream, len).map_err(Error::RustError)?;
+            let readable = streams::pass_stored(&stream, len).map_err(Error::RustError)?;
             let mut resp = streamed(readable)?.with_status(206);
             resp.headers_mut().set("Content-Range", &format!("bytes {first}-{last}/{size}"))?;
             (resp, len)
         }
         None => {
-            let (readable, _) = streams::pass_stored(&stream, size).map_err(Error::RustError)?;
+            let readable = streams::pass_stored(&stream, size).map_err(Error::RustError)?;
             (streamed(readable)?, size)
         }
     };
@@ -474,11 +487,7 @@ async fn from_r2(bucket: &Bucket, req: &Request, job: &Job<'_>) -> Result<Option
     resp.headers_mut().set("Content-Length", &len.to_string())?;
     if span.is_none() && rules::edge_uncacheable(Some(size), job.edge_max).is_none() {
         // Whole and small enough: the next request in this location is an edge-cache hit.
-        let copy = resp.cloned()?;
-        let hit_key = job.hit_key.clone();
-        job.ctx.wait_until(async move {
-            let _ = Cache::default().put(hit_key.as_str(), copy).await;
-        });
+        fill_edge(job, resp.cloned()?, None);
     }
     resp.headers_mut().set("X-Sympath-Cache", "r2")?;
     Ok(Some(resp))

@@ -83,25 +83,13 @@ export function passBody(body, head, length, idleMs) {
   return { readable: out.readable, done };
 }
 
-// A stored body of a known length (edge cache, R2): counted on its way
-// through, and `done` rejects when the total is not `length` (the runtime's
-// FixedLengthStream fails the transfer too, but its error does not reach
-// `done`). No timers: stored bodies do not stall.
+// A stored body of a known length (edge cache, R2), piped by the runtime
+// alone (no JS per chunk): its FixedLengthStream fails the transfer on any
+// other total.
 export function passStored(body, length) {
-  let seen = 0;
-  const count = new TransformStream({
-    transform(chunk, c) {
-      seen += chunk.byteLength;
-      if (seen > length) c.error(new Error(`stored body longer than ${length} bytes`));
-      else c.enqueue(chunk);
-    },
-    flush(c) { if (seen !== length) c.error(new Error(`stored body has ${seen} of ${length} bytes`)); },
-  });
   const out = new FixedLengthStream(length);
-  body.pipeTo(count.writable).catch(() => {});
-  const done = count.readable.pipeTo(out.writable);
-  done.catch(() => {});
-  return { readable: out.readable, done };
+  body.pipeTo(out.writable).catch(() => {});
+  return out.readable;
 }
 "#)]
 extern "C" {
@@ -110,7 +98,7 @@ extern "C" {
     #[wasm_bindgen(js_name = readAll, catch)]
     fn read_all_js(body: &ReadableStream, limit: f64, idle_ms: f64) -> Result<Promise, JsValue>;
     #[wasm_bindgen(js_name = passStored, catch)]
-    fn pass_stored_js(body: &ReadableStream, length: f64) -> Result<JsValue, JsValue>;
+    fn pass_stored_js(body: &ReadableStream, length: f64) -> Result<ReadableStream, JsValue>;
     #[wasm_bindgen(js_name = passBody, catch)]
     fn pass_body_js(body: &ReadableStream, head: &Uint8Array, length: Option<f64>, idle_ms: f64) -> Result<JsValue, JsValue>;
 }
@@ -162,10 +150,7 @@ pub fn pass_body(body: &ReadableStream, head: &Uint8Array, length: Option<u64>, 
 }
 
 /// A stored body of `length` bytes (edge cache, R2), piped by the runtime
-/// alone; the promise rejects when the body is not `length` bytes long.
-pub fn pass_stored(body: &ReadableStream, length: u64) -> Result<(ReadableStream, Promise), String> {
-    let out = pass_stored_js(body, length as f64).map_err(message)?;
-    let readable: ReadableStream = get(&out, "readable")?.dyn_into().map_err(message)?;
-    let done: Promise = get(&out, "done")?.dyn_into().map_err(message)?;
-    Ok((readable, done))
+/// alone with its length enforced.
+pub fn pass_stored(body: &ReadableStream, length: u64) -> Result<ReadableStream, String> {
+    pass_stored_js(body, length as f64).map_err(message)
 }
