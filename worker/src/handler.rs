@@ -39,23 +39,9 @@ fn streamed(body: web_sys::ReadableStream) -> Result<Response> {
 
 /// A response whose headers can be changed: responses from the Cache API (and
 /// from `fetch`) have immutable headers, so copy them onto a new response
-/// around the same body stream.
+/// around the same body, piped by the runtime alone with its length enforced
+/// (a `FixedLengthStream`) when the length is known.
 fn mutable(resp: Response) -> Result<Response> {
-    let headers = Headers::new();
-    for (k, v) in resp.headers().entries() {
-        headers.set(&k, &v)?;
-    }
-    let status = resp.status_code();
-    let body = match resp.body() {
-        ResponseBody::Stream(s) => streamed(s.clone())?,
-        _ => Response::empty()?,
-    };
-    Ok(body.with_status(status).with_headers(headers))
-}
-
-/// [`mutable`] for an edge-cache hit: the body is piped by the runtime alone
-/// with its length enforced (a `FixedLengthStream`).
-fn cache_hit(resp: Response) -> Result<Response> {
     let headers = Headers::new();
     for (k, v) in resp.headers().entries() {
         headers.set(&k, &v)?;
@@ -221,7 +207,7 @@ async fn serve_file(req: &Request, env: &Env, ctx: &Context, key: &sympath::key:
     // An entry without its marker is not known to be whole (a store may keep
     // part of a failed transfer): it is fetched again, which replaces it.
     if let (Some(hit), true) = (hit, whole) {
-        let mut hit = cache_hit(hit)?;
+        let mut hit = mutable(hit)?;
         hit.headers_mut().set("X-Sympath-Cache", "hit")?;
         return Ok(hit);
     }
@@ -373,14 +359,6 @@ fn deliver(found: Found, job: &Job<'_>, upstream: &str, expanded: bool, pointer:
             (streamed(readable)?, length, Some(done))
         }
     };
-    // The runtime fails a put whose body fails; a store that kept a part anyway
-    // (the local runtime's cache does) loses it here, once the transfer has failed.
-    let failed = |done: Option<js_sys::Promise>| async move {
-        match done {
-            Some(done) => wasm_bindgen_futures::JsFuture::from(done).await.is_err(),
-            None => false,
-        }
-    };
     let h = out.headers_mut();
     h.set("Content-Type", "application/octet-stream")?;
     h.set("Cache-Control", &rules::cache_control(&Verdict::Hit, job.miss_ttl))?;
@@ -423,8 +401,12 @@ fn deliver(found: Found, job: &Job<'_>, upstream: &str, expanded: bool, pointer:
         job.ctx.wait_until(async move {
             let http = HttpMetadata { content_type: Some("application/octet-stream".into()), ..Default::default() };
             let _ = bucket.put(path.clone(), stream).http_metadata(http).custom_metadata(meta).execute().await;
-            if failed(transfer).await {
-                let _ = bucket.delete(path).await;
+            // The runtime fails a put whose body fails; should a store keep a
+            // part anyway, it loses it once the transfer has failed.
+            if let Some(done) = transfer {
+                if wasm_bindgen_futures::JsFuture::from(done).await.is_err() {
+                    let _ = bucket.delete(path).await;
+                }
             }
         });
     }

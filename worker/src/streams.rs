@@ -22,7 +22,7 @@ const stalled = (ms) => new Error(`upstream stalled: no data within ${ms} ms`);
 export async function readHead(body, min, idleMs) {
   const reader = body.getReader();
   const parts = [];
-  let len = 0, done = false;
+  let len = 0;
   try {
     while (len < min) {
       let timer;
@@ -30,7 +30,7 @@ export async function readHead(body, min, idleMs) {
         reader.read(),
         new Promise((_, fail) => { timer = setTimeout(() => fail(stalled(idleMs)), idleMs); }),
       ]).finally(() => clearTimeout(timer));
-      if (next.done) { done = true; break; }
+      if (next.done) break;
       parts.push(next.value);
       len += next.value.byteLength;
     }
@@ -42,7 +42,7 @@ export async function readHead(body, min, idleMs) {
   const head = new Uint8Array(len);
   let at = 0;
   for (const p of parts) { head.set(p, at); at += p.byteLength; }
-  return { head, rest: body, done };
+  return { head, rest: body };
 }
 
 // Reads a whole body of at most `limit` bytes.
