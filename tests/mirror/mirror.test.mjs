@@ -68,6 +68,21 @@ function startUpstream() {
     } else if (id === "BIG00000000000000000000000000000001") {
       // Over the test's EDGE_CACHE_MAX_BYTES: streamed through, kept in R2 only.
       res.writeHead(200, { "content-type": "application/octet-stream", "content-length": String(BIG.length) }).end(BIG);
+    } else if (id === "COPY0000000000000000000000000000001") {
+      res.writeHead(200, { "content-type": "application/octet-stream", "content-length": String(BIG.length) }).end(BIG);
+    } else if (id === "TRICKLE000000000000000000000000001") {
+      // 800 kB (under the edge-cache limit) in 64 KiB pieces, 20 ms apart.
+      const body = BIG.subarray(0, 800_000);
+      res.writeHead(200, { "content-type": "application/octet-stream", "content-length": String(body.length) });
+      let at = 0;
+      const next = () => {
+        if (res.destroyed) return;
+        res.write(body.subarray(at, at + 65536));
+        at += 65536;
+        if (at < body.length) setTimeout(next, 20);
+        else res.end();
+      };
+      next();
     } else if (id.startsWith("PTR") && path.endsWith("/file.ptr")) {
       const target = {
         PTRURL000000000000000000000000000001: `PATH:http://127.0.0.1:${second.address().port}/blob/${PDB}`,
@@ -312,10 +327,10 @@ test("a redirect to a second host is followed without the store's credentials", 
 });
 
 /** Requests `key` until the answer's X-Sympath-Cache is `want` (cache and R2 writes finish after the response). */
-async function until(key, want, init) {
+async function until(key, want, init, base = mirror) {
   let r;
   for (let i = 0; i < 40; i++) {
-    r = await fetch(`${mirror}/${key}`, init);
+    r = await fetch(`${base}/${key}`, init);
     const body = Buffer.from(await r.arrayBuffer());
     if (r.headers.get("x-sympath-cache") === want) return { r, body };
     await new Promise((res) => setTimeout(res, 250));
@@ -416,6 +431,59 @@ test("R2 downstream store: an object over the edge-cache limit streams through, 
   const head = await fetch(`${mirror}/${key}`, { method: "HEAD" });
   for (const h of ["content-length", "etag", "x-sympath-cache", "x-sympath-upstream"]) assert.equal(head.headers.get(h), r2.headers.get(h), h);
   assert.equal(requested(key), asked, "none of these reached the upstream");
+});
+
+test("a client that goes away mid-transfer does not stop the copies: the file is cached whole", async () => {
+  const key = "trickle.pdb/TRICKLE000000000000000000000000001/trickle.pdb";
+  const ctl = new AbortController();
+  const r1 = await fetch(`${mirror}/${key}`, { signal: ctl.signal });
+  assert.equal(r1.status, 200);
+  const reader = r1.body.getReader();
+  const first = await reader.read();
+  assert.ok(first.value.byteLength < 800_000, "the client left before the end");
+  ctl.abort();
+  await reader.cancel().catch(() => {});
+  // The upstream takes about 0.3 s to send it all; a request before then would
+  // be a second miss (the mirror does not coalesce concurrent misses).
+  await new Promise((r) => setTimeout(r, 1500));
+  const { r, body } = await until(key, "hit");
+  assert.equal(r.headers.get("content-length"), "800000");
+  assert.deepEqual(body, BIG.subarray(0, 800_000));
+  assert.equal(requested(key), 1, "the upstream was asked once");
+});
+
+test("a store copy that falls behind the client is abandoned, never half-stored, and R2 gets the file by a second fetch", async () => {
+  // COPY_WINDOW_BYTES=0: a copy with anything still unwritten when the next
+  // chunk is read is abandoned, so both copies are abandoned at once.
+  const slow = await startMirror({
+    port: 18787 + (process.pid % 1000) + 500,
+    vars: {
+      SYMBOL_PATH: `srv*http://127.0.0.1:${upstream.address().port}`,
+      UPSTREAM_TIMEOUT_MS: String(TIMEOUT_MS),
+      ALLOW_PRIVATE_REDIRECTS: "true",
+      COPY_WINDOW_BYTES: "0",
+    },
+  });
+  try {
+    const key = "copy.pdb/COPY0000000000000000000000000000001/copy.pdb";
+    const r1 = await fetch(`${slow.url}/${key}`);
+    assert.equal(r1.status, 200);
+    assert.equal(r1.headers.get("x-sympath-cache"), "miss");
+    assert.deepEqual(Buffer.from(await r1.arrayBuffer()), BIG, "the client gets every byte");
+    // The refill: one more upstream request, for R2 alone, after the client's transfer.
+    for (let i = 0; i < 40 && requested(key) < 2; i++) await new Promise((r) => setTimeout(r, 250));
+    assert.equal(requested(key), 2, "R2 was filled by a second fetch");
+    const { r, body } = await until(key, "r2", undefined, slow.url);
+    assert.deepEqual(body, BIG);
+    assert.equal(r.headers.get("content-length"), String(BIG.length));
+    // The abandoned edge copy was never marked whole: R2 answers again, the upstream is not asked.
+    const again = await fetch(`${slow.url}/${key}`);
+    assert.equal(again.headers.get("x-sympath-cache"), "r2");
+    assert.deepEqual(Buffer.from(await again.arrayBuffer()), BIG);
+    assert.equal(requested(key), 2);
+  } finally {
+    await slow.stop();
+  }
 });
 
 test("a page on another origin fetches from the mirror in Chromium: preflight, bytes, exposed headers", async () => {

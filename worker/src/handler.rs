@@ -3,9 +3,11 @@
 //! Flow for a file: validate the key → Cache API (hit, or a cached miss unless
 //! bypassed) → the R2 store when bound → each upstream × attempt in order
 //! (plain, compressed, `file.ptr`), judged by status, type and the first
-//! bytes → stream the verified hit to the client while tees of the same
-//! bytes, length-checked by the runtime, go into the edge cache and R2;
-//! misses are cached briefly, failures never.
+//! bytes → stream the verified hit to the client while copies of the same
+//! bytes, length-checked by the runtime, go into the edge cache and R2 (a
+//! copy never slows the client: one that falls behind is abandoned, and R2
+//! then gets the file by a second fetch); misses are cached briefly,
+//! failures never.
 
 use futures_util::future;
 use worker::*;
@@ -68,16 +70,16 @@ fn mutable(resp: Response) -> Result<Response> {
 }
 
 /// Puts a verified file in the edge cache, then — only once the transfer it
-/// was teed from has ended whole — its marker: an entry without a marker is
-/// never served (see `serve_file`).
-fn fill_edge(job: &Job<'_>, copy: Response, transfer: Option<js_sys::Promise>) {
+/// was copied from has ended whole, this copy included — its marker: an entry
+/// without a marker is never served (see `serve_file`).
+fn fill_edge(job: &Job<'_>, copy: Response, transfer: Option<(js_sys::Promise, usize)>) {
     let (hit_key, ok_key) = (job.hit_key.clone(), job.ok_key.clone());
     job.ctx.wait_until(async move {
         let cache = Cache::default();
         let _ = cache.delete(ok_key.as_str(), true).await;
         let stored = cache.put(hit_key.as_str(), copy).await.is_ok();
         let whole = match transfer {
-            Some(done) => wasm_bindgen_futures::JsFuture::from(done).await.is_ok(),
+            Some((done, i)) => streams::ended(done).await.is_some_and(|w| w.get(i) == Some(&true)),
             None => true,
         };
         if stored && whole {
@@ -85,6 +87,10 @@ fn fill_edge(job: &Job<'_>, copy: Response, transfer: Option<js_sys::Promise>) {
                 let _ = marker.headers_mut().set("Cache-Control", "public, max-age=31536000, immutable");
                 let _ = cache.put(ok_key.as_str(), marker).await;
             }
+        } else if stored {
+            // Abandoned (it fell behind the client) or the transfer failed:
+            // whatever the store kept goes.
+            let _ = cache.delete(hit_key.as_str(), true).await;
         }
     });
 }
@@ -147,6 +153,8 @@ struct Job<'a> {
     timeout_ms: u64,
     allow_private: bool,
     edge_max: u64,
+    /// How far a store's copy may fall behind the client (`COPY_WINDOW_BYTES`).
+    copy_window: u64,
     /// The persistent downstream store, when the `SYMBOLS` R2 bucket is bound.
     bucket: Option<Bucket>,
 }
@@ -178,6 +186,7 @@ async fn serve_file(req: &Request, env: &Env, ctx: &Context, key: &sympath::key:
         timeout_ms: var(env, "UPSTREAM_TIMEOUT_MS").and_then(|v| v.parse().ok()).unwrap_or(DEFAULT_TIMEOUT_MS),
         allow_private: var(env, "ALLOW_PRIVATE_REDIRECTS").is_some_and(|v| v == "true"),
         edge_max: var(env, "EDGE_CACHE_MAX_BYTES").and_then(|v| v.parse().ok()).unwrap_or(rules::EDGE_CACHE_MAX),
+        copy_window: var(env, "COPY_WINDOW_BYTES").and_then(|v| v.parse().ok()).unwrap_or(streams::COPY_WINDOW),
         bucket: env.bucket("SYMBOLS").ok(),
     };
     let cache = Cache::default();
@@ -240,7 +249,14 @@ async fn serve_file(req: &Request, env: &Env, ctx: &Context, key: &sympath::key:
                 Ok(resp) => judge(resp, attempt.variant, other, key, job.timeout_ms).await,
             };
             match outcome {
-                Outcome::Found { found, expanded, pointer } => return deliver(found, &job, &name, expanded, pointer.as_deref()),
+                Outcome::Found { found, expanded, pointer } => {
+                    let source = match &pointer {
+                        // A pointer's target is fetched without the store's credentials.
+                        Some(url) => Source { url: url.clone(), auth: None, variant: sympath::key::Variant::Plain },
+                        None => Source { url: target, auth: up.basic_auth(), variant: attempt.variant },
+                    };
+                    return deliver(found, &job, &name, source, expanded, pointer.as_deref());
+                }
                 Outcome::Miss(why) => misses.push(format!("{name}: {why}")),
                 Outcome::Failed(why) => {
                     // A store that fails (5xx, timeout, reset) is not asked for
@@ -342,24 +358,19 @@ async fn follow_pointer(resp: Response, key: &sympath::key::RequestKey, job: &Jo
     }
 }
 
-/// Serves a verified file to the client while tees of the same bytes go to
-/// the edge cache and the R2 store. Both writes get a runtime
-/// `FixedLengthStream`, so a transfer that ends short fails them: nothing
-/// truncated is ever stored.
-fn deliver(found: Found, job: &Job<'_>, upstream: &str, expanded: bool, pointer: Option<&str>) -> Result<Response> {
-    // `transfer` settles when a streamed body has passed: it rejects when the
-    // upstream transfer failed (short, reset, stalled).
-    let (mut out, length, transfer) = match found {
-        Found::Bytes(bytes) => {
-            let len = bytes.len() as u64;
-            (Response::from_bytes(bytes)?, Some(len), None)
-        }
-        Found::Stream { head, length } => {
-            let (readable, done) = streams::pass_body(&head.rest, &head.js, length, job.timeout_ms).map_err(Error::RustError)?;
-            (streamed(readable)?, length, Some(done))
-        }
-    };
-    let h = out.headers_mut();
+/// Where a verified file came from, to fetch it again for the R2 store
+/// when its first copy was abandoned (see [`fill_r2`]).
+#[derive(Clone)]
+struct Source {
+    url: String,
+    auth: Option<String>,
+    variant: sympath::key::Variant,
+}
+
+/// The headers of a file served from upstream (the client's answer and its
+/// edge-cache copy alike).
+fn file_headers(job: &Job<'_>, upstream: &str, expanded: bool, pointer: Option<&str>, length: Option<u64>) -> Result<Headers> {
+    let h = Headers::new();
     h.set("Content-Type", "application/octet-stream")?;
     h.set("Cache-Control", &rules::cache_control(&Verdict::Hit, job.miss_ttl))?;
     h.set("ETag", &rules::etag(job.path))?;
@@ -375,21 +386,48 @@ fn deliver(found: Found, job: &Job<'_>, upstream: &str, expanded: bool, pointer:
         h.set("Content-Length", &len.to_string())?;
         h.set("X-Sympath-Length", &len.to_string())?;
     }
-    let mut notes = Vec::new();
-    match rules::edge_uncacheable(length, job.edge_max) {
-        None => {
-            fill_edge(job, out.cloned()?, transfer.clone());
+    Ok(h)
+}
+
+/// Serves a verified file to the client while copies of the same bytes go to
+/// the edge cache and the R2 store. Every copy is length-checked by the
+/// runtime and written only if the transfer ends whole; a copy that falls
+/// behind the client is abandoned rather than buffered (R2 then gets the file
+/// by a second fetch once the client's transfer has ended).
+fn deliver(found: Found, job: &Job<'_>, upstream: &str, source: Source, expanded: bool, pointer: Option<&str>) -> Result<Response> {
+    let length = match &found {
+        Found::Bytes(b) => Some(b.len() as u64),
+        Found::Stream { length, .. } => *length,
+    };
+    let not_edge = rules::edge_uncacheable(length, job.edge_max);
+    let to_edge = not_edge.is_none();
+    // R2 needs the length up front.
+    let to_r2 = job.bucket.is_some() && length.is_some();
+    let headers = || file_headers(job, upstream, expanded, pointer, length);
+    let (out, edge, r2, transfer) = match found {
+        Found::Bytes(bytes) => {
+            let edge = to_edge.then(|| Response::from_bytes(bytes.clone())).transpose()?;
+            let r2 = to_r2.then(|| Data::Bytes(bytes.clone()));
+            (Response::from_bytes(bytes)?, edge, r2, None)
         }
-        Some(why) => notes.push(why),
+        Found::Stream { head, length } => {
+            let copies = u32::from(to_edge) + u32::from(to_r2);
+            let t = streams::pass_body(&head.rest, &head.js, length, job.timeout_ms, copies, job.copy_window).map_err(Error::RustError)?;
+            let mut bodies = t.copies.into_iter();
+            let edge = if to_edge { bodies.next().map(streamed).transpose()? } else { None };
+            let r2 = if to_r2 { bodies.next().map(Data::ReadableStream) } else { None };
+            // The pump lives as long as the transfer, client gone or not.
+            let done = t.done.clone();
+            job.ctx.wait_until(async move {
+                let _ = streams::ended(done).await;
+            });
+            (streamed(t.readable)?, edge, r2, Some(t.done))
+        }
+    };
+    if let Some(copy) = edge {
+        fill_edge(job, copy.with_headers(headers()?), transfer.clone().map(|d| (d, 0)));
     }
-    if let (Some(bucket), Some(len)) = (&job.bucket, length) {
-        let copy = out.cloned()?;
-        let ResponseBody::Stream(tee) = copy.body() else { return Err(Error::RustError("a verified body without a stream".into())) };
-        // R2 needs a stream of known length: the runtime's FixedLengthStream again.
-        let (stream, _) =
-            streams::pass_body(tee, &js_sys::Uint8Array::new_with_length(0), Some(len), job.timeout_ms).map_err(Error::RustError)?;
-        let bucket = bucket.clone();
-        let path = job.path.to_string();
+    if let (Some(body), Some(len)) = (r2, length) {
         let mut meta = std::collections::HashMap::new();
         meta.insert("upstream".to_string(), upstream.to_string());
         if expanded {
@@ -398,23 +436,81 @@ fn deliver(found: Found, job: &Job<'_>, upstream: &str, expanded: bool, pointer:
         if let Some(url) = pointer {
             meta.insert("pointer".to_string(), url.to_string());
         }
-        job.ctx.wait_until(async move {
-            let http = HttpMetadata { content_type: Some("application/octet-stream".into()), ..Default::default() };
-            let _ = bucket.put(path.clone(), stream).http_metadata(http).custom_metadata(meta).execute().await;
-            // The runtime fails a put whose body fails; should a store keep a
-            // part anyway, it loses it once the transfer has failed.
-            if let Some(done) = transfer {
-                if wasm_bindgen_futures::JsFuture::from(done).await.is_err() {
-                    let _ = bucket.delete(path).await;
-                }
-            }
-        });
+        fill_r2(job, body, meta, transfer.map(|d| (d, usize::from(to_edge))), source, len);
     }
-    if !notes.is_empty() {
-        out.headers_mut().set("X-Sympath-Note", &notes.join("; "))?;
+    let mut out = out.with_headers(headers()?);
+    if let Some(why) = not_edge {
+        out.headers_mut().set("X-Sympath-Note", &why)?;
     }
     out.headers_mut().set("X-Sympath-Cache", if job.bypassed { "bypass" } else { "miss" })?;
     Ok(out)
+}
+
+/// Writes a verified file to the R2 store. A copy of a streamed transfer is
+/// kept only if the transfer ended whole; one abandoned for falling behind the
+/// client is fetched again from `source` for R2 alone, after the client's
+/// transfer has ended (so the two never compete).
+fn fill_r2(
+    job: &Job<'_>,
+    body: Data,
+    meta: std::collections::HashMap<String, String>,
+    transfer: Option<(js_sys::Promise, usize)>,
+    source: Source,
+    length: u64,
+) {
+    let Some(bucket) = job.bucket.clone() else { return };
+    let path = job.path.to_string();
+    let (timeout_ms, allow_private) = (job.timeout_ms, job.allow_private);
+    job.ctx.wait_until(async move {
+        let stored = put_r2(&bucket, &path, body, meta.clone()).await;
+        let Some((done, i)) = transfer else { return };
+        match streams::ended(done).await {
+            Some(whole) if whole.get(i) == Some(&true) => {}
+            ended => {
+                // The runtime fails a put whose body fails; should a store
+                // keep a part anyway, it loses it here.
+                if stored {
+                    let _ = bucket.delete(path.clone()).await;
+                }
+                if ended.is_some() {
+                    refill(&bucket, &path, meta, &source, length, timeout_ms, allow_private).await;
+                }
+            }
+        }
+    });
+}
+
+async fn put_r2(bucket: &Bucket, path: &str, body: Data, meta: std::collections::HashMap<String, String>) -> bool {
+    let http = HttpMetadata { content_type: Some("application/octet-stream".into()), ..Default::default() };
+    bucket.put(path.to_string(), body).http_metadata(http).custom_metadata(meta).execute().await.is_ok()
+}
+
+/// Fetches a file again for the R2 store alone, judged like the first time
+/// and required to have the same length; R2 sets the pace.
+async fn refill(
+    bucket: &Bucket,
+    path: &str,
+    meta: std::collections::HashMap<String, String>,
+    source: &Source,
+    length: u64,
+    timeout_ms: u64,
+    allow_private: bool,
+) {
+    let Ok(resp) = fetch_upstream(&source.url, source.auth.clone(), timeout_ms, allow_private).await else { return };
+    let Ok(key) = sympath::key::RequestKey::parse(path) else { return };
+    let Outcome::Found { found: Found::Stream { head, length: Some(len) }, .. } =
+        judge(resp, source.variant, false, &key, timeout_ms).await
+    else {
+        return;
+    };
+    if len != length {
+        return;
+    }
+    let Ok(t) = streams::pass_body(&head.rest, &head.js, Some(len), timeout_ms, 0, 0) else { return };
+    let stored = put_r2(bucket, path, Data::ReadableStream(t.readable), meta).await;
+    if stored && streams::ended(t.done).await.is_none() {
+        let _ = bucket.delete(path.to_string()).await;
+    }
 }
 
 /// Serves a file from the R2 store if it is there: whole (200, also put in
@@ -461,16 +557,27 @@ async fn from_r2(bucket: &Bucket, req: &Request, job: &Job<'_>) -> Result<Option
             (resp, len)
         }
         None => {
-            let readable = streams::pass_stored(&stream, size).map_err(Error::RustError)?;
-            (streamed(readable)?, size)
+            // Whole and small enough: a copy goes into the edge cache, so that
+            // the next request in this location is an edge-cache hit.
+            let to_edge = rules::edge_uncacheable(Some(size), job.edge_max).is_none();
+            let empty = js_sys::Uint8Array::new_with_length(0);
+            let t = streams::pass_body(&stream, &empty, Some(size), job.timeout_ms, u32::from(to_edge), job.copy_window)
+                .map_err(Error::RustError)?;
+            if let Some(copy) = t.copies.into_iter().next() {
+                let mut copy = streamed(copy)?;
+                r2_headers(copy.headers_mut(), &object, &etag)?;
+                copy.headers_mut().set("Content-Length", &size.to_string())?;
+                fill_edge(job, copy, Some((t.done.clone(), 0)));
+            }
+            let done = t.done;
+            job.ctx.wait_until(async move {
+                let _ = streams::ended(done).await;
+            });
+            (streamed(t.readable)?, size)
         }
     };
     r2_headers(resp.headers_mut(), &object, &etag)?;
     resp.headers_mut().set("Content-Length", &len.to_string())?;
-    if span.is_none() && rules::edge_uncacheable(Some(size), job.edge_max).is_none() {
-        // Whole and small enough: the next request in this location is an edge-cache hit.
-        fill_edge(job, resp.cloned()?, None);
-    }
     resp.headers_mut().set("X-Sympath-Cache", "r2")?;
     Ok(Some(resp))
 }
