@@ -4,8 +4,20 @@
 // `--var UPSTREAM:http://…`) and put in the cache when they fit its 512 MB
 // object limit. No key validation, no magic-byte checks, no R2, no length
 // guards: what it reaches is the ceiling of the runtime, not of the mirror.
+//
+// `?r2` instead pipes the upstream body natively into the R2 binding `R2` and
+// answers once it is stored: what the local R2 simulator itself costs.
 export default {
   async fetch(req, env, ctx) {
+    const url = new URL(req.url);
+    if (url.searchParams.has("r2")) {
+      const up = await fetch(env.UPSTREAM + url.pathname);
+      const length = Number(up.headers.get("Content-Length"));
+      const body = new FixedLengthStream(length);
+      up.body.pipeTo(body.writable).catch(() => {});
+      await env.R2.put(url.pathname.slice(1), body.readable);
+      return new Response(`stored ${length} bytes\n`, { headers: { "X-Cache": "miss" } });
+    }
     const cache = caches.default;
     const hit = await cache.match(req);
     if (hit) {
@@ -13,7 +25,7 @@ export default {
       resp.headers.set("X-Cache", "hit");
       return resp;
     }
-    const up = await fetch(env.UPSTREAM + new URL(req.url).pathname);
+    const up = await fetch(env.UPSTREAM + url.pathname);
     const resp = new Response(up.body, up);
     const length = Number(up.headers.get("Content-Length"));
     if (up.status === 200 && length > 0 && length <= 512e6) {

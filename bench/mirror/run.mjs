@@ -21,20 +21,24 @@
 //
 // and prints a markdown table and one line per target of the issue.
 //
+// The mirror runs as `cargo xtask dev` runs it: `wrangler dev` without its
+// devtools inspector proxy, which POSTs every devtools event of the worker's
+// runtime (one `Network.dataReceived` per body chunk of a subrequest) to
+// wrangler's Node process; with it, a 1 GiB miss crawled at 2 MB/s and took
+// wrangler down. wrangler 4.86 has no flag for it; it skips the inspector
+// proxy when it believes it runs in VS Code's debug terminal, i.e. when
+// VSCODE_INSPECTOR_OPTIONS is set, so that is what both set. The run checks
+// that nothing listens on the inspector port.
+//
 // Two diagnostic columns (BENCH_DIAGNOSTICS=0 leaves them out) say where the
 // time goes, since `wrangler dev` is not production:
-//   - the same mirror under `wrangler dev` with its dev-only per-request work
-//     off: `--log-level warn` (no request log line, which the runtime POSTs to
-//     wrangler's Node process for every request) and no devtools inspector
-//     proxy (which POSTs every devtools event, e.g. one `Network.dataReceived`
-//     per body chunk of a subrequest, to Node). wrangler 4.86 has no flag for
-//     the latter; it skips the inspector proxy when it believes it runs in VS
-//     Code's debug terminal, i.e. when VSCODE_INSPECTOR_OPTIONS is set, so
-//     that is what this column sets. The run checks that nothing listens on
-//     its inspector port;
+//   - the same mirror with `--log-level warn` too (no request log line, which
+//     the runtime POSTs to wrangler's Node process for every request);
 //   - reference-worker.mjs, a minimal JavaScript Cache API proxy, under the
-//     same lean `wrangler dev`: the ceiling of the local runtime itself.
-// Targets are judged on the mirror as specified (plain `wrangler dev`).
+//     same quiet `wrangler dev`: the ceiling of the local runtime itself; and,
+//     once, the same worker piping a 1 GiB upstream body natively into R2
+//     (`?r2`): what the local R2 simulator costs by itself.
+// Targets are judged on the mirror as `cargo xtask dev` runs it.
 //
 // Usage (from anywhere; the worker must already be built by `cargo xtask test`
 // or `cd worker && worker-build --release` — this script never builds it):
@@ -347,12 +351,18 @@ function rssSampler(server) {
     samples++;
   };
   const timer = setInterval(take, 200);
+  let during;
   return {
+    /** The peak growth so far (MiB): called when the response has ended. */
+    mark() {
+      take();
+      during = (peak - sum(base)) / 1024;
+    },
     stop() {
       clearInterval(timer);
       take();
       const byRole = Object.fromEntries(Object.entries(peakBy).map(([r, v]) => [r, (v - (base[r] ?? 0)) / 1024]));
-      return { baseMiB: sum(base) / 1024, peakMiB: peak / 1024, growthMiB: (peak - sum(base)) / 1024, byRole, samples };
+      return { baseMiB: sum(base) / 1024, peakMiB: peak / 1024, growthMiB: (peak - sum(base)) / 1024, duringMiB: during, byRole, samples };
     },
   };
 }
@@ -428,16 +438,20 @@ function mirrorConfig() {
 function referenceConfig() {
   const date = /^compatibility_date\s*=\s*"([^"]+)"/m.exec(readFileSync(join(ROOT, "wrangler.toml"), "utf8"))?.[1] ?? "2026-04-01";
   const config = join(tmp, "reference.wrangler.toml");
-  writeFileSync(config, `name = "sympath-bench-reference"\nmain = ${JSON.stringify(join(HERE, "reference-worker.mjs"))}\ncompatibility_date = "${date}"\n`);
+  writeFileSync(
+    config,
+    `name = "sympath-bench-reference"\nmain = ${JSON.stringify(join(HERE, "reference-worker.mjs"))}\ncompatibility_date = "${date}"\n` +
+      `[[r2_buckets]]\nbinding = "R2"\nbucket_name = "sympath-bench-reference"\n`,
+  );
   return config;
 }
 
 /**
- * `wrangler dev` on 127.0.0.1 in front of the upstream. `lean` turns off
- * wrangler's dev-only per-request work (request log, devtools inspector
- * proxy; see the top of this file).
+ * `wrangler dev` on 127.0.0.1 in front of the upstream. The devtools
+ * inspector proxy is off unless `devtools` (as in `cargo xtask dev`; see the
+ * top of this file); `quiet` also drops wrangler's per-request log line.
  */
-async function startWrangler({ id, label, worker, lean }, up) {
+async function startWrangler({ id, label, worker, devtools = false, quiet = false }, up) {
   const config = worker === "mirror" ? mirrorConfig() : referenceConfig();
   const port = await freePort();
   const inspector = await freePort();
@@ -457,20 +471,20 @@ async function startWrangler({ id, label, worker, lean }, up) {
     WRANGLER_LOG_PATH: join(dir, "logs"),
   };
   delete env.VSCODE_INSPECTOR_OPTIONS;
-  if (lean) env.VSCODE_INSPECTOR_OPTIONS = "{}";
+  if (!devtools) env.VSCODE_INSPECTOR_OPTIONS = "{}";
   const proc = start(
     `wrangler (${id})`,
     WRANGLER,
     [
       "dev", "--config", config, "--ip", "127.0.0.1", "--port", String(port), "--inspector-port", String(inspector),
-      "--persist-to", state, ...vars, ...(lean ? ["--log-level", "warn"] : []),
+      "--persist-to", state, ...vars, ...(quiet ? ["--log-level", "warn"] : []),
     ],
     { cwd: dir, env, stdio: ["ignore", out, out] },
   );
   const base = `http://127.0.0.1:${port}`;
   await waitForHttp(worker === "mirror" ? `${base}/health` : `${base}/${key(4096)}`, 180_000, proc, logFile);
   const inspectorUp = await listening(inspector);
-  if (inspectorUp === lean) throw new Error(`${id}: the devtools inspector is ${inspectorUp ? "on" : "off"}, expected the opposite`);
+  if (inspectorUp !== devtools) throw new Error(`${id}: the devtools inspector is ${inspectorUp ? "on" : "off"}, expected the opposite`);
   return {
     id, label, proc, base, port, state, logFile, inspectorUp,
     rssComm: /^workerd$/,
@@ -664,19 +678,22 @@ async function hitPhase(server, up, size) {
  * itself for the direct run), sampling the RSS of its processes until it is
  * idle again (at most 3 minutes after the response).
  */
-async function bigMiss(server, extra = []) {
+async function bigMiss(server, extra = [], query = "") {
   await quiesce(60_000);
-  const url = `${server.base}/${key(BIG)}`;
+  const url = `${server.base}/${key(BIG)}${query}`;
   const state0 = server.state ? dirBytes(server.state) : 0;
   const sampler = server.rssComm ? rssSampler(server) : null;
   await sleep(1000); // a few idle samples
   const r = await curl(url, extra, 600);
+  sampler?.mark();
   r.settleS = await settle(server, 180_000); // background work after the response (e.g. a store write) counts
   r.rss = sampler?.stop();
   r.stored = server.state ? dirBytes(server.state) - state0 : 0;
-  r.mbps = r.size / r.total / 1e6;
-  r.complete = r.status === 200 && r.size === BIG;
-  const rss = r.rss ? `, RSS +${r.rss.growthMiB.toFixed(1)} MiB` : "";
+  // `?r2` (the reference worker storing into R2): BIG bytes moved, a short answer.
+  const moved = query === "?r2" ? BIG : r.size;
+  r.mbps = moved / r.total / 1e6;
+  r.complete = r.status === 200 && moved === BIG;
+  const rss = r.rss ? `, RSS +${r.rss.duringMiB.toFixed(1)} MiB during the response, +${r.rss.growthMiB.toFixed(1)} MiB until idle` : "";
   const idle = r.settleS < 0 ? "still busy 180 s later" : `idle ${r.settleS.toFixed(0)} s later`;
   log(`  ${server.id}${extra.length ? " (not stored)" : ""}: ${r.status}, ${r.size} B in ${r.total.toFixed(2)} s = ${r.mbps.toFixed(0)} MB/s, cache ${r.cache || "-"}${rss}, stored +${(r.stored / 2 ** 20).toFixed(1)} MiB, ${idle}`);
   return r;
@@ -723,12 +740,12 @@ async function main() {
   const nginx = await startNginx(up);
   log(`nginx on ${nginx.base}`);
   log("starting wrangler dev (no build: it runs a snapshot of worker/build)");
-  const mirror = await startWrangler({ id: "mirror", label: "sympath mirror (wrangler dev)", worker: "mirror", lean: false }, up);
+  const mirror = await startWrangler({ id: "mirror", label: "sympath mirror (as `cargo xtask dev` runs it)", worker: "mirror" }, up);
   log(`mirror on ${mirror.base}`);
   const diag = [];
   if (DIAGNOSTICS) {
-    diag.push(await startWrangler({ id: "mirror-lean", label: "mirror, dev extras off", worker: "mirror", lean: true }, up));
-    diag.push(await startWrangler({ id: "reference", label: "minimal JS worker, dev extras off", worker: "reference", lean: true }, up));
+    diag.push(await startWrangler({ id: "mirror-quiet", label: "mirror, no request log", worker: "mirror", quiet: true }, up));
+    diag.push(await startWrangler({ id: "reference", label: "minimal JS worker, no request log", worker: "reference", quiet: true }, up));
     log(`diagnostics on ${diag.map((d) => `${d.id} ${d.base}`).join(", ")}`);
   }
   const proxies = [mirror, nginx, ...diag];
@@ -765,6 +782,10 @@ async function main() {
   big.nginx = await bigMiss(nginx, ["-H", "X-Bench-No-Store: 1"]);
   big.nginxStored = await bigMiss(nginx);
   for (const d of diag) big[d.id] = await bigMiss(d);
+  // What the local R2 simulator itself costs: the minimal worker piping the
+  // upstream body natively into R2 (no client body, no JS per chunk).
+  const reference = diag.find((d) => d.id === "reference");
+  if (reference) big.referenceR2 = await bigMiss(reference, [], "?r2");
   const load1 = readFileSync("/proc/loadavg", "utf8").split(" ").slice(0, 3).join(" ");
 
   // ---- the table: direct | mirror | nginx | mirror ÷ nginx | diagnostics…
@@ -782,10 +803,14 @@ async function main() {
   }
   const mbps = (r) => f0(r.mbps) + (r.complete ? "" : ` (INCOMPLETE: ${r.status}, ${r.size} B)`);
   row(`${bigLabel} miss: throughput (MB/s)`, mbps(big.direct), mbps(big.mirror), `${mbps(big.nginx)} not stored; ${mbps(big.nginxStored)} stored`, ratio(big.mirror.mbps, big.nginx.mbps), (d) => mbps(big[d.id]));
+  const during = (r) => `+${f1(r.rss.duringMiB)}`;
+  row(`${bigLabel} miss: max RSS growth until the response ended, MiB (workerd / nginx processes)`, "—", during(big.mirror), `${during(big.nginx)} not stored; ${during(big.nginxStored)} stored`, "", (d) => during(big[d.id]));
   const rss = (r) => `+${f1(r.rss.growthMiB)} (${f0(r.rss.baseMiB)} → ${f0(r.rss.peakMiB)})`;
-  row(`${bigLabel} miss: max RSS growth, MiB (workerd / nginx processes)`, "—", rss(big.mirror), `${rss(big.nginx)} not stored; ${rss(big.nginxStored)} stored`, "", (d) => rss(big[d.id]));
+  const refR2 = big.referenceR2 ? `; R2 only: ${rss(big.referenceR2)}` : "";
+  row(`${bigLabel} miss: max RSS growth until idle again (store writes included), MiB`, "—", rss(big.mirror), `${rss(big.nginx)} not stored; ${rss(big.nginxStored)} stored`, "", (d) => rss(big[d.id]) + (d.id === "reference" ? refR2 : ""));
   const mib = (r) => f0(r.stored / 2 ** 20);
-  row(`${bigLabel} miss: written to the cache / R2 (MiB)`, "—", mib(big.mirror), `${mib(big.nginx)} not stored; ${mib(big.nginxStored)} stored`, "", (d) => mib(big[d.id]));
+  row(`${bigLabel} miss: written to the cache / R2 (MiB)`, "—", mib(big.mirror), `${mib(big.nginx)} not stored; ${mib(big.nginxStored)} stored`, "", (d) => mib(big[d.id]) + (d.id === "reference" && big.referenceR2 ? `; R2 only: ${mib(big.referenceR2)}` : ""));
+  if (big.referenceR2) row(`${bigLabel} into R2 alone, no client body (MB/s)`, "—", "", "", "", (d) => (d.id === "reference" ? mbps(big.referenceR2) : ""));
   const tt = (id) => `${f2(t[id].median)} / ${f2(t[id].p90)}`;
   row(`miss TTFB, median / p90 of ${TTFB_N} (ms)`, tt("direct"), tt("mirror"), tt("nginx"), "", (d) => tt(d.id));
   const added = (id) => t[id].median - t.direct.median;
@@ -797,12 +822,13 @@ async function main() {
   const met = (ok) => (ok ? "met" : "missed");
   const [m4, m1, n4, n1] = [h("mirror", SIZES[0]), h("mirror", SIZES[1]), h("nginx", SIZES[0]), h("nginx", SIZES[1])];
   const rpsOk = (m, n) => m.verified && m.rps >= 0.5 * n.rps;
-  const growth = big.mirror.rss.growthMiB * 2 ** 20;
+  const growth = big.mirror.rss.duringMiB * 2 ** 20;
+  const growthIdle = big.mirror.rss.growthMiB * 2 ** 20;
   const targets = [
     `- **Hit requests/s ≥ 0.5× nginx: ${met(rpsOk(m4, n4) && rpsOk(m1, n1))}** — 4 KB ${ratio(m4.rps, n4.rps)}, 1 MB ${ratio(m1.rps, n1.rps)}.`,
     `- **Hit p99 ≤ 20 ms: ${met(m4.verified && m1.verified && m4.p99 <= 20 && m1.p99 <= 20)}** — 4 KB ${f2(m4.p99)} ms, 1 MB ${f2(m1.p99)} ms (nginx ${f2(n4.p99)} and ${f2(n1.p99)} ms).`,
     `- **${bigLabel} miss throughput ≥ 0.5× nginx: ${met(big.mirror.complete && big.mirror.mbps >= 0.5 * big.nginx.mbps)}** — ${ratio(big.mirror.mbps, big.nginx.mbps)} of nginx not storing it (${ratio(big.mirror.mbps, big.nginxStored.mbps)} of nginx storing it).`,
-    `- **workerd RSS growth ≤ 64 MB during the ${bigLabel} miss: ${met(big.mirror.complete && growth <= 64e6)}** — ${f1(growth / 1e6)} MB (${f1(big.mirror.rss.growthMiB)} MiB; max over ${big.mirror.rss.samples} samples every 200 ms, summed over wrangler's workerd processes).`,
+    `- **workerd RSS growth ≤ 64 MB during the ${bigLabel} miss: ${met(big.mirror.complete && growth <= 64e6)}** — ${f1(growth / 1e6)} MB until the response ended; ${f1(growthIdle / 1e6)} MB until idle again, the R2 write included (R2 alone in the minimal worker: ${big.referenceR2 ? f1((big.referenceR2.rss.growthMiB * 2 ** 20) / 1e6) : "n/a"} MB); max over ${big.mirror.rss.samples} samples every 200 ms, summed over wrangler's workerd processes.`,
     `- **Miss TTFB added ≤ 5 ms: ${met(t.mirror.bad === 0 && added("mirror") <= 5)}** — +${f2(added("mirror"))} ms (nginx +${f2(added("nginx"))} ms).`,
   ].join("\n");
 
@@ -824,7 +850,7 @@ async function main() {
       `wrangler ${versions.wrangler}, nginx ${versions.nginx}, wrk ${versions.wrk}, Node ${process.version}.\n` +
       `Machine: ${machine}.\n` +
       `Load: wrk -t${THREADS} -c${CONNECTIONS} -d${DURATION}s --latency; ${bigLabel} misses with curl -o /dev/null; TTFB with curl -w %{time_starttransfer}.\n\n` +
-      `${table}\n\nTargets (the mirror as specified, plain wrangler dev):\n\n${targets}\n\nChecks:\n\n${checks}\n`,
+      `${table}\n\nTargets (the mirror as \`cargo xtask dev\` runs it):\n\n${targets}\n\nChecks:\n\n${checks}\n`,
   );
 }
 

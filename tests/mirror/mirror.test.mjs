@@ -156,6 +156,8 @@ test("hit: streamed from upstream, byte for byte; the second request is served f
   assert.equal(r1.headers.get("x-sympath-cache"), "miss");
   assert.deepEqual(Buffer.from(await r1.arrayBuffer()), want);
   assert.equal(requested(PDB), 1);
+  // Where the miss spent its time: every phase it went through, in order.
+  assert.match(r1.headers.get("server-timing") ?? "", /^edge;dur=\d+(\.\d+)?, r2;dur=\d+(\.\d+)?, upstream;dur=\d+(\.\d+)?$/);
   // The cache write happens after the response (waitUntil): give it a moment.
   let r2;
   for (let i = 0; i < 20; i++) {
@@ -167,6 +169,7 @@ test("hit: streamed from upstream, byte for byte; the second request is served f
   assert.equal(r2.headers.get("x-sympath-cache"), "hit");
   assert.deepEqual(Buffer.from(await r2.arrayBuffer()), want);
   assert.equal(requested(PDB), 1, "a cache hit makes no upstream request");
+  assert.match(r2.headers.get("server-timing") ?? "", /^edge;dur=\d+(\.\d+)?$/, "a hit is answered by the edge cache alone");
   assert.equal(r2.headers.get("access-control-allow-origin"), "*");
 });
 

@@ -174,7 +174,45 @@ enum Outcome {
     Failed(String),
 }
 
+/// Where a request's time went before its answer: one `Server-Timing` entry
+/// per phase reached (edge-cache lookups, R2, upstreams), in milliseconds.
+/// The runtime's clock advances only across I/O, which is what is measured.
+struct Timing {
+    last: f64,
+    phases: Vec<(&'static str, f64)>,
+}
+
+impl Timing {
+    fn new() -> Self {
+        Timing { last: js_sys::Date::now(), phases: Vec::new() }
+    }
+
+    fn mark(&mut self, phase: &'static str) {
+        let now = js_sys::Date::now();
+        self.phases.push((phase, now - self.last));
+        self.last = now;
+    }
+
+    fn header(&self) -> String {
+        self.phases.iter().map(|(p, d)| format!("{p};dur={d}")).collect::<Vec<_>>().join(", ")
+    }
+}
+
 async fn serve_file(req: &Request, env: &Env, ctx: &Context, key: &sympath::key::RequestKey, path: &str) -> Result<Response> {
+    let mut timing = Timing::new();
+    let mut resp = lookup_file(req, env, ctx, key, path, &mut timing).await?;
+    resp.headers_mut().set("Server-Timing", &timing.header())?;
+    Ok(resp)
+}
+
+async fn lookup_file(
+    req: &Request,
+    env: &Env,
+    ctx: &Context,
+    key: &sympath::key::RequestKey,
+    path: &str,
+    timing: &mut Timing,
+) -> Result<Response> {
     let job = Job {
         ctx,
         path,
@@ -213,6 +251,7 @@ async fn serve_file(req: &Request, env: &Env, ctx: &Context, key: &sympath::key:
     };
     let (hit, whole, negative) = future::join3(cache.get(&lookup, true), cache.get(job.ok_key.as_str(), true), negative).await;
     let (hit, whole, negative) = (hit?, whole?.is_some(), negative?);
+    timing.mark("edge");
     // An entry without its marker is not known to be whole (a store may keep
     // part of a failed transfer): it is fetched again, which replaces it.
     if let (Some(hit), true) = (hit, whole) {
@@ -226,7 +265,9 @@ async fn serve_file(req: &Request, env: &Env, ctx: &Context, key: &sympath::key:
         return Ok(miss);
     }
     if let Some(bucket) = &job.bucket {
-        if let Some(resp) = from_r2(bucket, req, &job).await? {
+        let found = from_r2(bucket, req, &job).await?;
+        timing.mark("r2");
+        if let Some(resp) = found {
             return Ok(resp);
         }
     }
@@ -255,6 +296,7 @@ async fn serve_file(req: &Request, env: &Env, ctx: &Context, key: &sympath::key:
                         Some(url) => Source { url: url.clone(), auth: None, variant: sympath::key::Variant::Plain },
                         None => Source { url: target, auth: up.basic_auth(), variant: attempt.variant },
                     };
+                    timing.mark("upstream");
                     return deliver(found, &job, &name, source, expanded, pointer.as_deref());
                 }
                 Outcome::Miss(why) => misses.push(format!("{name}: {why}")),
@@ -267,6 +309,7 @@ async fn serve_file(req: &Request, env: &Env, ctx: &Context, key: &sympath::key:
             }
         }
     }
+    timing.mark("upstream");
     if failures.is_empty() {
         let e = ApiError { status: 404, code: "not_found", message: format!("not in any upstream ({})", misses.join("; ")) };
         let mut resp = json_error(&e)?;

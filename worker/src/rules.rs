@@ -110,7 +110,7 @@ fn key_error(e: &RequestError) -> ApiError {
 
 /// The CORS headers of every answer (R92), including preflights.
 pub fn cors_headers() -> Vec<(&'static str, String)> {
-    let mut expose = vec!["Content-Length", "Content-Range", "ETag", "Accept-Ranges"];
+    let mut expose = vec!["Content-Length", "Content-Range", "ETag", "Accept-Ranges", "Server-Timing"];
     expose.extend(MIRROR_HEADERS);
     vec![
         ("Access-Control-Allow-Origin", "*".into()),
@@ -118,6 +118,8 @@ pub fn cors_headers() -> Vec<(&'static str, String)> {
         ("Access-Control-Allow-Headers", "Range, If-None-Match, Cache-Control".into()),
         ("Access-Control-Expose-Headers", expose.join(", ")),
         ("Access-Control-Max-Age", "86400".into()),
+        // Lets a page on another origin see the mirror's Server-Timing in Resource Timing.
+        ("Timing-Allow-Origin", "*".into()),
     ]
 }
 

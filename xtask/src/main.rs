@@ -252,9 +252,19 @@ fn test() -> Result<(), String> {
 /// Builds the page and runs the mirror (which also serves the page) with
 /// `wrangler dev` on 127.0.0.1. Extra arguments go to wrangler, e.g.
 /// `--var SYMBOL_PATH:srv*http://127.0.0.1:8000`.
+///
+/// wrangler's devtools inspector proxy is off unless `SYMPATH_DEVTOOLS=1`:
+/// it forwards one devtools event per body chunk of every upstream request
+/// to wrangler's Node process, which slowed a 1 GiB download through the
+/// mirror to 2 MB/s and exhausted wrangler's memory (BENCHMARKS.md).
+/// wrangler 4.86 has no flag for it; it skips the proxy when it believes it
+/// runs in VS Code's debug terminal (`VSCODE_INSPECTOR_OPTIONS` set).
 fn dev(args: &[String]) -> Result<(), String> {
     build_wasm()?;
-    let env = worker_build_env()?;
+    let mut env = worker_build_env()?;
+    if std::env::var("SYMPATH_DEVTOOLS").as_deref() != Ok("1") {
+        env.push(("VSCODE_INSPECTOR_OPTIONS".into(), "{}".into()));
+    }
     let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
     let mut a = vec!["dev", "--ip", "127.0.0.1", "--port", "8787"];
     a.extend(args.iter().map(String::as_str));
