@@ -15,6 +15,9 @@ use worker::*;
 use crate::rules::{self, ApiError, Route, Verdict};
 use crate::streams;
 
+/// The header of an edge-cache meta entry: `whole` or `miss` (see `Job::meta_key`).
+const META: &str = "X-Sympath-Meta";
+
 /// How many first bytes of an answer are read to judge it (magic bytes).
 const SNIFF_BYTES: usize = 64;
 
@@ -73,10 +76,11 @@ fn mutable(resp: Response) -> Result<Response> {
 /// was copied from has ended whole, this copy included — its marker: an entry
 /// without a marker is never served (see `serve_file`).
 fn fill_edge(job: &Job<'_>, copy: Response, transfer: Option<(js_sys::Promise, usize)>) {
-    let (hit_key, ok_key) = (job.hit_key.clone(), job.ok_key.clone());
+    let (hit_key, meta_key) = (job.hit_key.clone(), job.meta_key.clone());
     job.ctx.wait_until(async move {
         let cache = Cache::default();
-        let _ = cache.delete(ok_key.as_str(), true).await;
+        // No longer a miss, and not yet known to be whole.
+        let _ = cache.delete(meta_key.as_str(), true).await;
         let stored = cache.put(hit_key.as_str(), copy).await.is_ok();
         let whole = match transfer {
             Some((done, i)) => streams::ended(done).await.is_some_and(|w| w.get(i) == Some(&true)),
@@ -85,7 +89,8 @@ fn fill_edge(job: &Job<'_>, copy: Response, transfer: Option<(js_sys::Promise, u
         if stored && whole {
             if let Ok(mut marker) = Response::ok("whole") {
                 let _ = marker.headers_mut().set("Cache-Control", "public, max-age=31536000, immutable");
-                let _ = cache.put(ok_key.as_str(), marker).await;
+                let _ = marker.headers_mut().set(META, "whole");
+                let _ = cache.put(meta_key.as_str(), marker).await;
             }
         } else if stored {
             // Abandoned (it fell behind the client) or the transfer failed:
@@ -145,9 +150,10 @@ struct Job<'a> {
     /// The key's path (`name/id/file`): the R2 object key too.
     path: &'a str,
     hit_key: String,
-    /// Written once a file is whole in the edge cache (see [`fill_edge`]).
-    ok_key: String,
-    miss_key: String,
+    /// What the edge cache knows of the file besides its bytes, in one entry
+    /// (one lookup): `whole` once a file is whole in the edge cache (see
+    /// [`fill_edge`]), or a remembered miss (the 404 to answer).
+    meta_key: String,
     bypassed: bool,
     miss_ttl: u32,
     timeout_ms: u64,
@@ -217,8 +223,7 @@ async fn lookup_file(
         ctx,
         path,
         hit_key: format!("https://sympath.cache/hit/{path}"),
-        ok_key: format!("https://sympath.cache/ok/{path}"),
-        miss_key: format!("https://sympath.cache/miss/{path}"),
+        meta_key: format!("https://sympath.cache/meta/{path}"),
         bypassed: bypass(req),
         miss_ttl: var(env, "MISS_TTL").and_then(|v| v.parse().ok()).unwrap_or(DEFAULT_MISS_TTL),
         timeout_ms: var(env, "UPSTREAM_TIMEOUT_MS").and_then(|v| v.parse().ok()).unwrap_or(DEFAULT_TIMEOUT_MS),
@@ -241,19 +246,15 @@ async fn lookup_file(
         init.with_method(Method::Get).with_headers(headers);
         Request::new_with_init(&job.hit_key, &init)?
     };
-    // The edge-cache lookups at once (a miss pays for one round trip, not three).
-    let negative = async {
-        if job.bypassed {
-            Ok(None)
-        } else {
-            cache.get(job.miss_key.as_str(), true).await
-        }
-    };
-    let (hit, whole, negative) = future::join3(cache.get(&lookup, true), cache.get(job.ok_key.as_str(), true), negative).await;
-    let (hit, whole, negative) = (hit?, whole?.is_some(), negative?);
+    // Both edge-cache lookups at once (a miss pays for one round trip, not two).
+    let (hit, meta) = future::join(cache.get(&lookup, true), cache.get(job.meta_key.as_str(), true)).await;
+    let (hit, meta) = (hit?, meta?);
+    let kind = meta.as_ref().and_then(|m| m.headers().get(META).ok().flatten());
+    let whole = kind.as_deref() == Some("whole");
+    let negative = meta.filter(|_| kind.as_deref() == Some("miss") && !job.bypassed);
     timing.mark("edge");
-    // An entry without its marker is not known to be whole (a store may keep
-    // part of a failed transfer): it is fetched again, which replaces it.
+    // An entry without its `whole` marker is not known to be whole (a store may
+    // keep part of a failed transfer): it is fetched again, which replaces it.
     if let (Some(hit), true) = (hit, whole) {
         let mut hit = mutable(hit)?;
         hit.headers_mut().set("X-Sympath-Cache", "hit")?;
@@ -261,6 +262,7 @@ async fn lookup_file(
     }
     if let Some(miss) = negative {
         let mut miss = mutable(miss)?;
+        miss.headers_mut().delete(META)?;
         miss.headers_mut().set("X-Sympath-Cache", "negative")?;
         return Ok(miss);
     }
@@ -315,10 +317,11 @@ async fn lookup_file(
         let mut resp = json_error(&e)?;
         resp.headers_mut().set("Cache-Control", &rules::cache_control(&Verdict::Miss(String::new()), job.miss_ttl))?;
         resp.headers_mut().set("X-Sympath-Cache", "miss")?;
-        let copy = resp.cloned()?;
-        let miss_key = job.miss_key;
+        let mut copy = resp.cloned()?;
+        copy.headers_mut().set(META, "miss")?;
+        let meta_key = job.meta_key;
         ctx.wait_until(async move {
-            let _ = Cache::default().put(miss_key.as_str(), copy).await;
+            let _ = Cache::default().put(meta_key.as_str(), copy).await;
         });
         Ok(resp)
     } else {
