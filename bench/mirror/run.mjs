@@ -117,8 +117,8 @@ const alive = (p) => p.exitCode === null && p.signalCode === null;
 /** Signals every command and the process group of every child still running. */
 function signalAll(sig) {
   for (const proc of commands) proc.kill(sig);
+  // A group outlives its leader (wrangler exiting leaves its workerd behind): signal it anyway.
   for (const { proc } of children) {
-    if (!alive(proc)) continue;
     try {
       process.kill(-proc.pid, sig);
     } catch {

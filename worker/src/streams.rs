@@ -157,7 +157,9 @@ async function pump(body, head, length, idleMs, sinks, window) {
       let timer;
       const next = await Promise.race([
         read(),
-        new Promise((_, fail) => { timer = setTimeout(() => fail(stalled(idleMs)), idleMs); }),
+        // A read waits for 64 KiB (or the end): a source slower than that per
+        // `idleMs` counts as stalled.
+        new Promise((_, fail) => { timer = setTimeout(() => fail(new Error(`upstream stalled: under ${MIN_READ} bytes in ${idleMs} ms`)), idleMs); }),
       ]).finally(() => clearTimeout(timer));
       if (next.done) break;
       seen += next.value.byteLength;
