@@ -70,6 +70,12 @@ function startUpstream() {
       res.writeHead(200, { "content-type": "application/octet-stream", "content-length": String(BIG.length) }).end(BIG);
     } else if (id === "COPY0000000000000000000000000000001") {
       res.writeHead(200, { "content-type": "application/octet-stream", "content-length": String(BIG.length) }).end(BIG);
+    } else if (id === "CHUNKED000000000000000000000000001") {
+      // No Content-Length: chunked transfer encoding, in three pieces.
+      const body = BIG.subarray(0, 300_000);
+      res.writeHead(200, { "content-type": "application/octet-stream" });
+      res.write(body.subarray(0, 1000));
+      setTimeout(() => { res.write(body.subarray(1000, 200_000)); res.end(body.subarray(200_000)); }, 20);
     } else if (id === "TRICKLE000000000000000000000000001") {
       // 800 kB (under the edge-cache limit) in 64 KiB pieces, 20 ms apart.
       const body = BIG.subarray(0, 800_000);
@@ -434,6 +440,18 @@ test("R2 downstream store: an object over the edge-cache limit streams through, 
   const head = await fetch(`${mirror}/${key}`, { method: "HEAD" });
   for (const h of ["content-length", "etag", "x-sympath-cache", "x-sympath-upstream"]) assert.equal(head.headers.get(h), r2.headers.get(h), h);
   assert.equal(requested(key), asked, "none of these reached the upstream");
+});
+
+test("an upstream answer without Content-Length (chunked) is streamed whole, and not cached: its length cannot be checked", async () => {
+  const key = "chunked.pdb/CHUNKED000000000000000000000000001/chunked.pdb";
+  for (let i = 1; i <= 2; i++) {
+    const r = await fetch(`${mirror}/${key}`);
+    assert.equal(r.status, 200);
+    assert.equal(r.headers.get("x-sympath-cache"), "miss");
+    assert.equal(r.headers.get("x-sympath-note"), "not cached: the upstream sent no Content-Length");
+    assert.deepEqual(Buffer.from(await r.arrayBuffer()), BIG.subarray(0, 300_000));
+    assert.equal(requested(key), i, "every request goes upstream");
+  }
 });
 
 test("a client that goes away mid-transfer does not stop the copies: the file is cached whole", async () => {
