@@ -406,7 +406,6 @@ async fn follow_pointer(resp: Response, key: &sympath::key::RequestKey, job: &Jo
 
 /// Where a verified file came from, to fetch it again for the R2 store
 /// when its first copy was abandoned (see [`fill_r2`]).
-#[derive(Clone)]
 struct Source {
     url: String,
     auth: Option<String>,
