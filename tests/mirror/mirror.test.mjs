@@ -70,6 +70,9 @@ function startUpstream() {
       res.writeHead(200, { "content-type": "application/octet-stream", "content-length": String(BIG.length) }).end(BIG);
     } else if (id === "COPY0000000000000000000000000000001") {
       res.writeHead(200, { "content-type": "application/octet-stream", "content-length": String(BIG.length) }).end(BIG);
+    } else if (id === "SLOWMISS00000000000000000000000001") {
+      // Not here, and slow to say so (like msdl's 2–3 s per 404).
+      setTimeout(() => res.writeHead(404).end(), 300);
     } else if (id === "CHUNKED000000000000000000000000001") {
       // No Content-Length: chunked transfer encoding, in three pieces.
       const body = BIG.subarray(0, 300_000);
@@ -440,6 +443,24 @@ test("R2 downstream store: an object over the edge-cache limit streams through, 
   const head = await fetch(`${mirror}/${key}`, { method: "HEAD" });
   for (const h of ["content-length", "etag", "x-sympath-cache", "x-sympath-upstream"]) assert.equal(head.headers.get(h), r2.headers.get(h), h);
   assert.equal(requested(key), asked, "none of these reached the upstream");
+});
+
+test("concurrent requests for one missing key cost the upstream one chain of probes; the others wait and get the remembered miss", async () => {
+  const key = "slowmiss.pdb/SLOWMISS00000000000000000000000001/slowmiss.pdb";
+  const asked = () => log.filter((p) => p.startsWith("slowmiss.pdb/")).length;
+  const answers = await Promise.all([0, 1, 2].map(() => fetch(`${mirror}/${key}`)));
+  for (const r of answers) {
+    assert.equal(r.status, 404);
+    assert.equal((await r.json()).code, "not_found");
+  }
+  assert.deepEqual(answers.map((r) => r.headers.get("x-sympath-cache")).sort(), ["miss", "negative", "negative"]);
+  assert.equal(asked(), 3, "one chain (plain, compressed, file.ptr) for the three clients");
+  // A bypass asks for itself.
+  const fresh = await fetch(`${mirror}/${key}`, { headers: { "cache-control": "no-cache" } });
+  assert.equal(fresh.status, 404);
+  assert.equal(fresh.headers.get("x-sympath-cache"), "miss");
+  await fresh.arrayBuffer();
+  assert.equal(asked(), 6);
 });
 
 test("an upstream answer without Content-Length (chunked) is streamed whole, and not cached: its length cannot be checked", async () => {

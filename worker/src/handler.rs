@@ -37,6 +37,63 @@ fn symbol_path(env: &Env) -> String {
     var(env, "SYMBOL_PATH").unwrap_or_else(|| format!("srv*{}", sympath::model::DEFAULT_SYMBOL_SERVER))
 }
 
+thread_local! {
+    /// Keys this isolate is asking the upstreams for now, with the promise
+    /// that settles when that lookup has an answer (see [`Turn`]).
+    static INFLIGHT: std::cell::RefCell<std::collections::HashMap<String, (js_sys::Promise, js_sys::Function)>> =
+        std::cell::RefCell::default();
+}
+
+/// One request's turn to ask the upstreams for a key: concurrent requests for
+/// the same key in this isolate wait for it (a miss costs the upstreams one
+/// chain of probes, not one per client) and then look at the edge cache
+/// again. Dropping the turn lets them go on.
+struct Turn(String);
+
+enum Queue {
+    First(Turn),
+    /// Settles when the request before ends its turn.
+    Behind(js_sys::Promise),
+}
+
+impl Turn {
+    fn take(path: &str) -> Queue {
+        INFLIGHT.with(|m| {
+            let mut m = m.borrow_mut();
+            if let Some((promise, _)) = m.get(path) {
+                return Queue::Behind(promise.clone());
+            }
+            let mut resolve = None;
+            let promise = js_sys::Promise::new(&mut |res, _| resolve = Some(res));
+            if let Some(resolve) = resolve {
+                m.insert(path.to_string(), (promise, resolve));
+            }
+            Queue::First(Turn(path.to_string()))
+        })
+    }
+}
+
+impl Drop for Turn {
+    fn drop(&mut self) {
+        if let Some((_, resolve)) = INFLIGHT.with(|m| m.borrow_mut().remove(&self.0)) {
+            let _ = resolve.call0(&wasm_bindgen::JsValue::UNDEFINED);
+        }
+    }
+}
+
+/// What an edge-cache meta entry says: `whole` or `miss`.
+fn meta_kind(meta: &Response) -> Option<String> {
+    meta.headers().get(META).ok().flatten()
+}
+
+/// A remembered miss, served.
+fn negative_answer(miss: Response) -> Result<Response> {
+    let mut miss = mutable(miss)?;
+    miss.headers_mut().delete(META)?;
+    miss.headers_mut().set("X-Sympath-Cache", "negative")?;
+    Ok(miss)
+}
+
 /// A response around a native stream.
 fn streamed(body: web_sys::ReadableStream) -> Result<Response> {
     Response::from_body(ResponseBody::Stream(body))
@@ -249,7 +306,7 @@ async fn lookup_file(
     // Both edge-cache lookups at once (a miss pays for one round trip, not two).
     let (hit, meta) = future::join(cache.get(&lookup, true), cache.get(job.meta_key.as_str(), true)).await;
     let (hit, meta) = (hit?, meta?);
-    let kind = meta.as_ref().and_then(|m| m.headers().get(META).ok().flatten());
+    let kind = meta.as_ref().and_then(meta_kind);
     let whole = kind.as_deref() == Some("whole");
     let negative = meta.filter(|_| kind.as_deref() == Some("miss") && !job.bypassed);
     timing.mark("edge");
@@ -261,16 +318,30 @@ async fn lookup_file(
         return Ok(hit);
     }
     if let Some(miss) = negative {
-        let mut miss = mutable(miss)?;
-        miss.headers_mut().delete(META)?;
-        miss.headers_mut().set("X-Sympath-Cache", "negative")?;
-        return Ok(miss);
+        return negative_answer(miss);
     }
     if let Some(bucket) = &job.bucket {
         let found = from_r2(bucket, req, &job).await?;
         timing.mark("r2");
         if let Some(resp) = found {
             return Ok(resp);
+        }
+    }
+    // Wait behind a request of this isolate already asking the upstreams for
+    // this key; a miss it found is remembered in the edge cache by then. A
+    // bypass asks for itself.
+    let mut turn = None;
+    if !job.bypassed {
+        match Turn::take(job.path) {
+            Queue::First(t) => turn = Some(t),
+            Queue::Behind(before) => {
+                let _ = wasm_bindgen_futures::JsFuture::from(before).await;
+                timing.mark("queue");
+                let meta = cache.get(job.meta_key.as_str(), true).await?;
+                if let Some(miss) = meta.filter(|m| meta_kind(m).as_deref() == Some("miss")) {
+                    return negative_answer(miss);
+                }
+            }
         }
     }
     let upstreams = match rules::upstreams(&symbol_path(env)) {
@@ -322,6 +393,8 @@ async fn lookup_file(
         let meta_key = job.meta_key;
         ctx.wait_until(async move {
             let _ = Cache::default().put(meta_key.as_str(), copy).await;
+            // Requests waiting for this key find the miss remembered now.
+            drop(turn);
         });
         Ok(resp)
     } else {
