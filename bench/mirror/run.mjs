@@ -62,11 +62,12 @@
 // (/tmp/sympath-bench-*) is removed.
 import { execFile, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { cpSync, existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
-import { connect, createServer } from "node:net";
+import { cpSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { connect } from "node:net";
 import { cpus, totalmem } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { dirBytes, freePort, processes, rssKiB, tree } from "./procs.mjs";
 
 const HERE = join(fileURLToPath(import.meta.url), "..");
 const ROOT = join(HERE, "..", "..");
@@ -171,17 +172,6 @@ function run(cmd, args, timeout, allowFail = false) {
   });
 }
 
-/** A free TCP port on 127.0.0.1. */
-function freePort() {
-  return new Promise((ok, fail) => {
-    const s = createServer();
-    s.on("error", fail);
-    s.listen(0, "127.0.0.1", () => {
-      const { port } = s.address();
-      s.close(() => ok(port));
-    });
-  });
-}
 
 /** Whether something accepts TCP connections on 127.0.0.1:port. */
 function listening(port) {
@@ -224,34 +214,7 @@ async function waitForHttp(url, ms, proc, logFile) {
 
 // ------------------------------------------------------------- /proc reads
 
-/** Every process: pid → { ppid, comm, ticks (utime + stime) }. */
-function processes() {
-  const all = new Map();
-  for (const d of readdirSync("/proc")) {
-    if (!/^\d+$/.test(d)) continue;
-    try {
-      const stat = readFileSync(`/proc/${d}/stat`, "utf8");
-      const comm = stat.slice(stat.indexOf("(") + 1, stat.lastIndexOf(")"));
-      const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-      all.set(Number(d), { ppid: Number(f[1]), comm, ticks: Number(f[11]) + Number(f[12]) });
-    } catch {
-      // exited while we looked
-    }
-  }
-  return all;
-}
 
-/** `root` and all its descendants: [pid, info]. */
-function tree(root, all = processes()) {
-  const out = [];
-  const queue = [root];
-  while (queue.length) {
-    const pid = queue.shift();
-    if (all.has(pid)) out.push([pid, all.get(pid)]);
-    for (const [p, info] of all) if (info.ppid === pid) queue.push(p);
-  }
-  return out;
-}
 
 /**
  * What a process of a server's tree is: wrangler's Node process, the workerd
@@ -316,14 +279,6 @@ async function settle(server, maxMs) {
   return -1;
 }
 
-function rssKiB(pid) {
-  try {
-    const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, "utf8"));
-    return m ? Number(m[1]) : 0;
-  } catch {
-    return 0;
-  }
-}
 
 /**
  * Samples, every 200 ms, the VmRSS of the processes of `server` whose name
@@ -367,15 +322,6 @@ function rssSampler(server) {
   };
 }
 
-function dirBytes(dir) {
-  let n = 0;
-  for (const e of readdirSync(dir, { withFileTypes: true })) {
-    const p = join(dir, e.name);
-    if (e.isDirectory()) n += dirBytes(p);
-    else if (e.isFile()) n += statSync(p).size;
-  }
-  return n;
-}
 
 // ------------------------------------------------------------------ servers
 

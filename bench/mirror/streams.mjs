@@ -12,10 +12,10 @@
 // BENCH_BIG_BYTES sets the size (1 GiB). Children run in their own process
 // groups and are killed on exit; the temp dir (/tmp/sympath-streams-*) goes.
 import { execFile, spawn } from "node:child_process";
-import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
-import { createServer } from "node:net";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { dirBytes, freePort, rssKiB, tree } from "./procs.mjs";
 
 const HERE = join(fileURLToPath(import.meta.url), "..");
 const ROOT = join(HERE, "..", "..");
@@ -34,42 +34,8 @@ const killAll = () => {
 process.on("exit", killAll);
 for (const sig of ["SIGINT", "SIGTERM"]) process.on(sig, () => process.exit(130));
 
-function freePort() {
-  return new Promise((ok) => {
-    const s = createServer().listen(0, "127.0.0.1", () => { const { port } = s.address(); s.close(() => ok(port)); });
-  });
-}
-
-/** pid → { ppid, comm, ticks } for every process. */
-function processes() {
-  const all = new Map();
-  for (const d of readdirSync("/proc")) {
-    if (!/^\d+$/.test(d)) continue;
-    try {
-      const stat = readFileSync(`/proc/${d}/stat`, "utf8");
-      const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-      all.set(Number(d), { ppid: Number(f[1]), comm: stat.slice(stat.indexOf("(") + 1, stat.lastIndexOf(")")), ticks: Number(f[11]) + Number(f[12]) });
-    } catch {}
-  }
-  return all;
-}
-function tree(root) {
-  const all = processes();
-  const out = [];
-  const queue = [root];
-  while (queue.length) {
-    const pid = queue.shift();
-    if (all.has(pid)) out.push([pid, all.get(pid)]);
-    for (const [p, i] of all) if (i.ppid === pid) queue.push(p);
-  }
-  return out;
-}
-const rssMiB = (root) =>
-  tree(root).filter(([, i]) => i.comm === "workerd").reduce((n, [pid]) => {
-    try { return n + Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, "utf8"))[1]) / 1024; } catch { return n; }
-  }, 0);
+const rssMiB = (root) => tree(root).filter(([, i]) => i.comm === "workerd").reduce((n, [pid]) => n + rssKiB(pid) / 1024, 0);
 const ticks = (root) => tree(root).reduce((n, [, i]) => n + i.ticks, 0);
-const dirBytes = (d) => readdirSync(d, { withFileTypes: true }).reduce((n, e) => n + (e.isDirectory() ? dirBytes(join(d, e.name)) : e.isFile() ? statSync(join(d, e.name)).size : 0), 0);
 
 const up = spawn(process.execPath, [join(HERE, "upstream.mjs")], { detached: true, stdio: ["ignore", "pipe", "ignore"] });
 groups.push(up);

@@ -131,7 +131,7 @@ fn mutable(resp: Response) -> Result<Response> {
 
 /// Puts a verified file in the edge cache, then — only once the transfer it
 /// was copied from has ended whole, this copy included — its marker: an entry
-/// without a marker is never served (see `serve_file`).
+/// without a marker is never served (see `lookup_file`).
 fn fill_edge(job: &Job<'_>, copy: Response, transfer: Option<(js_sys::Promise, usize)>) {
     let (hit_key, meta_key) = (job.hit_key.clone(), job.meta_key.clone());
     job.ctx.wait_until(async move {
