@@ -17,15 +17,15 @@ use crate::upstream::{Body, Source};
 
 /// The headers of a file served from upstream (the client's answer and its
 /// edge-cache copy alike).
-fn file_headers(job: &Job<'_>, upstream: &str, expanded: bool, pointer: Option<&str>, length: Option<u64>) -> Result<Headers> {
+fn file_headers(job: &Job<'_>, upstream: &str, expanded: Option<&str>, pointer: Option<&str>, length: Option<u64>) -> Result<Headers> {
     let h = Headers::new();
     h.set("Content-Type", "application/octet-stream")?;
     h.set("Cache-Control", &rules::cache_control(&Verdict::Hit, job.config.miss_ttl))?;
     h.set("ETag", &rules::etag(job.path))?;
     h.set("Accept-Ranges", "bytes")?;
     h.set(headers::UPSTREAM, upstream)?;
-    if expanded {
-        h.set(headers::EXPANDED, headers::expanded::CAB)?;
+    if let Some(how) = expanded {
+        h.set(headers::EXPANDED, how)?;
     }
     if let Some(url) = pointer {
         h.set(headers::POINTER, url)?;
@@ -40,8 +40,9 @@ fn file_headers(job: &Job<'_>, upstream: &str, expanded: bool, pointer: Option<&
 /// Serves `body`, verified, from the store named `upstream` (see the module doc).
 pub fn deliver(body: Body, job: &Job<'_>, upstream: &str, source: Source) -> Result<Response> {
     let (length, expanded) = match &body {
-        Body::Expanded(b) => (Some(b.len() as u64), true),
-        Body::Stream { length, .. } => (*length, false),
+        // Only the expanded bytes of a cabinet are served in the file's place.
+        Body::Expanded(b) => (Some(b.len() as u64), Some(headers::expanded::CAB)),
+        Body::Stream { length, .. } => (*length, None),
     };
     let not_edge = rules::edge_uncacheable(length, job.config.edge_max);
     let to_edge = not_edge.is_none();
@@ -76,8 +77,8 @@ pub fn deliver(body: Body, job: &Job<'_>, upstream: &str, source: Source) -> Res
     if let (Some(copy), Some(len)) = (r2, length) {
         let mut meta = std::collections::HashMap::new();
         meta.insert("upstream".to_string(), upstream.to_string());
-        if expanded {
-            meta.insert("expanded".to_string(), headers::expanded::CAB.to_string());
+        if let Some(how) = expanded {
+            meta.insert("expanded".to_string(), how.to_string());
         }
         if let Some(url) = &pointer {
             meta.insert("pointer".to_string(), url.to_string());

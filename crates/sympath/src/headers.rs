@@ -50,7 +50,7 @@ pub mod expanded {
     pub const CAB: &str = "cab";
 }
 
-/// Values of [`META`](super::META).
+/// Values of [`META`].
 pub mod meta {
     /// The edge cache holds the whole file (its transfer ended whole).
     pub const WHOLE: &str = "whole";
