@@ -11,9 +11,10 @@ use worker::*;
 
 use crate::edge;
 use crate::handler::Job;
+use crate::probes::Fetch;
 use crate::r2;
 use crate::rules::{self, Verdict};
-use crate::upstream::{Body, Source};
+use crate::upstream::Body;
 
 /// The headers of a file served from upstream (the client's answer and its
 /// edge-cache copy alike).
@@ -37,8 +38,10 @@ fn file_headers(job: &Job<'_>, upstream: &str, expanded: Option<&str>, pointer: 
     Ok(h)
 }
 
-/// Serves `body`, verified, from the store named `upstream` (see the module doc).
-pub fn deliver(body: Body, job: &Job<'_>, upstream: &str, source: Source) -> Result<Response> {
+/// Serves `body`, verified, the answer to `source` (see the module doc).
+pub fn deliver(body: Body, job: &Job<'_>, source: Fetch) -> Result<Response> {
+    let upstream = source.upstream.clone();
+    let upstream = upstream.as_str();
     let (length, expanded) = match &body {
         // Only the expanded bytes of a cabinet are served in the file's place.
         Body::Expanded(b) => (Some(b.len() as u64), Some(headers::expanded::CAB)),

@@ -3,9 +3,9 @@
 //! Flow for a file: validate the key → the edge cache ([`crate::edge`]: hit,
 //! or a remembered miss unless bypassed) → the R2 store when bound
 //! ([`crate::r2`]) → the upstream loop: ask [`Probes`] what to fetch next,
-//! fetch and judge it ([`crate::upstream`]), tell [`Probes`] the verdict,
-//! until it says serve (→ [`crate::deliver`]) or done (a miss, cached
-//! briefly, or a failure, never cached).
+//! fetch it ([`crate::upstream`]), let [`Probes`] judge the answer and
+//! decide, until it says serve (→ [`crate::deliver`]) or done (a miss,
+//! cached briefly, or a failure, never cached).
 
 use sympath::headers;
 use worker::*;
@@ -13,9 +13,9 @@ use worker::*;
 use crate::config::Config;
 use crate::deliver::deliver;
 use crate::edge::{self, Cached, Keys, Misses, Queue, Turn};
-use crate::probes::{Decision, End, Probes, Step};
+use crate::probes::{Decision, End, Failure, Probes, Step};
 use crate::rules::{self, ApiError, Route, Verdict};
-use crate::upstream::{self, Limits};
+use crate::upstream::{self, Body, Limits};
 
 /// The configuration, from the worker's `[vars]`.
 fn config(env: &Env) -> std::result::Result<Config, crate::config::ConfigError> {
@@ -160,19 +160,40 @@ async fn lookup_file(req: &Request, job: &Job<'_>, key: &sympath::key::RequestKe
             }
         }
     }
-    // The upstream loop: what to fetch next → fetch and judge → decide.
-    let mut probes = Probes::new(job.config.upstreams.clone(), key, job.path);
+    // The upstream loop: what to fetch next → fetch → judge → decide.
+    let mut probes = Probes::new(job.config.upstreams.clone(), key, job.path, job.config.redirects);
     let end = loop {
         let fetch = match probes.next() {
             Step::Fetch(fetch) => fetch,
             Step::Done(end) => break end,
         };
-        let (judged, source) = upstream::probe(&fetch, key, job.limits()).await;
-        let (verdict, body) = judged.split();
-        if let (Decision::Serve, Some(body)) = (probes.answer(verdict), body) {
-            timing.mark("upstream");
-            return deliver(body, job, &fetch.upstream, source);
-        }
+        let reply = match upstream::ask(&fetch, job.limits()).await {
+            Ok(reply) => reply,
+            Err(failure) => {
+                probes.failed(failure);
+                continue;
+            }
+        };
+        let body = match probes.answer(reply.answer()) {
+            Decision::Next => continue,
+            Decision::Serve => match reply.into_stream() {
+                Some(body) => body,
+                // Only an answer whose first bytes were read is judged a hit.
+                None => {
+                    probes.failed(Failure::Request("a hit without a body".into()));
+                    continue;
+                }
+            },
+            Decision::Expand => match upstream::expand_cab(reply, key, job.config.timeout_ms).await {
+                Ok(bytes) => Body::Expanded(bytes),
+                Err(why) => {
+                    probes.not_expanded(why);
+                    continue;
+                }
+            },
+        };
+        timing.mark("upstream");
+        return deliver(body, job, fetch);
     };
     timing.mark("upstream");
     match end {

@@ -1,15 +1,21 @@
-//! The upstream lookup as a sans-io driver: what to fetch next, and what an
-//! answer decides. The handler's loop only asks [`Probes::next`], fetches and
-//! judges ([`crate::upstream`]) and tells [`Probes::answer`] the verdict;
-//! the order of stores and variants (R24, R66) and when to give up on a store
-//! live here, in one place, so the core's lookup engine can take them over.
+//! The upstream lookup as a sans-io state machine: what to fetch next, and
+//! what an answer decides. The handler's loop only asks [`Probes::next`],
+//! makes the request ([`crate::upstream`]), and tells [`Probes::answer`] the
+//! status, type and first bytes it got (or [`Probes::failed`] why it got
+//! none). The order of stores and variants (R24, R66), the verdicts on
+//! answers (R62, R89), `file.ptr` decisions (R63, R64, R88) and when to give
+//! up on a store all live here, in one place, so that the core's lookup
+//! engine can take them over behind the same loop.
 //!
-//! Today it walks [`rules::attempts`] over each upstream.
+//! Today it walks [`rules::attempts`] over each upstream and judges with
+//! [`rules::verdict`] and [`rules::pointer`].
 
 use sympath::key::{RequestKey, Variant};
 use sympath::url::StoreUrl;
 
+use crate::config::RedirectPolicy;
 use crate::rules::{self, Attempt, Verdict};
+use crate::transfer::{TransferError, TransferKind};
 
 /// One upstream request to make.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -18,31 +24,56 @@ pub struct Fetch {
     pub upstream: String,
     /// The URL to GET.
     pub url: String,
-    /// The store URL's credentials, for `Authorization` (R28).
+    /// The store URL's credentials, for `Authorization` (R28); never sent
+    /// to a pointer's target.
     pub auth: Option<String>,
     /// Which variant of the file the URL names.
     pub variant: Variant,
-    /// What to do with a verified answer.
+    /// What the answer is for, and so what to read of it.
     pub read: Read,
+    /// The `file.ptr` target this request follows, if it does (R63).
+    pub pointer: Option<String>,
 }
 
-/// What to do with an upstream answer.
+/// What an answer is for, and what to read of its body before
+/// [`Probes::answer`] (only of a 200 with a body).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Read {
-    /// Judge it and serve it as it is (the variant the client asked for).
+    /// The file to serve as it is: read its first bytes (its magic).
     AsIs,
-    /// The client asked for the plain file and this is its cabinet: judge it,
-    /// expand it, serve the expansion (R23).
+    /// The client asked for the plain file and this is a cabinet of it: read
+    /// its first bytes; a verified one is expanded and the expansion served (R23).
     ExpandCab,
     /// The client asked for the plain file and this is its `file.ptr`: read
-    /// it and follow it (R63, R64).
+    /// it whole, up to [`rules::MAX_POINTER_BYTES`], to follow it.
     FollowPointer,
+}
+
+/// What came back for a [`Fetch`].
+#[derive(Debug, Clone, Copy)]
+pub struct Answer<'a> {
+    /// The HTTP status.
+    pub status: u16,
+    /// Its `Content-Type`.
+    pub content_type: Option<&'a str>,
+    /// What was read of the body ([`Read`]); `None` when nothing was (not a
+    /// 200, or no body).
+    pub body: Option<&'a [u8]>,
+}
+
+/// Why a [`Fetch`] got no [`Answer`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Failure {
+    /// The request failed: no answer in time, a refused or broken redirect.
+    Request(String),
+    /// The answer's body failed while being read.
+    Transfer(TransferError),
 }
 
 /// What the loop does next.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Step {
-    /// Make this request, then [`Probes::answer`] its verdict.
+    /// Make this request, then report it with [`Probes::answer`] or [`Probes::failed`].
     Fetch(Fetch),
     /// Every store has been asked.
     Done(End),
@@ -59,11 +90,14 @@ pub enum End {
     Failed(Vec<String>),
 }
 
-/// What a verdict decides.
+/// What an answer decides.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Decision {
-    /// A verified hit: serve it.
+    /// A verified file: serve the body.
     Serve,
+    /// A verified cabinet of the plain file: expand it and serve the
+    /// expansion; report a failed expansion with [`Probes::not_expanded`].
+    Expand,
     /// Ask [`Probes::next`] again.
     Next,
 }
@@ -74,24 +108,45 @@ pub struct Probes {
     attempts: Vec<Attempt>,
     /// The key's path as the client asked for it.
     requested: String,
+    redirects: RedirectPolicy,
     store: usize,
     attempt: usize,
+    /// A `file.ptr` target to fetch before the next attempt.
+    follow: Option<Fetch>,
     misses: Vec<String>,
     failures: Vec<String>,
 }
 
 impl Probes {
-    /// A lookup of `key` (requested as `requested`, `name/id/file`) in `upstreams`, in order.
-    pub fn new(upstreams: Vec<StoreUrl>, key: &RequestKey, requested: &str) -> Probes {
-        let attempts = rules::attempts(key);
-        Probes { upstreams, attempts, requested: requested.to_string(), store: 0, attempt: 0, misses: Vec::new(), failures: Vec::new() }
+    /// A lookup of `key` (requested as `requested`, `name/id/file`) in
+    /// `upstreams`, in order; pointers are followed under `redirects`.
+    pub fn new(upstreams: Vec<StoreUrl>, key: &RequestKey, requested: &str, redirects: RedirectPolicy) -> Probes {
+        Probes {
+            attempts: rules::attempts(key),
+            upstreams,
+            requested: requested.to_string(),
+            redirects,
+            store: 0,
+            attempt: 0,
+            follow: None,
+            misses: Vec::new(),
+            failures: Vec::new(),
+        }
     }
 
     /// The next request to make, or how the lookup ended.
     pub fn next(&self) -> Step {
-        let (Some(up), Some(attempt)) = (self.upstreams.get(self.store), self.attempts.get(self.attempt)) else {
-            return Step::Done(if self.failures.is_empty() { End::Miss(self.misses.clone()) } else { End::Failed(self.failures.clone()) });
-        };
+        match self.current() {
+            Some(fetch) => Step::Fetch(fetch),
+            None => Step::Done(if self.failures.is_empty() { End::Miss(self.misses.clone()) } else { End::Failed(self.failures.clone()) }),
+        }
+    }
+
+    fn current(&self) -> Option<Fetch> {
+        if let Some(f) = &self.follow {
+            return Some(f.clone());
+        }
+        let (up, attempt) = (self.upstreams.get(self.store)?, self.attempts.get(self.attempt)?);
         // The client asked for the plain file and this is another variant:
         // a cabinet is expanded, a pointer followed.
         let read = match attempt.variant {
@@ -99,24 +154,102 @@ impl Probes {
             Variant::FilePtr => Read::FollowPointer,
             _ => Read::ExpandCab,
         };
-        Step::Fetch(Fetch {
+        Some(Fetch {
             upstream: up.redacted(),
             url: up.join(attempt.path.split('/')),
             auth: up.basic_auth(),
             variant: attempt.variant,
             read,
+            pointer: None,
         })
     }
 
-    /// The verdict on the answer to the last [`Probes::next`]: a hit is
-    /// served; a miss moves on to the store's next variant; a failure to the
-    /// next store (a store that fails is not asked for the other variants).
-    pub fn answer(&mut self, verdict: Verdict) -> Decision {
+    /// Judges the answer to the last [`Probes::next`] by status, type and
+    /// first bytes (R62, R89): a verified file is served (or expanded); a
+    /// `file.ptr` is followed (R63, R64, R88); a miss moves on to the store's
+    /// next variant, a failure to the next store.
+    pub fn answer(&mut self, answer: Answer<'_>) -> Decision {
+        let Some(fetch) = self.current() else { return Decision::Next };
+        if fetch.read == Read::FollowPointer {
+            self.pointer(answer);
+            return Decision::Next;
+        }
+        let verdict = match answer.body {
+            Some(bytes) => rules::verdict(answer.status, answer.content_type, bytes, fetch.variant),
+            None => match rules::verdict(answer.status, answer.content_type, b"", fetch.variant) {
+                Verdict::Hit => Verdict::Miss("upstream answered without a body".into()),
+                other => other,
+            },
+        };
+        match (verdict, fetch.read) {
+            (Verdict::Hit, Read::ExpandCab) => Decision::Expand,
+            (Verdict::Hit, _) => Decision::Serve,
+            (other, _) => {
+                self.record(other);
+                Decision::Next
+            }
+        }
+    }
+
+    /// A `file.ptr` read: followed when it points to an http(s) URL the
+    /// redirect rules allow, a miss otherwise.
+    fn pointer(&mut self, answer: Answer<'_>) {
+        let text = answer.body.unwrap_or_default();
+        match rules::verdict(answer.status, answer.content_type, text, Variant::FilePtr) {
+            Verdict::Hit => {}
+            Verdict::Miss(why) => return self.record(Verdict::Miss(format!("file.ptr: {why}"))),
+            Verdict::Failed(why) => return self.record(Verdict::Failed(format!("file.ptr: {why}"))),
+        }
+        let (url, compressed) = match rules::pointer(text) {
+            rules::Pointer::Follow { url, compressed } => (url, compressed),
+            rules::Pointer::Miss(why) => return self.record(Verdict::Miss(why)),
+        };
+        // A pointer is the store sending the mirror elsewhere: the redirect rules apply.
+        if let Err(why) = rules::redirect_allowed(&url, self.redirects) {
+            return self.record(Verdict::Miss(format!("file.ptr: {why}")));
+        }
+        let (variant, read) = if compressed { (Variant::Compressed, Read::ExpandCab) } else { (Variant::Plain, Read::AsIs) };
+        let upstream = self.upstreams.get(self.store).map(StoreUrl::redacted).unwrap_or_default();
+        self.follow = Some(Fetch { upstream, url: url.clone(), auth: None, variant, read, pointer: Some(url) });
+    }
+
+    /// The last [`Probes::next`] got no answer: the store failed, except for
+    /// a `file.ptr` too large to be one (a miss).
+    pub fn failed(&mut self, failure: Failure) {
+        let Some(fetch) = self.current() else { return };
+        let verdict = match failure {
+            Failure::Transfer(e) if fetch.read == Read::FollowPointer && e.kind == TransferKind::TooLarge => {
+                Verdict::Miss(format!("file.ptr over {} bytes is not a pointer", rules::MAX_POINTER_BYTES))
+            }
+            Failure::Transfer(e) => Verdict::Failed(e.to_string()),
+            Failure::Request(why) => match &fetch.pointer {
+                Some(url) => Verdict::Failed(format!("file.ptr target {url}: {why}")),
+                None => Verdict::Failed(why),
+            },
+        };
+        self.record(verdict);
+    }
+
+    /// A verified cabinet ([`Decision::Expand`]) could not be expanded into
+    /// the requested file: a miss, with the reason.
+    pub fn not_expanded(&mut self, why: String) {
+        self.record(Verdict::Miss(why));
+    }
+
+    /// Remembers a miss or failure of the current request and moves on: a
+    /// miss to the store's next variant, a failure to the next store (a store
+    /// that fails is not asked for the other variants). A pointer target's
+    /// misses name the target.
+    fn record(&mut self, verdict: Verdict) {
         let name = self.upstreams.get(self.store).map(StoreUrl::redacted).unwrap_or_default();
+        let target = self.follow.take().and_then(|f| f.pointer);
         match verdict {
-            Verdict::Hit => return Decision::Serve,
+            Verdict::Hit => return,
             Verdict::Miss(why) => {
-                self.misses.push(format!("{name}: {why}"));
+                match target {
+                    Some(url) => self.misses.push(format!("{name}: file.ptr target {url}: {why}")),
+                    None => self.misses.push(format!("{name}: {why}")),
+                }
                 self.attempt += 1;
             }
             Verdict::Failed(why) => {
@@ -128,91 +261,14 @@ impl Probes {
             self.store += 1;
             self.attempt = 0;
         }
-        Decision::Next
     }
+}
+
+/// Whether an answer fetched again (for the R2 store) is still a verified
+/// file of `variant`, judged like the first time.
+pub fn still_verified(answer: Answer<'_>, variant: Variant) -> bool {
+    answer.body.is_some_and(|bytes| rules::verdict(answer.status, answer.content_type, bytes, variant) == Verdict::Hit)
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    const PDB: &str = "ntdll.pdb/0F7FCF88442F4B0E9FB51DC4A754D9DE2/ntdll.pdb";
-
-    fn probes(stores: &[&str], path: &str) -> Probes {
-        let upstreams = stores.iter().map(|s| StoreUrl::parse(s).unwrap()).collect();
-        Probes::new(upstreams, &RequestKey::parse(path).unwrap(), path)
-    }
-
-    fn fetch(p: &Probes) -> Fetch {
-        match p.next() {
-            Step::Fetch(f) => f,
-            Step::Done(end) => panic!("ended early: {end:?}"),
-        }
-    }
-
-    #[test]
-    fn a_plain_request_tries_plain_cabinet_pointer_in_each_store_in_order() {
-        // R24 (stores in order), R66 (plain, compressed, file.ptr).
-        let mut p = probes(&["https://a.example/s", "https://b.example/t"], PDB);
-        let mut seen = Vec::new();
-        while let Step::Fetch(f) = p.next() {
-            seen.push((f.url.clone(), f.variant, f.read));
-            assert_eq!(p.answer(Verdict::Miss("upstream answered 404".into())), Decision::Next);
-        }
-        let expected: Vec<(String, Variant, Read)> = ["https://a.example/s", "https://b.example/t"]
-            .iter()
-            .flat_map(|s| {
-                let dir = format!("{s}/ntdll.pdb/0F7FCF88442F4B0E9FB51DC4A754D9DE2");
-                [
-                    (format!("{dir}/ntdll.pdb"), Variant::Plain, Read::AsIs),
-                    (format!("{dir}/ntdll.pd_"), Variant::Compressed, Read::ExpandCab),
-                    (format!("{dir}/file.ptr"), Variant::FilePtr, Read::FollowPointer),
-                ]
-            })
-            .collect();
-        assert_eq!(seen, expected);
-        let Step::Done(End::Miss(misses)) = p.next() else { panic!("not a miss") };
-        assert_eq!(misses.len(), 6);
-        assert_eq!(misses[0], "https://a.example/s: upstream answered 404");
-        assert!(misses[3].starts_with("https://b.example/t: "));
-    }
-
-    #[test]
-    fn a_variant_request_is_fetched_as_it_is() {
-        let path = "ntdll.pdb/0F7FCF88442F4B0E9FB51DC4A754D9DE2/ntdll.pd_";
-        let p = probes(&["https://a.example/s"], path);
-        let f = fetch(&p);
-        assert_eq!((f.variant, f.read), (Variant::Compressed, Read::AsIs));
-    }
-
-    #[test]
-    fn a_failing_store_is_left_for_the_next_and_the_lookup_fails() {
-        let mut p = probes(&["https://a.example/s", "https://b.example/t"], PDB);
-        assert_eq!(p.answer(Verdict::Failed("upstream answered 503".into())), Decision::Next);
-        let f = fetch(&p);
-        assert_eq!((f.upstream.as_str(), f.variant), ("https://b.example/t", Variant::Plain), "R95: the next store, plain first");
-        for _ in 0..3 {
-            p.answer(Verdict::Miss("upstream answered 404".into()));
-        }
-        // A failure may hide a hit: the lookup fails rather than misses.
-        assert_eq!(p.next(), Step::Done(End::Failed(vec!["https://a.example/s: upstream answered 503".into()])));
-    }
-
-    #[test]
-    fn a_hit_is_served_from_the_store_that_had_it() {
-        let mut p = probes(&["https://a.example/s", "https://b.example/t"], PDB);
-        p.answer(Verdict::Miss("404".into()));
-        let f = fetch(&p);
-        assert_eq!(f.variant, Variant::Compressed);
-        assert_eq!(p.answer(Verdict::Hit), Decision::Serve);
-    }
-
-    #[test]
-    fn credentials_go_in_auth_and_never_in_the_name() {
-        // R28: the store URL's user info is sent as Authorization.
-        let p = probes(&["https://user:secret@a.example/s"], PDB);
-        let f = fetch(&p);
-        assert!(f.auth.is_some());
-        assert!(!f.upstream.contains("secret"));
-    }
-}
+mod tests;

@@ -8,10 +8,10 @@ use worker::*;
 
 use crate::edge;
 use crate::handler::{json_error, Job};
-use crate::probes::Read;
+use crate::probes::{self, Fetch};
 use crate::rules::{self, ApiError, Verdict};
 use crate::streams;
-use crate::upstream::{self, Body, Judged, Limits, Source};
+use crate::upstream::{self, Body, Limits};
 
 /// A copy of a verified file on its way to R2.
 pub struct Copy {
@@ -22,7 +22,7 @@ pub struct Copy {
     /// The transfer it is a copy of, and its index in it; `None` for bytes already whole.
     pub transfer: Option<(js_sys::Promise, usize)>,
     /// Where to fetch it again when the copy was abandoned.
-    pub source: Source,
+    pub source: Fetch,
     /// Its length.
     pub length: u64,
 }
@@ -62,14 +62,12 @@ async fn put(bucket: &Bucket, path: &str, body: Data, meta: HashMap<String, Stri
 
 /// Fetches a file again for the R2 store alone, judged like the first time
 /// and required to have the same length; R2 sets the pace.
-async fn refill(bucket: &Bucket, path: &str, meta: HashMap<String, String>, source: &Source, length: u64, limits: Limits) {
-    let Ok(resp) = upstream::fetch_upstream(&source.url, source.auth.clone(), limits).await else { return };
-    let Ok(key) = sympath::key::RequestKey::parse(path) else { return };
-    let Judged::Hit(Body::Stream { head, length: Some(len) }) =
-        upstream::judge(resp, source.variant, Read::AsIs, &key, limits.timeout_ms).await
-    else {
+async fn refill(bucket: &Bucket, path: &str, meta: HashMap<String, String>, source: &Fetch, length: u64, limits: Limits) {
+    let Ok(reply) = upstream::ask(source, limits).await else { return };
+    if !probes::still_verified(reply.answer(), source.variant) {
         return;
-    };
+    }
+    let Some(Body::Stream { head, length: Some(len) }) = reply.into_stream() else { return };
     if len != length {
         return;
     }

@@ -1,17 +1,16 @@
-//! Upstream requests: one [`Fetch`] made and its answer judged (R62, R89),
-//! with a `file.ptr` followed (R63, R64, R88) or a cabinet expanded (R23)
-//! when the client asked for the plain file. What to fetch, and what a
-//! verdict decides, is [`crate::probes`]'s.
+//! Upstream requests: a [`Fetch`] made and the part of its answer that
+//! judging needs read (the first bytes, or a whole `file.ptr`), and a
+//! verified cabinet expanded (R23). What to fetch and what an answer means
+//! is [`crate::probes`]'s.
 
 use futures_util::future;
-use sympath::key::{RequestKey, Variant};
+use sympath::key::RequestKey;
 use worker::*;
 
 use crate::config::RedirectPolicy;
-use crate::probes::{Fetch, Read};
-use crate::rules::{self, Verdict};
+use crate::probes::{Answer, Failure, Fetch, Read};
+use crate::rules;
 use crate::streams;
-use crate::transfer::TransferKind;
 
 /// How many first bytes of an answer are read to judge it (magic bytes).
 const SNIFF_BYTES: usize = 64;
@@ -24,8 +23,25 @@ const USER_AGENT: &str = concat!("Microsoft-Symbol-Server/10.0.0.0 (sympath-mirr
 pub struct Limits {
     /// For the answer's headers, and the longest pause within its body (R95).
     pub timeout_ms: u64,
-    /// Where redirects and pointers may go (R88).
+    /// Where redirects may go (R88).
     pub redirects: RedirectPolicy,
+}
+
+/// An upstream answer, with what was read of its body.
+pub struct Reply {
+    status: u16,
+    content_type: Option<String>,
+    /// Its `Content-Length`.
+    length: Option<u64>,
+    body: Option<Sample>,
+}
+
+/// What was read of a body.
+enum Sample {
+    /// Its first bytes, and the rest to stream.
+    Head(streams::Head),
+    /// All of it (a `file.ptr`).
+    Whole(Vec<u8>),
 }
 
 /// A body verified as the requested file.
@@ -36,138 +52,52 @@ pub enum Body {
     Expanded(Vec<u8>),
 }
 
-/// What one answer (or the pointer it led to) came to.
-pub enum Judged {
-    /// A verified file.
-    Hit(Body),
-    /// Not there (try the next variant).
-    Miss(String),
-    /// The store failed (try the next store).
-    Failed(String),
-}
+impl Reply {
+    /// What [`crate::probes::Probes::answer`] judges.
+    pub fn answer(&self) -> Answer<'_> {
+        let body = self.body.as_ref().map(|b| match b {
+            Sample::Head(h) => &h.bytes[..],
+            Sample::Whole(bytes) => &bytes[..],
+        });
+        Answer { status: self.status, content_type: self.content_type.as_deref(), body }
+    }
 
-impl Judged {
-    /// The verdict alone, and the body of a hit.
-    pub fn split(self) -> (Verdict, Option<Body>) {
-        match self {
-            Judged::Hit(body) => (Verdict::Hit, Some(body)),
-            Judged::Miss(why) => (Verdict::Miss(why), None),
-            Judged::Failed(why) => (Verdict::Failed(why), None),
+    /// The body to stream: its first bytes read and the rest, when they were read.
+    pub fn into_stream(self) -> Option<Body> {
+        match self.body {
+            Some(Sample::Head(head)) => Some(Body::Stream { head, length: self.length }),
+            _ => None,
         }
     }
 }
 
-/// Where a verified file came from: to name it in headers, and to fetch it
-/// again for the R2 store when its first copy was abandoned.
-pub struct Source {
-    /// The URL that gave the file.
-    pub url: String,
-    /// Its credentials (none for a pointer's target).
-    pub auth: Option<String>,
-    /// Which variant the URL names.
-    pub variant: Variant,
-    /// The `file.ptr` target, when the file came through one.
-    pub pointer: Option<String>,
-}
-
-/// Makes `fetch` and judges the answer; returns the verdict, and for a hit
-/// its body and where it came from.
-pub async fn probe(fetch: &Fetch, key: &RequestKey, limits: Limits) -> (Judged, Source) {
-    let mut source = Source { url: fetch.url.clone(), auth: fetch.auth.clone(), variant: fetch.variant, pointer: None };
-    let resp = match fetch_upstream(&fetch.url, fetch.auth.clone(), limits).await {
-        Ok(resp) => resp,
-        Err(e) => return (Judged::Failed(e.to_string()), source),
-    };
-    let judged = match fetch.read {
-        Read::FollowPointer => {
-            let (judged, url) = follow_pointer(resp, key, limits).await;
-            if let Some(url) = url {
-                // A pointer's target is fetched without the store's credentials.
-                source = Source { url: url.clone(), auth: None, variant: Variant::Plain, pointer: Some(url) };
-            }
-            judged
-        }
-        read => judge(resp, fetch.variant, read, key, limits.timeout_ms).await,
-    };
-    (judged, source)
-}
-
-/// Judges one upstream answer by status, type and first bytes (R62, R89); a
-/// verified cabinet the client wanted plain is expanded (R23).
-pub async fn judge(resp: Response, variant: Variant, read: Read, key: &RequestKey, timeout_ms: u64) -> Judged {
-    let ctype = resp.headers().get("Content-Type").ok().flatten();
+/// Makes `fetch` and reads what judging its answer needs: of a 200 with a
+/// body, the first bytes, or the whole `file.ptr` (bounded).
+pub async fn ask(fetch: &Fetch, limits: Limits) -> std::result::Result<Reply, Failure> {
+    let resp = fetch_upstream(&fetch.url, fetch.auth.clone(), limits).await.map_err(|e| Failure::Request(e.to_string()))?;
+    let status = resp.status_code();
+    let content_type = resp.headers().get("Content-Type").ok().flatten();
     let length: Option<u64> = resp.headers().get("Content-Length").ok().flatten().and_then(|v| v.parse().ok());
-    let status = resp.status_code();
     let body = match resp.body() {
-        ResponseBody::Stream(s) if status == 200 => s.clone(),
-        _ => return verdict_only(status, ctype.as_deref(), variant),
-    };
-    let head = match streams::read_head(&body, SNIFF_BYTES, timeout_ms).await {
-        Ok(h) => h,
-        Err(e) => return Judged::Failed(e.to_string()),
-    };
-    match rules::verdict(status, ctype.as_deref(), &head.bytes, variant) {
-        Verdict::Hit if read == Read::ExpandCab => match expand_cab(head, length, key, timeout_ms).await {
-            Ok(bytes) => Judged::Hit(Body::Expanded(bytes)),
-            Err(why) => Judged::Miss(why),
-        },
-        Verdict::Hit => Judged::Hit(Body::Stream { head, length }),
-        Verdict::Miss(why) => Judged::Miss(why),
-        Verdict::Failed(why) => Judged::Failed(why),
-    }
-}
-
-fn verdict_only(status: u16, ctype: Option<&str>, variant: Variant) -> Judged {
-    match rules::verdict(status, ctype, b"", variant) {
-        Verdict::Failed(why) => Judged::Failed(why),
-        Verdict::Miss(why) => Judged::Miss(why),
-        Verdict::Hit => Judged::Miss("upstream answered without a body".into()),
-    }
-}
-
-/// A `file.ptr` found upstream for a plain-file request: read it (bounded),
-/// and follow a pointer to an http(s) URL under the redirect rules (R63, R64,
-/// R88). Returns the pointer's target too, once there is one.
-async fn follow_pointer(resp: Response, key: &RequestKey, limits: Limits) -> (Judged, Option<String>) {
-    let status = resp.status_code();
-    let ctype = resp.headers().get("Content-Type").ok().flatten();
-    let text = match resp.body() {
-        ResponseBody::Stream(s) if status == 200 => match streams::read_all(s, rules::MAX_POINTER_BYTES, limits.timeout_ms).await {
-            Ok(t) => t,
-            Err(e) if e.kind == TransferKind::TooLarge => {
-                return (Judged::Miss(format!("file.ptr over {} bytes is not a pointer", rules::MAX_POINTER_BYTES)), None)
+        ResponseBody::Stream(s) if status == 200 => Some(match fetch.read {
+            Read::FollowPointer => {
+                Sample::Whole(streams::read_all(s, rules::MAX_POINTER_BYTES, limits.timeout_ms).await.map_err(Failure::Transfer)?)
             }
-            Err(e) => return (Judged::Failed(e.to_string()), None),
-        },
-        _ => Vec::new(),
+            Read::AsIs | Read::ExpandCab => {
+                Sample::Head(streams::read_head(s, SNIFF_BYTES, limits.timeout_ms).await.map_err(Failure::Transfer)?)
+            }
+        }),
+        _ => None,
     };
-    match rules::verdict(status, ctype.as_deref(), &text, Variant::FilePtr) {
-        Verdict::Hit => {}
-        Verdict::Miss(why) => return (Judged::Miss(format!("file.ptr: {why}")), None),
-        Verdict::Failed(why) => return (Judged::Failed(format!("file.ptr: {why}")), None),
-    }
-    let (url, compressed) = match rules::pointer(&text) {
-        rules::Pointer::Follow { url, compressed } => (url, compressed),
-        rules::Pointer::Miss(why) => return (Judged::Miss(why), None),
-    };
-    // A pointer is the store sending the mirror elsewhere: the redirect rules apply.
-    if let Err(why) = rules::redirect_allowed(&url, limits.redirects) {
-        return (Judged::Miss(format!("file.ptr: {why}")), None);
-    }
-    let (variant, read) = if compressed { (Variant::Compressed, Read::ExpandCab) } else { (Variant::Plain, Read::AsIs) };
-    let judged = match fetch_upstream(&url, None, limits).await {
-        Err(e) => Judged::Failed(format!("file.ptr target {url}: {e}")),
-        Ok(resp) => judge(resp, variant, read, key, limits.timeout_ms).await,
-    };
-    match judged {
-        Judged::Miss(why) => (Judged::Miss(format!("file.ptr target {url}: {why}")), None),
-        other => (other, Some(url)),
-    }
+    Ok(Reply { status, content_type, length, body })
 }
 
 /// Buffers a verified compressed body (bounded) and expands it: the client asked
 /// for the plain file, and only the expanded bytes are served and cached (R23).
-async fn expand_cab(head: streams::Head, length: Option<u64>, key: &RequestKey, timeout_ms: u64) -> std::result::Result<Vec<u8>, String> {
+pub async fn expand_cab(reply: Reply, key: &RequestKey, timeout_ms: u64) -> std::result::Result<Vec<u8>, String> {
+    let Some(Body::Stream { head, length }) = reply.into_stream() else {
+        return Err("a compressed file without a body is not expanded".into());
+    };
     let len = length.ok_or("a compressed body without Content-Length is not expanded at the edge")?;
     if len > rules::MAX_COMPRESSED_AT_EDGE {
         return Err(format!(
@@ -196,7 +126,7 @@ async fn expand_cab(head: streams::Head, length: Option<u64>, key: &RequestKey, 
 /// One upstream GET with a timeout for the answer's headers. `auth` (the
 /// store URL's credentials) goes in `Authorization` (R28); redirects are
 /// followed by hand so that they never carry it (R88).
-pub async fn fetch_upstream(target: &str, auth: Option<String>, limits: Limits) -> Result<Response> {
+async fn fetch_upstream(target: &str, auth: Option<String>, limits: Limits) -> Result<Response> {
     let headers = Headers::new();
     headers.set("User-Agent", USER_AGENT)?;
     if let Some(auth) = auth {
