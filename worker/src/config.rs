@@ -58,20 +58,33 @@ pub struct Config {
 
 /// A variable that is set but unusable.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ConfigError {
-    /// The variable's name.
-    pub var: &'static str,
-    /// What is wrong with it.
-    pub message: String,
+pub enum ConfigError {
+    /// `SYMBOL_PATH` has errors or names no HTTP store; the message names it.
+    SymbolPath(String),
+    /// Another variable's value is not one it takes.
+    Invalid {
+        /// The variable's name.
+        var: &'static str,
+        /// What is wrong with its value.
+        message: String,
+    },
+}
+
+impl ConfigError {
+    /// The variable at fault.
+    pub fn var(&self) -> &'static str {
+        match self {
+            ConfigError::SymbolPath(_) => "SYMBOL_PATH",
+            ConfigError::Invalid { var, .. } => var,
+        }
+    }
 }
 
 impl fmt::Display for ConfigError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        // `SYMBOL_PATH`'s messages already name it.
-        if self.message.starts_with(self.var) {
-            f.write_str(&self.message)
-        } else {
-            write!(f, "{}: {}", self.var, self.message)
+        match self {
+            ConfigError::SymbolPath(message) => f.write_str(message),
+            ConfigError::Invalid { var, message } => write!(f, "{var}: {message}"),
         }
     }
 }
@@ -84,12 +97,15 @@ impl Config {
     pub fn from_vars(get: impl Fn(&str) -> Option<String>) -> Result<Config, ConfigError> {
         let get = |name: &str| get(name).filter(|v| !v.is_empty());
         let symbol_path = get("SYMBOL_PATH").unwrap_or_else(default_symbol_path);
-        let upstreams = rules::upstreams(&symbol_path).map_err(|message| ConfigError { var: "SYMBOL_PATH", message })?;
+        let upstreams = rules::upstreams(&symbol_path).map_err(ConfigError::SymbolPath)?;
         let redirects = match get("ALLOW_PRIVATE_REDIRECTS").as_deref() {
             None | Some("false") => RedirectPolicy::PublicOnly,
             Some("true") => RedirectPolicy::AllowPrivate,
             Some(v) => {
-                return Err(ConfigError { var: "ALLOW_PRIVATE_REDIRECTS", message: format!("{v:?} is neither \"true\" nor \"false\"") })
+                return Err(ConfigError::Invalid {
+                    var: "ALLOW_PRIVATE_REDIRECTS",
+                    message: format!("{v:?} is neither \"true\" nor \"false\""),
+                })
             }
         };
         Ok(Config {
@@ -110,9 +126,9 @@ where
     T::Err: fmt::Display,
 {
     let Some(v) = get(var) else { return Ok(default) };
-    let n: T = v.trim().parse().map_err(|e| ConfigError { var, message: format!("{v:?} is not a whole number ({e})") })?;
+    let n: T = v.trim().parse().map_err(|e| ConfigError::Invalid { var, message: format!("{v:?} is not a whole number ({e})") })?;
     if n < min {
-        return Err(ConfigError { var, message: format!("{v:?} is below the least usable value, {min}") });
+        return Err(ConfigError::Invalid { var, message: format!("{v:?} is below the least usable value, {min}") });
     }
     Ok(n)
 }
@@ -178,7 +194,7 @@ mod tests {
             ("ALLOW_PRIVATE_REDIRECTS", "yes"),
         ] {
             let e = Config::from_vars(vars(&[(var, value)])).unwrap_err();
-            assert_eq!(e.var, var);
+            assert_eq!(e.var(), var);
             let shown = e.to_string();
             assert!(shown.starts_with(&format!("{var}: ")) && shown.contains(value), "{shown}");
         }
@@ -187,7 +203,7 @@ mod tests {
     #[test]
     fn a_symbol_path_without_http_stores_is_an_error() {
         let e = Config::from_vars(vars(&[("SYMBOL_PATH", "C:\\symbols")])).unwrap_err();
-        assert_eq!(e.var, "SYMBOL_PATH");
+        assert_eq!(e.var(), "SYMBOL_PATH");
         assert_eq!(e.to_string(), "SYMBOL_PATH names no HTTP store");
     }
 
