@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // How a Worker can move a 1 GiB upstream body in the local Workers runtime:
-// the measurements behind the mirror's pump (worker/src/streams.rs). For each
+// the measurements behind the mirror's pump (worker/js/pump.js). For each
 // mode of streams-worker.mjs: a fresh `wrangler dev` (devtools inspector proxy
 // off, no request log, fresh state), one 1 GiB GET with curl (body
 // discarded), and the RSS of that wrangler's workerd processes sampled every

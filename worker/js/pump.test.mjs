@@ -1,6 +1,6 @@
 // The mirror's pump (pump.js) on fake streams in Node: what reaches the
 // client and the copies, and the tagged error of every way a transfer fails
-// (the codes streams.rs maps into its TransferError).
+// (the codes worker/src/streams.rs maps into its TransferError).
 import { test } from "node:test";
 import assert from "node:assert/strict";
 

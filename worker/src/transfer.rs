@@ -1,7 +1,7 @@
 //! How a body transfer failed, as the pump (`worker/js/pump.js`) tags it.
 //!
 //! The pump throws errors with a `code`; [`TransferError::from_code`] maps it
-//! once (the JS side lives in `streams.rs`). Decisions are made on the
+//! once (in `streams.rs`, the binding to the pump). Decisions are made on the
 //! [`TransferKind`], never on message text, which is for people.
 
 use std::fmt;
