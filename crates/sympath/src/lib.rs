@@ -52,10 +52,13 @@ pub mod explain;
 pub mod fileptr;
 pub mod identity;
 pub mod key;
+pub mod lookup;
+pub mod magic;
 pub mod model;
 pub mod parse;
 pub mod plan;
 pub mod span;
+pub mod target;
 pub mod url;
 pub mod winpath;
 
