@@ -2,19 +2,7 @@
 // All symbol-path logic lives in Rust; this file reads inputs, calls the core,
 // and renders results. State lives in the URL fragment so links can be shared.
 import init, * as sp from "./pkg/sympath_wasm.js";
-import { dropZone } from "./drop.js";
-
-const $ = (id) => document.getElementById(id);
-const el = (tag, attrs = {}, ...children) => {
-  const e = document.createElement(tag);
-  for (const [k, v] of Object.entries(attrs)) {
-    if (k === "class") e.className = v;
-    else if (k.startsWith("on")) e.addEventListener(k.slice(2), v);
-    else if (v !== undefined && v !== null && v !== false) e.setAttribute(k, v === true ? "" : v);
-  }
-  for (const c of children.flat(Infinity)) if (c !== null && c !== undefined && c !== false) e.append(c);
-  return e;
-};
+import { $, dropZone, el, errorText } from "./dom.js";
 
 // Inputs whose values are the page state (and the URL fragment's keys).
 const FIELDS = {
@@ -56,7 +44,7 @@ function update() {
   try {
     out = sp.expand(input);
   } catch (e) {
-    showSummary(String(e.message ?? e), "error");
+    showSummary(errorText(e), "error");
     return;
   }
   state.timings.push(performance.now() - t0);
@@ -149,16 +137,7 @@ function mappableFix(fix) {
 
 function applyFix(fix) {
   const out = state.last, seg = state.segment;
-  const bytes = new TextEncoder().encode(out.text);
-  const dec = new TextDecoder();
-  const edits = [...fix.edits].sort((a, b) => a.span[0] - b.span[0]);
-  let result = "", at = seg.span[0];
-  for (const e of edits) {
-    result += dec.decode(bytes.slice(at, e.span[0])) + e.replacement;
-    at = e.span[1];
-  }
-  result += dec.decode(bytes.slice(at, seg.span[1]));
-  $("path").value = result;
+  $("path").value = sp.applyFix(out.text, fix, seg.span[0], seg.span[1]);
   update();
   $("path").focus();
 }
@@ -287,7 +266,7 @@ function renderLookup() {
     keys = sp.storeKey(req.kind, req.identity);
     plan = sp.plan(expandInput(), req);
   } catch (e) {
-    err.textContent = String(e.message ?? e);
+    err.textContent = errorText(e);
     err.hidden = false;
     return;
   }
@@ -335,7 +314,7 @@ async function readFile(file) {
     const info = m.readIdentity(new Uint8Array(bytes), file.name);
     showIdentity(info, file.name);
   } catch (e) {
-    box.replaceChildren(el("p", { class: "error", role: "alert" }, `${file.name}: ${e.message ?? e}`));
+    box.replaceChildren(el("p", { class: "error", role: "alert" }, `${file.name}: ${errorText(e)}`));
   }
 }
 

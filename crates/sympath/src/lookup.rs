@@ -483,6 +483,22 @@ impl Lookup {
         &self.records
     }
 
+    /// The places this lookup would try, in order, if every store said no:
+    /// what to show before anything is fetched. Fetches are `pending`;
+    /// places out of reach are `skipped` with the reason.
+    pub fn places(&self) -> Vec<ProbeRecord> {
+        let mut dry = self.clone();
+        while let Step::Fetch(f) = dry.next() {
+            dry.headers(f.id, &Head { status: 404, ..Head::default() });
+            if let Some(r) = dry.records.last_mut() {
+                r.outcome = Outcome::Pending;
+                r.status = None;
+                r.reason = None;
+            }
+        }
+        dry.records
+    }
+
     /// What to do next. A fetch handed out and never reported is a failure
     /// of its store.
     // Not an Iterator: every step waits for the executor's reports.
