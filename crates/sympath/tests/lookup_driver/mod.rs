@@ -1,3 +1,4 @@
+#![allow(clippy::disallowed_types, clippy::disallowed_methods)] // tests read the vector files
 //! Runs the lookup vectors (`tests/data/lookup/lookups.tsv`) through the
 //! core's lookup engine with scripted answers. Shared by the core's tests and
 //! the mirror's host tests (`#[path]`), which pass the policies they run under.
