@@ -557,3 +557,25 @@ test("a page on another origin fetches from the mirror in Chromium: preflight, b
     page_server.close();
   }
 });
+
+test("an invalid variable is reported by /health and answered 500 bad_config, never silently defaulted", async () => {
+  const bad = await startMirror({
+    port: 18787 + (process.pid % 1000) + 600,
+    vars: { SYMBOL_PATH: `srv*http://127.0.0.1:${upstream.address().port}`, MISS_TTL: "5m" },
+  });
+  try {
+    const health = await (await fetch(`${bad.url}/health`)).json();
+    assert.equal(health.ok, false);
+    assert.match(health.error, /^MISS_TTL: "5m" is not a whole number/);
+    const before = requested(PDB);
+    const r = await fetch(`${bad.url}/${PDB}`);
+    assert.equal(r.status, 500);
+    assert.equal(r.headers.get("access-control-allow-origin"), "*");
+    const body = await r.json();
+    assert.equal(body.code, "bad_config");
+    assert.match(body.message, /^MISS_TTL: /);
+    assert.equal(requested(PDB), before, "no upstream request");
+  } finally {
+    await bad.stop();
+  }
+});

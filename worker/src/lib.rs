@@ -1,13 +1,29 @@
 //! The sympath edge mirror (Cloudflare Worker).
 //!
-//! Its HTTP rules — routes and key validation, CORS, which upstream URLs to
-//! try for a request, what counts as a verified hit, cache lifetimes — are
-//! plain functions in [`rules`] that unit-test on the host; `handler` (wasm32
-//! only) runs them in the Workers runtime.
+//! Its rules — routes and key validation, CORS, cache lifetimes, what counts
+//! as a verified hit ([`rules`]), the order of upstream requests and what a
+//! verdict decides ([`probes`]), the configuration ([`config`]), how a
+//! transfer failed ([`transfer`]) — are plain code that unit-tests on the
+//! host. The rest (wasm32 only) does the I/O in the Workers runtime, one file
+//! per concern: `handler` (routing and the lookup loop), `edge` (Cache API,
+//! the per-isolate queue), `r2`, `upstream` (fetch and judge), `deliver`
+//! (client and store copies), `streams` (the binding to `js/pump.js`).
 #![forbid(unsafe_code)]
 
+pub mod config;
+pub mod probes;
+pub mod rules;
+pub mod transfer;
+
+#[cfg(target_arch = "wasm32")]
+mod deliver;
+#[cfg(target_arch = "wasm32")]
+mod edge;
 #[cfg(target_arch = "wasm32")]
 mod handler;
-pub mod rules;
+#[cfg(target_arch = "wasm32")]
+mod r2;
 #[cfg(target_arch = "wasm32")]
 mod streams;
+#[cfg(target_arch = "wasm32")]
+mod upstream;

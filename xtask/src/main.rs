@@ -232,6 +232,9 @@ fn test() -> Result<(), String> {
     build_wasm()?;
     // The generated TypeScript declarations must type-check and be precise (no `any`).
     run("node_modules/.bin/tsc", &["-p", "tests/web/tsconfig.json"])?;
+    // The mirror's pump: type-checked (`// @ts-check`) and unit-tested on fake streams.
+    run("node_modules/.bin/tsc", &["-p", "worker/js/tsconfig.json"])?;
+    run("node", &["--test", "worker/js/"])?;
     ensure_chromium()?;
     run("cargo", &["build", "--locked", "-p", "sympath-cli"])?;
     // Minidumps for the binding and crash-viewer tests come from the minidump-synth example.

@@ -50,6 +50,7 @@ mod display;
 pub mod expand;
 pub mod explain;
 pub mod fileptr;
+pub mod headers;
 pub mod identity;
 pub mod key;
 pub mod lookup;

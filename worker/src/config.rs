@@ -1,0 +1,211 @@
+//! The mirror's configuration: every `[vars]` entry of `wrangler.toml`, read
+//! once per request by [`Config::from_vars`], with every default in one place.
+//!
+//! An unset or empty variable takes its default. A set but invalid one is an
+//! error ([`ConfigError`]), never silently replaced by the default: `/health`
+//! reports it (`"ok": false`) and every file request is answered 500
+//! `bad_config` with the same message, so a typo in a deployment shows at once.
+
+use std::fmt;
+
+use sympath::url::StoreUrl;
+
+use crate::rules;
+
+/// `SYMBOL_PATH` when unset: Microsoft's public symbol server.
+pub fn default_symbol_path() -> String {
+    format!("srv*{}", sympath::model::DEFAULT_SYMBOL_SERVER)
+}
+/// `MISS_TTL` when unset: seconds a miss is remembered (SymProxy's default, R94).
+pub const DEFAULT_MISS_TTL: u32 = 300;
+/// `UPSTREAM_TIMEOUT_MS` when unset: per-upstream timeout (SymProxy answers within 25 s, R95).
+pub const DEFAULT_UPSTREAM_TIMEOUT_MS: u64 = 25_000;
+/// `EDGE_CACHE_MAX_BYTES` when unset: the Cache API stores objects up to 512 MB.
+pub const DEFAULT_EDGE_CACHE_MAX_BYTES: u64 = 512 * 1000 * 1000;
+/// `COPY_WINDOW_BYTES` when unset: how far a store's copy may fall behind the
+/// client before it is abandoned; with the client's 4 MiB, what one transfer
+/// can hold in memory.
+pub const DEFAULT_COPY_WINDOW_BYTES: u64 = 16 << 20;
+
+/// Where upstream redirects and `file.ptr` targets may go (R88).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RedirectPolicy {
+    /// Only https, and never a loopback, private or link-local address (the default).
+    PublicOnly,
+    /// Loopback and private addresses too, over http or https
+    /// (`ALLOW_PRIVATE_REDIRECTS = "true"`, for tests against local upstreams).
+    AllowPrivate,
+}
+
+/// The mirror's settings.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Config {
+    /// The HTTP stores of `SYMBOL_PATH`, tried in order (R24).
+    pub upstreams: Vec<StoreUrl>,
+    /// `MISS_TTL`: seconds a miss is remembered (R94).
+    pub miss_ttl: u32,
+    /// `UPSTREAM_TIMEOUT_MS`: how long an upstream may take to answer, and
+    /// the longest pause within a body (R95).
+    pub timeout_ms: u64,
+    /// `ALLOW_PRIVATE_REDIRECTS`.
+    pub redirects: RedirectPolicy,
+    /// `EDGE_CACHE_MAX_BYTES`: largest object put in the edge cache; bigger
+    /// ones stream through and go to R2 only.
+    pub edge_max: u64,
+    /// `COPY_WINDOW_BYTES`: how far a store's copy may fall behind the client.
+    pub copy_window: u64,
+}
+
+/// A variable that is set but unusable.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConfigError {
+    /// The variable's name.
+    pub var: &'static str,
+    /// What is wrong with it.
+    pub message: String,
+}
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // `SYMBOL_PATH`'s messages already name it.
+        if self.message.starts_with(self.var) {
+            f.write_str(&self.message)
+        } else {
+            write!(f, "{}: {}", self.var, self.message)
+        }
+    }
+}
+
+impl std::error::Error for ConfigError {}
+
+impl Config {
+    /// Reads the configuration through `get` (a variable's value, `None` when
+    /// unset); empty values count as unset.
+    pub fn from_vars(get: impl Fn(&str) -> Option<String>) -> Result<Config, ConfigError> {
+        let get = |name: &str| get(name).filter(|v| !v.is_empty());
+        let symbol_path = get("SYMBOL_PATH").unwrap_or_else(default_symbol_path);
+        let upstreams = rules::upstreams(&symbol_path).map_err(|message| ConfigError { var: "SYMBOL_PATH", message })?;
+        let redirects = match get("ALLOW_PRIVATE_REDIRECTS").as_deref() {
+            None | Some("false") => RedirectPolicy::PublicOnly,
+            Some("true") => RedirectPolicy::AllowPrivate,
+            Some(v) => {
+                return Err(ConfigError { var: "ALLOW_PRIVATE_REDIRECTS", message: format!("{v:?} is neither \"true\" nor \"false\"") })
+            }
+        };
+        Ok(Config {
+            upstreams,
+            miss_ttl: number(&get, "MISS_TTL", DEFAULT_MISS_TTL, 0)?,
+            timeout_ms: number(&get, "UPSTREAM_TIMEOUT_MS", DEFAULT_UPSTREAM_TIMEOUT_MS, 1)?,
+            redirects,
+            edge_max: number(&get, "EDGE_CACHE_MAX_BYTES", DEFAULT_EDGE_CACHE_MAX_BYTES, 0)?,
+            copy_window: number(&get, "COPY_WINDOW_BYTES", DEFAULT_COPY_WINDOW_BYTES, 0)?,
+        })
+    }
+}
+
+/// A whole decimal number of at least `min`, or `default` when unset.
+fn number<T>(get: &impl Fn(&str) -> Option<String>, var: &'static str, default: T, min: T) -> Result<T, ConfigError>
+where
+    T: std::str::FromStr + PartialOrd + fmt::Display,
+    T::Err: fmt::Display,
+{
+    let Some(v) = get(var) else { return Ok(default) };
+    let n: T = v.trim().parse().map_err(|e| ConfigError { var, message: format!("{v:?} is not a whole number ({e})") })?;
+    if n < min {
+        return Err(ConfigError { var, message: format!("{v:?} is below the least usable value, {min}") });
+    }
+    Ok(n)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn vars(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
+        let pairs: Vec<(String, String)> = pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        move |name| pairs.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone())
+    }
+
+    #[test]
+    fn defaults_when_nothing_is_set() {
+        let c = Config::from_vars(vars(&[])).unwrap();
+        assert_eq!(c.upstreams.len(), 1);
+        assert_eq!(c.upstreams[0].redacted(), sympath::model::DEFAULT_SYMBOL_SERVER);
+        assert_eq!(c.miss_ttl, 300, "R94: SymProxy's five minutes");
+        assert_eq!(c.timeout_ms, 25_000, "R95");
+        assert_eq!(c.redirects, RedirectPolicy::PublicOnly, "R88");
+        assert_eq!(c.edge_max, 512_000_000);
+        assert_eq!(c.copy_window, 16 * 1024 * 1024);
+    }
+
+    #[test]
+    fn empty_values_count_as_unset() {
+        let empty =
+            ["SYMBOL_PATH", "MISS_TTL", "UPSTREAM_TIMEOUT_MS", "ALLOW_PRIVATE_REDIRECTS", "EDGE_CACHE_MAX_BYTES", "COPY_WINDOW_BYTES"];
+        let pairs: Vec<(&str, &str)> = empty.iter().map(|k| (*k, "")).collect();
+        assert_eq!(Config::from_vars(vars(&pairs)), Config::from_vars(vars(&[])));
+    }
+
+    #[test]
+    fn every_variable_is_read() {
+        let c = Config::from_vars(vars(&[
+            ("SYMBOL_PATH", "srv*https://a.example/s;srv*C:\\c*https://b.example/t"),
+            ("MISS_TTL", "0"),
+            ("UPSTREAM_TIMEOUT_MS", "1500"),
+            ("ALLOW_PRIVATE_REDIRECTS", "true"),
+            ("EDGE_CACHE_MAX_BYTES", "1024"),
+            ("COPY_WINDOW_BYTES", "65536"),
+        ]))
+        .unwrap();
+        // R24: the HTTP stores of every chain, in order.
+        let names: Vec<String> = c.upstreams.iter().map(|u| u.redacted()).collect();
+        assert_eq!(names, ["https://a.example/s", "https://b.example/t"]);
+        assert_eq!((c.miss_ttl, c.timeout_ms, c.edge_max, c.copy_window), (0, 1500, 1024, 65536));
+        assert_eq!(c.redirects, RedirectPolicy::AllowPrivate);
+        let c = Config::from_vars(vars(&[("ALLOW_PRIVATE_REDIRECTS", "false")])).unwrap();
+        assert_eq!(c.redirects, RedirectPolicy::PublicOnly);
+    }
+
+    #[test]
+    fn invalid_values_are_errors_naming_the_variable() {
+        for (var, value) in [
+            ("MISS_TTL", "5m"),
+            ("MISS_TTL", "-1"),
+            ("UPSTREAM_TIMEOUT_MS", "0"),
+            ("UPSTREAM_TIMEOUT_MS", "1e3"),
+            ("EDGE_CACHE_MAX_BYTES", "512 MB"),
+            ("COPY_WINDOW_BYTES", "lots"),
+            ("ALLOW_PRIVATE_REDIRECTS", "yes"),
+        ] {
+            let e = Config::from_vars(vars(&[(var, value)])).unwrap_err();
+            assert_eq!(e.var, var);
+            let shown = e.to_string();
+            assert!(shown.starts_with(&format!("{var}: ")) && shown.contains(value), "{shown}");
+        }
+    }
+
+    #[test]
+    fn a_symbol_path_without_http_stores_is_an_error() {
+        let e = Config::from_vars(vars(&[("SYMBOL_PATH", "C:\\symbols")])).unwrap_err();
+        assert_eq!(e.var, "SYMBOL_PATH");
+        assert_eq!(e.to_string(), "SYMBOL_PATH names no HTTP store");
+    }
+
+    #[test]
+    fn wrangler_toml_documents_the_defaults() {
+        // The deployment's [vars] are the same values as the defaults here.
+        let toml = include_str!("../../wrangler.toml");
+        let default_path = default_symbol_path();
+        for (var, value) in [
+            ("SYMBOL_PATH", default_path.as_str()),
+            ("MISS_TTL", &DEFAULT_MISS_TTL.to_string()),
+            ("UPSTREAM_TIMEOUT_MS", &DEFAULT_UPSTREAM_TIMEOUT_MS.to_string()),
+            ("ALLOW_PRIVATE_REDIRECTS", "false"),
+            ("EDGE_CACHE_MAX_BYTES", &DEFAULT_EDGE_CACHE_MAX_BYTES.to_string()),
+            ("COPY_WINDOW_BYTES", &DEFAULT_COPY_WINDOW_BYTES.to_string()),
+        ] {
+            let line = format!("{var} = \"{value}\"");
+            assert!(toml.lines().any(|l| l.trim() == line), "wrangler.toml lacks `{line}`");
+        }
+    }
+}

@@ -1,0 +1,98 @@
+//! Serving a verified upstream file: to the client, while copies of the same
+//! bytes go to the edge cache and the R2 store.
+//!
+//! Every copy is length-checked by the runtime and written only if the
+//! transfer ends whole; a copy that falls behind the client is abandoned
+//! rather than buffered (R2 then gets the file by a second fetch once the
+//! client's transfer has ended, see [`crate::r2::fill`]).
+
+use sympath::headers;
+use worker::*;
+
+use crate::edge;
+use crate::handler::Job;
+use crate::r2;
+use crate::rules::{self, Verdict};
+use crate::upstream::{Body, Source};
+
+/// The headers of a file served from upstream (the client's answer and its
+/// edge-cache copy alike).
+fn file_headers(job: &Job<'_>, upstream: &str, expanded: Option<&str>, pointer: Option<&str>, length: Option<u64>) -> Result<Headers> {
+    let h = Headers::new();
+    h.set("Content-Type", "application/octet-stream")?;
+    h.set("Cache-Control", &rules::cache_control(&Verdict::Hit, job.config.miss_ttl))?;
+    h.set("ETag", &rules::etag(job.path))?;
+    h.set("Accept-Ranges", "bytes")?;
+    h.set(headers::UPSTREAM, upstream)?;
+    if let Some(how) = expanded {
+        h.set(headers::EXPANDED, how)?;
+    }
+    if let Some(url) = pointer {
+        h.set(headers::POINTER, url)?;
+    }
+    if let Some(len) = length {
+        h.set("Content-Length", &len.to_string())?;
+        h.set(headers::LENGTH, &len.to_string())?;
+    }
+    Ok(h)
+}
+
+/// Serves `body`, verified, from the store named `upstream` (see the module doc).
+pub fn deliver(body: Body, job: &Job<'_>, upstream: &str, source: Source) -> Result<Response> {
+    let (length, expanded) = match &body {
+        // Only the expanded bytes of a cabinet are served in the file's place.
+        Body::Expanded(b) => (Some(b.len() as u64), Some(headers::expanded::CAB)),
+        Body::Stream { length, .. } => (*length, None),
+    };
+    let not_edge = rules::edge_uncacheable(length, job.config.edge_max);
+    let to_edge = not_edge.is_none();
+    // R2 needs the length up front.
+    let to_r2 = job.bucket.is_some() && length.is_some();
+    let pointer = source.pointer.clone();
+    let headers = || file_headers(job, upstream, expanded, pointer.as_deref(), length);
+    let (out, edge, r2, transfer) = match body {
+        Body::Expanded(bytes) => {
+            let edge = to_edge.then(|| Response::from_bytes(bytes.clone())).transpose()?;
+            let r2 = to_r2.then(|| Data::Bytes(bytes.clone()));
+            (Response::from_bytes(bytes)?, edge, r2, None)
+        }
+        Body::Stream { head, length } => {
+            let copies = u32::from(to_edge) + u32::from(to_r2);
+            let t = crate::streams::pass_body(&head.rest, &head.js, length, job.config.timeout_ms, copies, job.config.copy_window)
+                .map_err(|e| Error::RustError(e.to_string()))?;
+            let mut bodies = t.copies.into_iter();
+            let edge = if to_edge { bodies.next().map(edge::streamed).transpose()? } else { None };
+            let r2 = if to_r2 { bodies.next().map(Data::ReadableStream) } else { None };
+            // The pump lives as long as the transfer, client gone or not.
+            let done = t.done.clone();
+            job.ctx.wait_until(async move {
+                let _ = crate::streams::ended(done).await;
+            });
+            (edge::streamed(t.readable)?, edge, r2, Some(t.done))
+        }
+    };
+    if let Some(copy) = edge {
+        edge::fill(job, copy.with_headers(headers()?), transfer.clone().map(|d| (d, 0)));
+    }
+    if let (Some(copy), Some(len)) = (r2, length) {
+        let mut meta = std::collections::HashMap::new();
+        meta.insert("upstream".to_string(), upstream.to_string());
+        if let Some(how) = expanded {
+            meta.insert("expanded".to_string(), how.to_string());
+        }
+        if let Some(url) = &pointer {
+            meta.insert("pointer".to_string(), url.to_string());
+        }
+        r2::fill(job, r2::Copy { body: copy, meta, transfer: transfer.map(|d| (d, usize::from(to_edge))), source, length: len });
+    }
+    let mut out = out.with_headers(headers()?);
+    if let Some(why) = not_edge {
+        out.headers_mut().set(headers::NOTE, &why)?;
+    }
+    let status = match job.caching {
+        edge::Misses::Use => headers::cache::MISS,
+        edge::Misses::Ignore => headers::cache::BYPASS,
+    };
+    out.headers_mut().set(headers::CACHE, status)?;
+    Ok(out)
+}
