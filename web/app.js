@@ -13,7 +13,7 @@ const FIELDS = {
 };
 
 const state = { last: null, segment: null, diags: [], timings: [] };
-window.__sympath = state; // for tests and curious users
+/** @type {any} */ (window).__sympath = state; // for tests and curious users
 
 function expandInput() {
   const commands = $("commands").value.split("\n").map((s) => s.trim()).filter(Boolean);
@@ -174,7 +174,7 @@ function cursorDiag() {
 
 function hover(ev) {
   const tip = $("tooltip");
-  const mark = document.elementsFromPoint(ev.clientX, ev.clientY).find((e) => e.tagName === "MARK" && e.dataset.diag);
+  const mark = /** @type {HTMLElement[]} */ (document.elementsFromPoint(ev.clientX, ev.clientY)).find((e) => e.tagName === "MARK" && e.dataset.diag);
   if (!mark) {
     tip.hidden = true;
     return;
@@ -244,7 +244,7 @@ function lookupRequest() {
 
 function showKindFields() {
   const kind = $("kind").value;
-  document.querySelectorAll("#lookup label[data-for]").forEach((l) => {
+  document.querySelectorAll("#lookup label[data-for]").forEach((/** @type {HTMLElement} */ l) => {
     l.hidden = !l.dataset.for.split(" ").includes(kind);
   });
 }
@@ -280,11 +280,12 @@ function renderLookup() {
     keys.code_id ? [el("dt", {}, "Code id"), el("dd", {}, keys.code_id)] : null);
   $("keys").append(dl);
   plan.probes.forEach((p, i) => {
-    const loc = p.location.url ?? p.location.path;
+    const where = (/** @type {import("./pkg/sympath_wasm.js").Location} */ l) => (l.type === "url" ? l.url : l.path);
+    const loc = where(p.location);
     const what = p.check === "index2" ? "index2.txt (two-tier?)" : p.source === "dir" ? "file (flat)" : p.source === "fallback" ? "file (last resort)" : p.variant.replace("file_ptr", "file.ptr");
     const locCell = el("td", { class: "loc" },
-      p.location.url ? el("a", { href: loc, rel: "noreferrer noopener", target: "_blank" }, loc) : loc,
-      p.two_tier ? el("small", {}, `two-tier: ${p.two_tier.url ?? p.two_tier.path}`) : null);
+      p.location.type === "url" ? el("a", { href: loc, rel: "noreferrer noopener", target: "_blank" }, loc) : loc,
+      p.two_tier ? el("small", {}, `two-tier: ${where(p.two_tier)}`) : null);
     const copies = (p.on_hit ?? []).map((c) => `${c.only_if_compressed ? "if compressed: " : ""}copy into ${c.store} (${c.form === "expanded" ? "expanded" : "as found"})`).join("; ");
     tbody.append(el("tr", { class: p.check === "index2" ? "tier" : "" },
       el("td", {}, String(i + 1)),
@@ -387,7 +388,7 @@ $("fix-all").addEventListener("click", () => {
   $("path").value = sp.fixAll($("path").value, { dialect: $("dialect").value });
   update();
 });
-for (const b of document.querySelectorAll("button[data-copy]")) {
+for (const b of /** @type {NodeListOf<HTMLElement>} */ (document.querySelectorAll("button[data-copy]"))) {
   b.addEventListener("click", async () => {
     const text = $(b.dataset.copy).textContent;
     try {

@@ -1,7 +1,11 @@
 // DOM helpers shared by both pages: element lookup and creation, error
 // text, and the drop zone.
 
-/** @param {string} id */
+/**
+ * The element with this id. Typed loosely (`any`): pages know which element
+ * kind each id is; calls into the core stay checked against its declarations.
+ * @type {(id: string) => any}
+ */
 export const $ = (id) => document.getElementById(id);
 
 /**

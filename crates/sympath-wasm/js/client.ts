@@ -11,7 +11,7 @@
 // heap) and stored in Cache Storage only once the engine says it is whole.
 // Only a compressed file being expanded is held in memory.
 
-import init, { expand, Lookup } from "./sympath_wasm.js";
+import init, { expand, Lookup, mirrorHeaders } from "./sympath_wasm.js";
 import type { Decision, Head, Fetch, ProbeRecord as CoreProbe, Step, Take, Policy } from "./sympath_wasm.js";
 
 /** A file to fetch: its name and identity. */
@@ -131,10 +131,12 @@ const CACHE_ORIGIN = "https://sympath.cache/";
 const DEFAULT_CACHE = "sympath-symbols";
 
 let ready: Promise<unknown> | null = null;
+/** The mirror's header names, from the core (`sympath::headers`), once it is loaded. */
+let names: ReturnType<typeof mirrorHeaders>;
 let identModule: Promise<IdentModule> | null = null;
 
 function loadCore(): Promise<unknown> {
-  ready ??= init();
+  ready ??= init().then(() => { names = mirrorHeaders(); });
   return ready;
 }
 
@@ -164,7 +166,7 @@ function head(status: number, get: (name: string) => string | null): Head {
     content_encoding: get("content-encoding") ?? undefined,
     location: get("location") ?? undefined,
     retry_after: get("retry-after") ?? undefined,
-    mirror: get("x-sympath-cache") ?? undefined,
+    mirror: get(names.cache) ?? undefined,
   };
 }
 
@@ -272,7 +274,7 @@ export class SymbolClient {
         if (hit) {
           const size = Number(hit.headers.get("content-length") ?? NaN);
           options.onProgress?.(size, size);
-          return result(hit, key, cached.location, "cache", size, hit.headers.get("x-sympath-expanded") === "cab", probes());
+          return result(hit, key, cached.location, "cache", size, hit.headers.get(names.expanded) === names.expandedCab, probes());
         }
       }
       for (;;) {
@@ -445,7 +447,7 @@ export class SymbolClient {
     } catch {
       return null;
     }
-    const expanded = t.expanded || r.headers.get("x-sympath-expanded") === "cab";
+    const expanded = t.expanded || r.headers.get(names.expanded) === names.expandedCab;
     const blob = new Blob([bytes as BlobPart]);
     return result(this.store(key, blob, t, expanded), key, t.url, "network", blob.size, expanded, []);
   }
@@ -476,7 +478,7 @@ export class SymbolClient {
         }
       };
       xhr.onprogress = (e) => options.onProgress?.(e.loaded, e.lengthComputable ? e.total : null);
-      xhr.onload = () => resolve({ blob: xhr.response as Blob, expanded: xhr.getResponseHeader("x-sympath-expanded") === "cab" });
+      xhr.onload = () => resolve({ blob: xhr.response as Blob, expanded: xhr.getResponseHeader(names.expanded) === names.expandedCab });
       xhr.onerror = () => {
         lk.problem(f.id, { kind: "network", message: "the request failed (network error, CORS, or a broken transfer)" });
         resolve(null);
@@ -512,7 +514,7 @@ export class SymbolClient {
       "x-sympath-url": t.url,
       "x-sympath-stored": new Date().toISOString(),
     };
-    if (expanded) headers["x-sympath-expanded"] = "cab";
+    if (expanded) headers[names.expanded.toLowerCase()] = names.expandedCab;
     if (this.cacheName !== null && t.store.store === "yes") {
       const id = `${this.cacheName}\n${key}`;
       const put = caches.open(this.cacheName)

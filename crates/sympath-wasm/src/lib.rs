@@ -418,6 +418,33 @@ pub fn apply_fix(
     fixed.get(start..fixed.len().saturating_sub(tail)).map(str::to_string).ok_or_else(|| error("bad-fix", "the fix does not fit the text"))
 }
 
+/// The names of the headers a sympath mirror sends (`sympath::headers`, the
+/// names the mirror itself uses), for executors that read them.
+#[wasm_bindgen(js_name = mirrorHeaders, unchecked_return_type = "{ cache: string; upstream: string; expanded: string; pointer: string; note: string; length: string; expandedCab: string }")]
+pub fn mirror_headers() -> Result<JsValue, JsValue> {
+    use sympath::headers as h;
+    #[derive(Serialize)]
+    #[serde(rename_all = "camelCase")]
+    struct Names {
+        cache: &'static str,
+        upstream: &'static str,
+        expanded: &'static str,
+        pointer: &'static str,
+        note: &'static str,
+        length: &'static str,
+        expanded_cab: &'static str,
+    }
+    to_js(&Names {
+        cache: h::CACHE,
+        upstream: h::UPSTREAM,
+        expanded: h::EXPANDED,
+        pointer: h::POINTER,
+        note: h::NOTE,
+        length: h::LENGTH,
+        expanded_cab: h::expanded::CAB,
+    })
+}
+
 /// Converts UTF-8 byte offsets of `text` to UTF-16 code-unit offsets (for JS string indexing).
 #[wasm_bindgen(js_name = utf16Offsets)]
 pub fn utf16_offsets(text: &str, byte_offsets: &[u32]) -> Vec<u32> {

@@ -554,8 +554,8 @@ impl Lookup {
             (Some(two), true) => two,
             _ => &p.location,
         };
-        let (url, authorization) = match location {
-            Location::Url { url, authorization, .. } => (url.clone(), authorization.clone()),
+        let (url, authorization, store) = match location {
+            Location::Url { url, authorization, store, .. } => (url.clone(), authorization.clone(), store.clone()),
             Location::Path { path } => {
                 let own = self.policy.paths == Paths::OwnCache && matches!(p.source, Source::Cache | Source::Store);
                 if !own && p.check == Check::File {
@@ -583,7 +583,6 @@ impl Lookup {
             Expect::File | Expect::Cabinet | Expect::CabinetToExpand => self.policy.method,
             _ => Method::Get,
         };
-        let store = crate::url::StoreUrl::parse(&url).map(|u| u.origin()).unwrap_or_default();
         let id = self.id();
         let fetch = Fetch { id, url: url.clone(), method, authorization, variant, purpose, expect, store };
         let record = self.record(&url, variant, purpose);

@@ -103,6 +103,10 @@ pub enum Location {
         /// the executor by the lookup engine, never serialized or shown.
         #[serde(skip)]
         authorization: Option<String>,
+        /// The store's URL, credentials removed (or the mirror's): for
+        /// reports such as the mirror's `X-Sympath-Upstream`.
+        #[serde(skip)]
+        store: String,
     },
 }
 
@@ -366,6 +370,7 @@ impl Ctx<'_> {
                     url: base.join(segs.iter().map(String::as_str)),
                     authenticated: base.has_credentials(),
                     authorization: base.basic_auth(),
+                    store: base.redacted(),
                 }
             }
         })
