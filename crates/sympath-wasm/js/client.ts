@@ -588,13 +588,17 @@ function result(response: Response, key: string, url: string, source: "cache" | 
   return { response, key, url, source, size, expanded, probes, blob: () => response.clone().blob() };
 }
 
-/** A failed lookup, for a person: which URL, what went wrong, and the likely cause. */
+/**
+ * A failed lookup, for a person: which URL, what went wrong, and — when the
+ * browser got no answer at all — the likely cause.
+ */
 function networkError(reason: string, url: string, probes: ProbeRecord[]): SymbolError {
   const host = (() => { try { return new URL(url).host; } catch { return url; } })();
-  const hint = /(^|\.)microsoft\.com$/i.test(host)
-    ? "Microsoft's symbol server sends no CORS headers: set `mirror` to a sympath mirror"
-    : "the server is unreachable, or refused CORS (it must send Access-Control-Allow-Origin)";
-  return new SymbolError("network", `fetching ${url} failed (${reason}): ${hint}`, probes, url);
+  const hint = !reason.startsWith("no answer") ? ""
+    : /(^|\.)microsoft\.com$/i.test(host)
+      ? ": Microsoft's symbol server sends no CORS headers: set `mirror` to a sympath mirror"
+      : ": the server is unreachable, or refused CORS (it must send Access-Control-Allow-Origin)";
+  return new SymbolError("network", `fetching ${url} failed (${reason})${hint}`, probes, url);
 }
 
 function concat(chunks: Uint8Array[], len: number): Uint8Array {
