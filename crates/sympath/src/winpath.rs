@@ -90,46 +90,83 @@ pub fn classify(path: &str, host: Host) -> (DirForm, Option<Relativity>) {
 /// A comparison key: Windows paths are case-insensitive and accept both
 /// separators; `\\?\` prefixes and trailing separators do not change the directory.
 pub fn compare_key(path: &str) -> String {
-    let mut s = String::with_capacity(path.len());
-    compare_key_append(path, &mut s);
-    s
+    CompareKey::new(path).chars().collect()
 }
 
 /// Appends [`compare_key`] of `path` to `out`.
 pub fn compare_key_append(path: &str, out: &mut String) {
-    let base = out.len();
-    let (extra, rest) = match classify(path, Host::Windows) {
-        (DirForm::Unc, _)
-            if path.get(..8).is_some_and(|p| p.eq_ignore_ascii_case("\\\\?\\unc\\") || p.eq_ignore_ascii_case("//?/unc/")) =>
-        {
-            ("\\\\", path.get(8..).unwrap_or(""))
+    out.extend(CompareKey::new(path).chars());
+}
+
+/// [`compare_key`] without building it: a prefix and the part of `path` it
+/// maps character by character (lower case, `/` → `\`). Compared and hashed
+/// as it streams, so duplicate detection allocates nothing (R24).
+#[derive(Debug, Clone, Copy)]
+pub struct CompareKey<'a> {
+    prefix: &'static str,
+    rest: &'a str,
+}
+
+impl<'a> CompareKey<'a> {
+    /// The key of `path`.
+    pub fn new(path: &'a str) -> CompareKey<'a> {
+        let (mut prefix, mut rest) = match classify(path, Host::Windows) {
+            (DirForm::Unc, _)
+                if path.get(..8).is_some_and(|p| p.eq_ignore_ascii_case("\\\\?\\unc\\") || p.eq_ignore_ascii_case("//?/unc/")) =>
+            {
+                ("\\\\", path.get(8..).unwrap_or(""))
+            }
+            (DirForm::Absolute, _) if path.starts_with("\\\\?\\") || path.starts_with("//?/") => ("", path.get(4..).unwrap_or("")),
+            _ => ("", path),
+        };
+        // Trailing separators go, except the one of `C:\` and a lone `\`.
+        while let Some(stripped) = rest.strip_suffix(['\\', '/']) {
+            let keeps_root = stripped.ends_with(':') || prefix.len() + rest.len() <= 1;
+            if keeps_root {
+                break;
+            }
+            rest = stripped;
         }
-        (DirForm::Absolute, _) if path.starts_with("\\\\?\\") || path.starts_with("//?/") => ("", path.get(4..).unwrap_or("")),
-        _ => ("", path),
-    };
-    out.push_str(extra);
-    if rest.is_ascii() {
-        // Fast path: copy, then fix case and separators in place.
-        let at = out.len();
-        out.push_str(rest);
-        if let Some(tail) = out.get_mut(at..) {
-            tail.make_ascii_lowercase();
+        if rest.is_empty() && prefix.len() > 1 {
+            prefix = "\\";
         }
-        if rest.contains('/') {
-            let fixed = out.get(at..).unwrap_or("").replace('/', "\\");
-            out.truncate(at);
-            out.push_str(&fixed);
+        CompareKey { prefix, rest }
+    }
+
+    /// The key's characters.
+    pub fn chars(self) -> impl Iterator<Item = char> + 'a {
+        self.prefix.chars().chain(self.rest.chars().flat_map(|c| if c == '/' { '\\' } else { c }.to_lowercase()))
+    }
+
+    /// Whether two paths have the same key.
+    pub fn same(self, other: CompareKey<'_>) -> bool {
+        let ((ap, ar), (bp, br)) = ((self.prefix, self.rest), (other.prefix, other.rest));
+        if ar.is_ascii() && br.is_ascii() {
+            return ap == bp && ar.len() == br.len() && ar.bytes().zip(br.bytes()).all(|(x, y)| fold_ascii(x) == fold_ascii(y));
         }
-    } else {
-        for c in rest.chars() {
-            match c {
-                '/' => out.push('\\'),
-                c => out.extend(c.to_lowercase()),
+        self.chars().eq(other.chars())
+    }
+
+    /// Feeds the key's UTF-8 bytes to `f`, in order.
+    pub fn for_each_byte(self, mut f: impl FnMut(u8)) {
+        self.prefix.bytes().for_each(&mut f);
+        if self.rest.is_ascii() {
+            self.rest.bytes().for_each(|b| f(fold_ascii(b)));
+        } else {
+            let mut buf = [0u8; 4];
+            for c in self.rest.chars().flat_map(|c| if c == '/' { '\\' } else { c }.to_lowercase()) {
+                c.encode_utf8(&mut buf).bytes().for_each(&mut f);
             }
         }
     }
-    while out.len() > base + 1 && out.ends_with('\\') && !out.ends_with(":\\") {
-        out.pop();
+}
+
+/// One ASCII byte of a comparison key.
+fn fold_ascii(b: u8) -> u8 {
+    if b == b'/' {
+        b'\\'
+    } else {
+        b.to_ascii_lowercase()
     }
 }
 
