@@ -17,8 +17,8 @@ use std::sync::Arc;
 
 use crate::diagnostic::{Diagnostic, Severity};
 use crate::model::{
-    CacheElement, CacheRef, CacheTarget, CachedInto, Chain, DirElement, Element, ElementKind, Implicit, ImplicitDownstream,
-    InvalidElement, Role, Store, StoreLocation, SymbolPath, SYMSRV_DLL,
+    CacheElement, CacheRef, CacheTarget, CachedInto, Chain, DirElement, Element, ElementKind, Implicit, ImplicitDownstream, InvalidElement,
+    Role, Store, StoreLocation, SymbolPath, SYMSRV_DLL,
 };
 use crate::span::Span;
 use crate::winpath::DirForm;

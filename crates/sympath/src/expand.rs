@@ -458,6 +458,32 @@ mod tests {
     }
 
     #[test]
+    fn r45_borrowed_expansion_borrows_a_given_path_and_matches_the_owned_one() {
+        let env = Environment::default();
+        let given = r"cache*C:\c;srv*C:\s*https://msdl.microsoft.com/download/symbols;C:\d;c:/D/";
+        let t = ExpandedText::new(Some(given), &env, &[]);
+        assert!(matches!(t.text, Cow::Borrowed(_)) && matches!(t.raw, Cow::Borrowed(_)));
+        let d = Defaults::default();
+        let b = t.parse(&d, &ParseOptions::default(), &NoFacts);
+        assert_eq!(b.path.elements.len(), 4);
+        assert_eq!(b.path.cached_into(&b.path.elements[1]), &[crate::borrowed::CacheTargetRef::Dir(r"C:\c")]);
+        let crate::borrowed::ElementKindRef::Chain(c) = &b.path.elements[1].kind else { panic!("a chain") };
+        assert_eq!(b.path.chain_stores(c).len(), 2);
+        let owned = expand(Some(given), &env, &[], &d, &ParseOptions::default(), &NoFacts);
+        assert_eq!(b.into_owned(), owned);
+        assert_eq!(owned.path.diagnostics.iter().filter(|d| d.code == Code::DuplicateElement).count(), 1);
+        // With commands the text is built.
+        let cmds = [Command::SympathAdd(r"\\s\x".into()), Command::SymfixAdd(None)];
+        let t = ExpandedText::new(Some(given), &env, &cmds);
+        assert!(matches!(t.text, Cow::Owned(_)));
+        assert_eq!(
+            t.parse(&d, &ParseOptions::default(), &NoFacts).into_owned(),
+            expand(Some(given), &env, &cmds, &d, &ParseOptions::default(), &NoFacts)
+        );
+        assert_eq!(t.raw, format!(r"{given};\\s\x;srv*"));
+    }
+
+    #[test]
     fn r40_explicit_text_resolves_defaults() {
         let e = expand(
             Some("cache*;srv**\\\\s\\x;srv*https://h/s"),

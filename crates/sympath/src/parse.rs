@@ -10,10 +10,10 @@ use serde::Serialize;
 
 use crate::borrowed::*;
 use crate::diagnostic::{Code, Diagnostic, Fix, TextEdit};
-use crate::model::{ImplicitDownstream, Role, SymbolPath, Implicit, DEFAULT_SYMBOL_SERVER, SYMSRV_DLL};
+use crate::model::{Implicit, ImplicitDownstream, Role, SymbolPath, DEFAULT_SYMBOL_SERVER, SYMSRV_DLL};
 use crate::span::Span;
 use crate::url::{is_http_url, other_scheme, UrlParts};
-use crate::winpath::{self, CompareKey, DirForm, Host, Relativity};
+use crate::winpath::{self, CompareKey, DirForm, Host, Relativity, StreamHash};
 
 /// Whose semantics the parser reproduces where implementations disagree (spec §0).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize)]
@@ -161,7 +161,13 @@ impl<'t> Parser<'t> {
     }
 
     /// Appends a chain's stores to the flat store list.
-    fn push_chain(&mut self, dll: &'t str, stores: impl IntoIterator<Item = StoreRef<'t>>, implicit_downstream: Option<ImplicitDownstream>, span: Span) {
+    fn push_chain(
+        &mut self,
+        dll: &'t str,
+        stores: impl IntoIterator<Item = StoreRef<'t>>,
+        implicit_downstream: Option<ImplicitDownstream>,
+        span: Span,
+    ) {
         let start = self.stores.len();
         self.stores.extend(stores);
         let chain = ChainRef { dll, stores: start..self.stores.len(), implicit_downstream };
@@ -286,7 +292,8 @@ impl<'t> Parser<'t> {
     fn dir_checks(&mut self, tok: Tok<'_>, what: &str) -> DirForm {
         let (form, why) = winpath::classify(tok.text, self.opts.host);
         // One pass decides whether any of the rarer checks need to look closer.
-        let suspicious = tok.text.bytes().any(|b| b < 0x20 || matches!(b, b'"' | b'<' | b'>' | b'|' | b'?' | b':' | 0x7f..=0xff));
+        // `:` only matters as part of `<scheme>://` (the drive colon of `C:\` does not).
+        let suspicious = tok.text.bytes().any(|b| RARE[usize::from(b)]) || tok.text.contains("://");
         if !suspicious {
             if let Some(why) = why {
                 self.relative_path(tok, what, why);
@@ -498,7 +505,8 @@ impl<'t> Parser<'t> {
                         )
                         .with_help("the debuggers read it as the default symbol server"),
                     );
-                    let dds = StoreRef { role: Role::Downstream, location: StoreLocationRef::DefaultDownstream, implicit: None, span: only.span };
+                    let dds =
+                        StoreRef { role: Role::Downstream, location: StoreLocationRef::DefaultDownstream, implicit: None, span: only.span };
                     return self.push_chain(dll, [dds], None, tok.span);
                 }
                 let server = StoreRef {
@@ -872,7 +880,9 @@ impl PartialEq for Key<'_, '_> {
             (Key::Cache(None), Key::Cache(None)) => true,
             (Key::Cache(Some(a)), Key::Cache(Some(b))) => a.same(*b),
             (Key::Chain(da, sa), Key::Chain(db, sb)) => {
-                da.eq_ignore_ascii_case(db) && sa.len() == sb.len() && sa.iter().zip(sb.iter()).all(|(x, y)| same_store(x.location, y.location))
+                da.eq_ignore_ascii_case(db)
+                    && sa.len() == sb.len()
+                    && sa.iter().zip(sb.iter()).all(|(x, y)| same_store(x.location, y.location))
             }
             (Key::Invalid(a), Key::Invalid(b)) => a == b,
             _ => false,
@@ -888,12 +898,12 @@ impl Hash for Key<'_, '_> {
         match self {
             Key::Dir(k) => {
                 h.byte(b'd');
-                k.for_each_byte(|b| h.byte(b));
+                k.hash_into(&mut h);
             }
             Key::Cache(k) => {
                 h.byte(b'c');
                 if let Some(k) = k {
-                    k.for_each_byte(|b| h.byte(b));
+                    k.hash_into(&mut h);
                 }
             }
             Key::Chain(dll, stores) => {
@@ -944,7 +954,7 @@ fn store_hash(loc: StoreLocationRef<'_>, h: &mut StreamHash) {
         StoreLocationRef::DefaultDownstream => h.byte(b'-'),
         StoreLocationRef::Dir(p) | StoreLocationRef::Unc(p) => {
             h.byte(b'p');
-            CompareKey::new(p).for_each_byte(|b| h.byte(b));
+            CompareKey::new(p).hash_into(h);
         }
     }
 }
@@ -960,37 +970,17 @@ fn same_store(a: StoreLocationRef<'_>, b: StoreLocationRef<'_>) -> bool {
     }
 }
 
-/// A byte-at-a-time FxHash-style hash whose result does not depend on how
-/// the bytes are grouped, so streamed keys hash the same however they are cut.
-#[derive(Default)]
-struct StreamHash {
-    acc: u64,
-    word: u64,
-    n: u32,
-}
-
-impl StreamHash {
-    fn byte(&mut self, b: u8) {
-        self.word |= u64::from(b) << (8 * self.n);
-        self.n += 1;
-        if self.n == 8 {
-            self.mix();
-        }
+/// Bytes that make [`Parser::dir_checks`] look closer: control characters,
+/// `"`, `<`, `>`, `|`, `?` and everything that is not ASCII.
+static RARE: [bool; 256] = {
+    let mut t = [false; 256];
+    let mut i = 0;
+    while i < 256 {
+        t[i] = i < 0x20 || i >= 0x7f || matches!(i as u8, b'"' | b'<' | b'>' | b'|' | b'?');
+        i += 1;
     }
-
-    fn mix(&mut self) {
-        self.acc = (self.acc.rotate_left(5) ^ self.word).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
-        self.word = 0;
-        self.n = 0;
-    }
-
-    fn finish(mut self) -> u64 {
-        if self.n > 0 {
-            self.mix();
-        }
-        self.acc
-    }
-}
+    t
+};
 
 /// A fast non-cryptographic hasher (FxHash) for the parser's maps: keys come from
 /// one path the user typed, so hash flooding is not a concern.
