@@ -293,7 +293,7 @@ impl<'t> Parser<'t> {
         let (form, why) = winpath::classify(tok.text, self.opts.host);
         // One pass decides whether any of the rarer checks need to look closer.
         // `:` only matters as part of `<scheme>://` (the drive colon of `C:\` does not).
-        let suspicious = tok.text.bytes().any(|b| RARE[usize::from(b)]) || tok.text.contains("://");
+        let suspicious = tok.text.bytes().any(rare) || tok.text.contains("://");
         if !suspicious {
             if let Some(why) = why {
                 self.relative_path(tok, what, why);
@@ -748,43 +748,46 @@ impl<'t> Parser<'t> {
         }
 
         // Duplicate elements (R24: a later duplicate is only consulted after a miss of the same store).
-        // Keys are views of the elements: hashed and compared as they stream, never built.
+        // Keys are views of the elements, compared as they stream and never built; each
+        // store's text is hashed once, and element hashes are made of store hashes.
         let stores = &self.stores;
-        let mut first_seen: FxMap<Key<'_, 't>, Span> = FxMap::default();
-        first_seen.reserve(self.elements.len());
+        let elements = &self.elements;
+        let store_hashes: Vec<u64> = stores.iter().map(|s| store_hash(s.location)).collect();
+        let mut seen = Seen::with_capacity(elements.len());
         let mut dups = Vec::new();
-        for e in &self.elements {
+        for (i, e) in elements.iter().enumerate() {
+            let hash = element_hash(&e.kind, &store_hashes);
             let key = Key::of(&e.kind, stores);
-            match first_seen.get(&key) {
-                Some(first) => dups.push((e.span, *first)),
-                None => {
-                    first_seen.insert(key, e.span);
-                }
+            match seen.find(hash, |j| elements.get(j).is_some_and(|f| Key::of(&f.kind, stores) == key)) {
+                Some(first) => dups.push((e.span, elements.get(first).map_or(e.span, |f| f.span))),
+                None => seen.insert(hash, i),
             }
         }
 
         // A directory used both as a plain directory and as a cache/downstream store:
         // stores look their directory up among the plain directories' keys.
         let mut reused = Vec::new();
-        let mut probe = |path: &'t str, span: Span, what: &'static str| {
-            if let Some(dir) = first_seen.get(&Key::Dir(CompareKey::new(path))) {
-                reused.push((span, *dir, what));
+        let mut probe = |path: &'t str, path_hash: u64, span: Span, what: &'static str| {
+            let key = Key::Dir(CompareKey::new(path));
+            let found = seen.find(dir_hash(path_hash), |j| elements.get(j).is_some_and(|f| Key::of(&f.kind, stores) == key));
+            if let Some(dir) = found.and_then(|j| elements.get(j)) {
+                reused.push((span, dir.span, what));
             }
         };
-        for e in &self.elements {
+        for e in elements {
             match &e.kind {
-                ElementKindRef::Cache { target: CacheTargetRef::Dir(p), target_span } => probe(p, *target_span, "cache"),
+                ElementKindRef::Cache { target: CacheTargetRef::Dir(p), target_span } => probe(p, path_hash(p), *target_span, "cache"),
                 ElementKindRef::Chain(c) => {
-                    for s in stores.get(c.stores.clone()).unwrap_or(&[]) {
+                    let hashes = store_hashes.get(c.stores.clone()).unwrap_or(&[]);
+                    for (s, h) in stores.get(c.stores.clone()).unwrap_or(&[]).iter().zip(hashes) {
                         if let StoreLocationRef::Dir(path) | StoreLocationRef::Unc(path) = s.location {
-                            probe(path, s.span, "symbol store");
+                            probe(path, *h, s.span, "symbol store");
                         }
                     }
                 }
                 _ => {}
             }
         }
-        drop(first_seen);
         for (span, first) in dups {
             let del = self.deletion_span(span);
             self.diag(
@@ -851,8 +854,8 @@ impl<'t> Parser<'t> {
 }
 
 /// What two elements must share to count as the same (case-insensitive,
-/// separator-insensitive): a view of the element, hashed and compared as it
-/// streams.
+/// separator-insensitive): a view of the element, compared as it streams
+/// ([`element_hash`] is its hash).
 #[derive(Clone, Copy)]
 enum Key<'p, 't> {
     Dir(CompareKey<'t>),
@@ -892,34 +895,95 @@ impl PartialEq for Key<'_, '_> {
 
 impl Eq for Key<'_, '_> {}
 
-impl Hash for Key<'_, '_> {
-    fn hash<H: Hasher>(&self, state: &mut H) {
-        let mut h = StreamHash::default();
-        match self {
-            Key::Dir(k) => {
-                h.byte(b'd');
-                k.hash_into(&mut h);
-            }
-            Key::Cache(k) => {
-                h.byte(b'c');
-                if let Some(k) = k {
-                    k.hash_into(&mut h);
-                }
-            }
-            Key::Chain(dll, stores) => {
-                h.byte(b's');
-                dll.bytes().for_each(|b| h.byte(b.to_ascii_lowercase()));
-                for s in *stores {
-                    h.byte(b'*');
-                    store_hash(s.location, &mut h);
-                }
-            }
-            Key::Invalid(raw) => {
-                h.byte(b'i');
-                raw.bytes().for_each(|b| h.byte(b));
+/// Combines two hashes (order matters).
+fn combine(a: u64, b: u64) -> u64 {
+    let mut h = StreamHash::default();
+    h.word(a);
+    h.word(b);
+    h.finish()
+}
+
+/// The hash of a path's comparison key; Dir and UNC stores hash the same way.
+fn path_hash(p: &str) -> u64 {
+    let mut h = StreamHash::default();
+    CompareKey::new(p).hash_into(&mut h);
+    h.finish()
+}
+
+/// The hash of a plain directory element whose path hashes to `path_hash`.
+fn dir_hash(path_hash: u64) -> u64 {
+    combine(u64::from(b'd'), path_hash)
+}
+
+/// A hash of an element consistent with [`Key`]'s equality, made of the hashes of its stores.
+fn element_hash(kind: &ElementKindRef<'_>, store_hashes: &[u64]) -> u64 {
+    match kind {
+        ElementKindRef::Dir { path, .. } => dir_hash(path_hash(path)),
+        ElementKindRef::Cache { target: CacheTargetRef::Default, .. } => u64::from(b'c'),
+        ElementKindRef::Cache { target: CacheTargetRef::Dir(p), .. } => combine(u64::from(b'C'), path_hash(p)),
+        ElementKindRef::Chain(c) => {
+            let mut h = StreamHash::default();
+            h.byte(b's');
+            hash_ascii_folded(c.dll.as_bytes(), &mut h);
+            store_hashes.get(c.stores.clone()).unwrap_or(&[]).iter().for_each(|s| h.word(*s));
+            h.finish()
+        }
+        ElementKindRef::Invalid { raw, .. } => {
+            let mut h = StreamHash::default();
+            h.byte(b'i');
+            raw.bytes().for_each(|b| h.byte(b));
+            h.finish()
+        }
+    }
+}
+
+/// Hashes bytes so that byte strings equal per `eq_ignore_ascii_case` hash the same
+/// (ASCII strings eight bytes at a time).
+fn hash_ascii_folded(b: &[u8], h: &mut StreamHash) {
+    if b.is_ascii() {
+        winpath::hash_folded_ascii(b, h);
+    } else {
+        b.iter().for_each(|b| h.byte(b.to_ascii_lowercase()));
+    }
+}
+
+/// Element indices by hash: open addressing over `(index + 1, high hash bits)`
+/// pairs, so the table stays small (8 bytes a slot) and a lookup only looks at
+/// an element when 32 bits of its hash match.
+struct Seen {
+    slots: Vec<(u32, u32)>,
+    mask: usize,
+}
+
+impl Seen {
+    fn with_capacity(n: usize) -> Seen {
+        let size = (n.max(4) * 2).next_power_of_two();
+        Seen { slots: vec![(0, 0); size], mask: size - 1 }
+    }
+
+    fn find(&self, hash: u64, mut is: impl FnMut(usize) -> bool) -> Option<usize> {
+        let tag = (hash >> 32) as u32;
+        let mut at = hash as usize & self.mask;
+        loop {
+            match self.slots.get(at) {
+                Some(&(0, _)) | None => return None,
+                Some(&(idx, t)) if t == tag && is(idx as usize - 1) => return Some(idx as usize - 1),
+                Some(_) => at = (at + 1) & self.mask,
             }
         }
-        state.write_u64(h.finish());
+    }
+
+    /// Inserts an index not yet in the table (at most the capacity given).
+    fn insert(&mut self, hash: u64, index: usize) {
+        let tag = (hash >> 32) as u32;
+        let mut at = hash as usize & self.mask;
+        while let Some(slot) = self.slots.get_mut(at) {
+            if slot.0 == 0 {
+                *slot = (index as u32 + 1, tag);
+                return;
+            }
+            at = (at + 1) & self.mask;
+        }
     }
 }
 
@@ -937,25 +1001,22 @@ impl Eq for StoreKey<'_> {}
 
 impl Hash for StoreKey<'_> {
     fn hash<H: Hasher>(&self, state: &mut H) {
-        let mut h = StreamHash::default();
-        store_hash(self.0, &mut h);
-        state.write_u64(h.finish());
+        state.write_u64(store_hash(self.0));
     }
 }
 
 /// Hashes a store so that stores equal per [`same_store`] hash the same:
 /// URLs case-insensitive without trailing `/`, paths per [`CompareKey`].
-fn store_hash(loc: StoreLocationRef<'_>, h: &mut StreamHash) {
+fn store_hash(loc: StoreLocationRef<'_>) -> u64 {
     match loc {
         StoreLocationRef::Http(url) => {
+            let mut h = StreamHash::default();
             h.byte(b'h');
-            url.trim_end_matches('/').bytes().for_each(|b| h.byte(b.to_ascii_lowercase()));
+            hash_ascii_folded(url.trim_end_matches('/').as_bytes(), &mut h);
+            h.finish()
         }
-        StoreLocationRef::DefaultDownstream => h.byte(b'-'),
-        StoreLocationRef::Dir(p) | StoreLocationRef::Unc(p) => {
-            h.byte(b'p');
-            CompareKey::new(p).hash_into(h);
-        }
+        StoreLocationRef::DefaultDownstream => u64::from(b'-'),
+        StoreLocationRef::Dir(p) | StoreLocationRef::Unc(p) => path_hash(p),
     }
 }
 
@@ -972,15 +1033,9 @@ fn same_store(a: StoreLocationRef<'_>, b: StoreLocationRef<'_>) -> bool {
 
 /// Bytes that make [`Parser::dir_checks`] look closer: control characters,
 /// `"`, `<`, `>`, `|`, `?` and everything that is not ASCII.
-static RARE: [bool; 256] = {
-    let mut t = [false; 256];
-    let mut i = 0;
-    while i < 256 {
-        t[i] = i < 0x20 || i >= 0x7f || matches!(i as u8, b'"' | b'<' | b'>' | b'|' | b'?');
-        i += 1;
-    }
-    t
-};
+fn rare(b: u8) -> bool {
+    b < 0x20 || b >= 0x7f || matches!(b, b'"' | b'<' | b'>' | b'|' | b'?')
+}
 
 /// A fast non-cryptographic hasher (FxHash) for the parser's maps: keys come from
 /// one path the user typed, so hash flooding is not a concern.

@@ -151,13 +151,7 @@ impl<'a> CompareKey<'a> {
     pub(crate) fn hash_into(self, h: &mut StreamHash) {
         self.prefix.bytes().for_each(|b| h.byte(b));
         if self.rest.is_ascii() {
-            let mut chunks = self.rest.as_bytes().chunks_exact(8);
-            for c in &mut chunks {
-                let mut w = [0u8; 8];
-                w.copy_from_slice(c);
-                h.word(fold8(u64::from_le_bytes(w)));
-            }
-            chunks.remainder().iter().for_each(|&b| h.byte(fold_ascii(b)));
+            hash_folded_ascii(self.rest.as_bytes(), h);
         } else {
             let mut buf = [0u8; 4];
             for c in self.rest.chars().flat_map(|c| if c == '/' { '\\' } else { c }.to_lowercase()) {
@@ -165,6 +159,17 @@ impl<'a> CompareKey<'a> {
             }
         }
     }
+}
+
+/// Feeds [`fold_ascii`] of each byte of `b` (all ASCII) to `h`, eight at a time.
+pub(crate) fn hash_folded_ascii(b: &[u8], h: &mut StreamHash) {
+    let mut chunks = b.chunks_exact(8);
+    for c in &mut chunks {
+        let mut w = [0u8; 8];
+        w.copy_from_slice(c);
+        h.word(fold8(u64::from_le_bytes(w)));
+    }
+    chunks.remainder().iter().for_each(|&b| h.byte(fold_ascii(b)));
 }
 
 /// [`fold_ascii`] of eight ASCII bytes at once (little-endian): upper case
