@@ -69,11 +69,12 @@ pub fn parse_with(text: &str, opts: &ParseOptions) -> SymbolPath {
 /// elements and diagnostics as [`parse_with`], with every string a slice of
 /// `text`. Never fails, never panics; no allocation per element.
 pub fn parse_borrowed<'t>(text: &'t str, opts: &ParseOptions) -> SymbolPathRef<'t> {
-    let guess = memchr_count(text.as_bytes(), b';') + 1;
+    let count = memchr_count(text.as_bytes(), b';') + 1;
     let mut p = Parser {
         text,
         opts: *opts,
-        elements: Vec::with_capacity(guess),
+        element_count: count,
+        elements: Vec::with_capacity(count),
         stores: Vec::new(),
         tok_buf: Vec::new(),
         diags: Vec::new(),
@@ -97,31 +98,33 @@ struct Tok<'t> {
     raw: Span,
 }
 
-fn is_ws(c: char) -> bool {
-    c.is_ascii_whitespace()
-}
-
 fn trimmed(text: &str, raw: Span) -> Tok<'_> {
-    let s = raw.slice(text);
-    let lead = s.len() - s.trim_start_matches(is_ws).len();
-    let body = s.trim_matches(is_ws);
-    let start = raw.start + lead;
-    Tok { text: body, span: Span::new(start, start + body.len()), raw }
+    // ASCII whitespace is single bytes, so trimming bytes keeps char boundaries.
+    let b = raw.slice(text).as_bytes();
+    let lead = b.iter().take_while(|c| c.is_ascii_whitespace()).count();
+    let trail = b.get(lead..).unwrap_or(&[]).iter().rev().take_while(|c| c.is_ascii_whitespace()).count();
+    let span = Span::new(raw.start + lead, raw.end - trail);
+    Tok { text: span.slice(text), span, raw }
 }
 
-/// Splits `raw` (a span of `text`) on `sep`, yielding raw spans.
-fn split_spans(text: &str, raw: Span, sep: char) -> impl Iterator<Item = Span> + '_ {
-    let mut at = raw.start;
-    raw.slice(text).split(sep).map(move |piece| {
-        let s = Span::new(at, at + piece.len());
-        at = s.end + sep.len_utf8();
-        s
+/// Splits `raw` (a span of `text`) on the ASCII byte `sep`, yielding raw spans.
+/// A plain loop: the pieces are short, so a `memchr` per piece costs more than it saves.
+fn split_spans(text: &str, raw: Span, sep: u8) -> impl Iterator<Item = Span> + '_ {
+    let bytes = text.as_bytes();
+    let mut at = Some(raw.start);
+    std::iter::from_fn(move || {
+        let start = at?;
+        let end = bytes.get(start..raw.end).and_then(|r| r.iter().position(|&b| b == sep)).map(|i| start + i);
+        at = end.map(|e| e + 1);
+        Some(Span::new(start, end.unwrap_or(raw.end)))
     })
 }
 
 struct Parser<'t> {
     text: &'t str,
     opts: ParseOptions,
+    /// The number of `;`-separated pieces, empty ones included.
+    element_count: usize,
     elements: Vec<ElementRef<'t>>,
     /// Every chain's stores, flat.
     stores: Vec<StoreRef<'t>>,
@@ -134,8 +137,8 @@ struct Parser<'t> {
 impl<'t> Parser<'t> {
     fn run(&mut self) {
         let whole = Span::new(0, self.text.len());
-        let count = memchr_count(self.text.as_bytes(), b';') + 1;
-        for (i, raw) in split_spans(self.text, whole, ';').enumerate() {
+        let count = self.element_count;
+        for (i, raw) in split_spans(self.text, whole, b';').enumerate() {
             let tok = trimmed(self.text, raw);
             if tok.text.is_empty() {
                 self.empty_element(raw, i, count);
@@ -214,7 +217,7 @@ impl<'t> Parser<'t> {
     fn tokens(&mut self, tok: Tok<'_>) -> Vec<Tok<'t>> {
         let mut v = std::mem::take(&mut self.tok_buf);
         v.clear();
-        v.extend(split_spans(self.text, tok.span, '*').map(|raw| trimmed(self.text, raw)));
+        v.extend(split_spans(self.text, tok.span, b'*').map(|raw| trimmed(self.text, raw)));
         v
     }
 
@@ -1034,7 +1037,7 @@ fn same_store(a: StoreLocationRef<'_>, b: StoreLocationRef<'_>) -> bool {
 /// Bytes that make [`Parser::dir_checks`] look closer: control characters,
 /// `"`, `<`, `>`, `|`, `?` and everything that is not ASCII.
 fn rare(b: u8) -> bool {
-    b < 0x20 || b >= 0x7f || matches!(b, b'"' | b'<' | b'>' | b'|' | b'?')
+    !(0x20..0x7f).contains(&b) || matches!(b, b'"' | b'<' | b'>' | b'|' | b'?')
 }
 
 /// A fast non-cryptographic hasher (FxHash) for the parser's maps: keys come from
