@@ -6,7 +6,7 @@
 //! store, cache and diagnostic vectors and nothing per element. The parser
 //! never rewrites the text of an element, so no field needs an owned string;
 //! comparison keys (case- and separator-insensitive, R24) are streamed by
-//! [`crate::winpath::compare_key_chars`] and never built.
+//! [`crate::winpath::CompareKey`] and never built.
 //!
 //! The owned model (`SymbolPath`, `Element`, …, the serde/JSON shape of the
 //! CLI, the wasm module and the worker) is made from this one by
