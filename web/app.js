@@ -2,19 +2,7 @@
 // All symbol-path logic lives in Rust; this file reads inputs, calls the core,
 // and renders results. State lives in the URL fragment so links can be shared.
 import init, * as sp from "./pkg/sympath_wasm.js";
-import { dropZone } from "./drop.js";
-
-const $ = (id) => document.getElementById(id);
-const el = (tag, attrs = {}, ...children) => {
-  const e = document.createElement(tag);
-  for (const [k, v] of Object.entries(attrs)) {
-    if (k === "class") e.className = v;
-    else if (k.startsWith("on")) e.addEventListener(k.slice(2), v);
-    else if (v !== undefined && v !== null && v !== false) e.setAttribute(k, v === true ? "" : v);
-  }
-  for (const c of children.flat(Infinity)) if (c !== null && c !== undefined && c !== false) e.append(c);
-  return e;
-};
+import { $, dropZone, el, errorText } from "./dom.js";
 
 // Inputs whose values are the page state (and the URL fragment's keys).
 const FIELDS = {
@@ -25,7 +13,7 @@ const FIELDS = {
 };
 
 const state = { last: null, segment: null, diags: [], timings: [] };
-window.__sympath = state; // for tests and curious users
+/** @type {any} */ (window).__sympath = state; // for tests and curious users
 
 function expandInput() {
   const commands = $("commands").value.split("\n").map((s) => s.trim()).filter(Boolean);
@@ -56,7 +44,7 @@ function update() {
   try {
     out = sp.expand(input);
   } catch (e) {
-    showSummary(String(e.message ?? e), "error");
+    showSummary(errorText(e), "error");
     return;
   }
   state.timings.push(performance.now() - t0);
@@ -149,16 +137,7 @@ function mappableFix(fix) {
 
 function applyFix(fix) {
   const out = state.last, seg = state.segment;
-  const bytes = new TextEncoder().encode(out.text);
-  const dec = new TextDecoder();
-  const edits = [...fix.edits].sort((a, b) => a.span[0] - b.span[0]);
-  let result = "", at = seg.span[0];
-  for (const e of edits) {
-    result += dec.decode(bytes.slice(at, e.span[0])) + e.replacement;
-    at = e.span[1];
-  }
-  result += dec.decode(bytes.slice(at, seg.span[1]));
-  $("path").value = result;
+  $("path").value = sp.applyFix(out.text, fix, seg.span[0], seg.span[1]);
   update();
   $("path").focus();
 }
@@ -195,7 +174,7 @@ function cursorDiag() {
 
 function hover(ev) {
   const tip = $("tooltip");
-  const mark = document.elementsFromPoint(ev.clientX, ev.clientY).find((e) => e.tagName === "MARK" && e.dataset.diag);
+  const mark = /** @type {HTMLElement[]} */ (document.elementsFromPoint(ev.clientX, ev.clientY)).find((e) => e.tagName === "MARK" && e.dataset.diag);
   if (!mark) {
     tip.hidden = true;
     return;
@@ -265,7 +244,7 @@ function lookupRequest() {
 
 function showKindFields() {
   const kind = $("kind").value;
-  document.querySelectorAll("#lookup label[data-for]").forEach((l) => {
+  document.querySelectorAll("#lookup label[data-for]").forEach((/** @type {HTMLElement} */ l) => {
     l.hidden = !l.dataset.for.split(" ").includes(kind);
   });
 }
@@ -287,7 +266,7 @@ function renderLookup() {
     keys = sp.storeKey(req.kind, req.identity);
     plan = sp.plan(expandInput(), req);
   } catch (e) {
-    err.textContent = String(e.message ?? e);
+    err.textContent = errorText(e);
     err.hidden = false;
     return;
   }
@@ -301,11 +280,12 @@ function renderLookup() {
     keys.code_id ? [el("dt", {}, "Code id"), el("dd", {}, keys.code_id)] : null);
   $("keys").append(dl);
   plan.probes.forEach((p, i) => {
-    const loc = p.location.url ?? p.location.path;
+    const where = (/** @type {import("./pkg/sympath_wasm.js").Location} */ l) => (l.type === "url" ? l.url : l.path);
+    const loc = where(p.location);
     const what = p.check === "index2" ? "index2.txt (two-tier?)" : p.source === "dir" ? "file (flat)" : p.source === "fallback" ? "file (last resort)" : p.variant.replace("file_ptr", "file.ptr");
     const locCell = el("td", { class: "loc" },
-      p.location.url ? el("a", { href: loc, rel: "noreferrer noopener", target: "_blank" }, loc) : loc,
-      p.two_tier ? el("small", {}, `two-tier: ${p.two_tier.url ?? p.two_tier.path}`) : null);
+      p.location.type === "url" ? el("a", { href: loc, rel: "noreferrer noopener", target: "_blank" }, loc) : loc,
+      p.two_tier ? el("small", {}, `two-tier: ${where(p.two_tier)}`) : null);
     const copies = (p.on_hit ?? []).map((c) => `${c.only_if_compressed ? "if compressed: " : ""}copy into ${c.store} (${c.form === "expanded" ? "expanded" : "as found"})`).join("; ");
     tbody.append(el("tr", { class: p.check === "index2" ? "tier" : "" },
       el("td", {}, String(i + 1)),
@@ -335,7 +315,7 @@ async function readFile(file) {
     const info = m.readIdentity(new Uint8Array(bytes), file.name);
     showIdentity(info, file.name);
   } catch (e) {
-    box.replaceChildren(el("p", { class: "error", role: "alert" }, `${file.name}: ${e.message ?? e}`));
+    box.replaceChildren(el("p", { class: "error", role: "alert" }, `${file.name}: ${errorText(e)}`));
   }
 }
 
@@ -408,7 +388,7 @@ $("fix-all").addEventListener("click", () => {
   $("path").value = sp.fixAll($("path").value, { dialect: $("dialect").value });
   update();
 });
-for (const b of document.querySelectorAll("button[data-copy]")) {
+for (const b of /** @type {NodeListOf<HTMLElement>} */ (document.querySelectorAll("button[data-copy]"))) {
   b.addEventListener("click", async () => {
     const text = $(b.dataset.copy).textContent;
     try {

@@ -23,6 +23,14 @@ const SLOW_ID = "51005B160000000000000000000000001"; // an 8 MiB PDB served slow
 const CONLY_ID = "0C0FFEE08000"; // only the compressed-only store has it
 const SHORT_ID = `5D0D7${"0".repeat(27)}1`; // a body cut short (GUID + age 1)
 const HTML_ID = `D7A1${"0".repeat(28)}1`; // an HTML "200"
+// The `/div` store: the cases on which the mirror and the client once disagreed (issue 10).
+const DIV = {
+  htmlPtr: `D1${"0".repeat(30)}1`, // a file.ptr served as text/html
+  wrongCab: `D2${"0".repeat(30)}1`, // a .pd_ whose cabinet holds another file
+  bigPtr: `D3${"0".repeat(30)}1`, // a file.ptr of 5000 bytes, chunked
+  partial: `D4${"0".repeat(30)}1`, // a 206 for a plain GET
+  failing: `D5${"0".repeat(30)}1`, // a 503 for the plain file
+};
 
 let upstream, mirror, browser;
 const log = [];
@@ -66,6 +74,20 @@ function startUpstream() {
       return setTimeout(() => res.socket.destroy(), 50);
     }
     if (id === HTML_ID) return res.writeHead(200, { ...cors, "content-type": "text/html" }).end("<html>Sign in</html>");
+    if (store === "div") {
+      const file = path.split("/")[2] ?? "";
+      const pdb = await readFile(join(STORE, PDB));
+      if (id === DIV.htmlPtr && file === "file.ptr") {
+        return res.writeHead(200, { ...cors, "content-type": "text/html" }).end(`PATH:http://127.0.0.1:${server.address().port}/full/${PDB}`);
+      }
+      if (id === DIV.wrongCab && file.endsWith("_")) return send(await readFile(join(STORE, PDB.replace(/pdb$/, "pd_"))));
+      if (id === DIV.bigPtr && file === "file.ptr") return res.writeHead(200, { ...cors, "content-type": "text/plain" }).end("P".repeat(5000));
+      if (id === DIV.partial && file.endsWith(".pdb")) {
+        return res.writeHead(206, { ...cors, "content-type": "application/octet-stream", "content-length": String(pdb.length) }).end(pdb);
+      }
+      if (id === DIV.failing && file.endsWith(".pdb")) return res.writeHead(503, { ...cors, "retry-after": "30" }).end();
+      return res.writeHead(404, cors).end();
+    }
     let file = path;
     if (store === "conly") {
       if (!path.endsWith("_")) return res.writeHead(404, cors).end();
@@ -83,7 +105,7 @@ before(async () => {
   const up = `http://127.0.0.1:${upstream.address().port}`;
   mirror = await startMirror({
     port: 19787 + (process.pid % 1000),
-    vars: { SYMBOL_PATH: `srv*${up}/full;srv*${up}/conly`, MISS_TTL: "60", ALLOW_PRIVATE_REDIRECTS: "true" },
+    vars: { SYMBOL_PATH: `srv*${up}/full;srv*${up}/conly;srv*${up}/div`, MISS_TTL: "60", ALLOW_PRIVATE_REDIRECTS: "true" },
   });
   browser = await launch();
 });
@@ -266,6 +288,41 @@ test("a body cut short is never stored and an HTML 200 is a miss (straight from 
     assert.equal(html.code, "not_found");
     assert.match(html.probes[1].reason, /HTML/);
     assert.deepEqual(html.cached, []);
+  } finally {
+    await close();
+  }
+});
+
+test("issue 10: the client and the mirror give the same answer where they once disagreed (one lookup engine)", async () => {
+  const { p, close } = await page();
+  const up = `http://127.0.0.1:${upstream.address().port}`;
+  try {
+    const cases = [
+      ["htmlPtr", "not_found", 404, /file\.ptr: .*HTML|HTML page/],
+      ["wrongCab", "not_found", 404, /the cabinet holds ShowSSEConfig\.pdb, not other\.pdb/],
+      ["bigPtr", "not_found", 404, /over 4096 bytes is not a pointer/],
+      ["partial", "network", 502, /unexpected status 206/],
+      ["failing", "network", 502, /busy \(503/],
+    ];
+    for (const [name, clientCode, mirrorStatus, why] of cases) {
+      const request = { name: "other.pdb", guid: DIV[name].slice(0, 32), age: 1 };
+      const key = `other.pdb/${DIV[name]}/other.pdb`;
+      // The client, straight from the store (the browser executor).
+      const direct = await fetchIn(p, { symbolPath: `srv*${up}/div`, cacheName: null }, request);
+      assert.equal(direct.ok, false, name);
+      assert.equal(direct.code, clientCode, `${name}: ${direct.message}`);
+      const said = [direct.message, ...direct.probes.map((x) => x.reason ?? "")].join(" | ");
+      assert.match(said, why, `${name} (client): ${said}`);
+      // The mirror (the edge executor), asked for the same key.
+      const r = await fetch(`${mirror.url}/${key}`);
+      const body = await r.json();
+      assert.equal(r.status, mirrorStatus, `${name} (mirror): ${body.message}`);
+      assert.match(body.message, why, `${name} (mirror)`);
+    }
+    // A failed store is not asked for its other variants, by either executor.
+    const failing = log.filter((l) => l.startsWith("div/") && l.includes(DIV.failing));
+    assert.ok(failing.length >= 2, "both executors asked");
+    assert.ok(failing.every((l) => l.endsWith("/other.pdb")), `only the plain file was asked for: ${failing}`);
   } finally {
     await close();
   }

@@ -25,8 +25,8 @@ test("expand: environment, commands, defaults and dialects (R42, R45)", () => {
   assert.deepEqual(out.origins, ["alt_env", "nt_env", "symfix", "symfix"]);
   assert.equal(out.explicit, String.raw`C:\private;srv*D:\dds*https://h/s;cache*C:\cache;srv*https://msdl.microsoft.com/download/symbols`);
   assert.deepEqual(sp.expand({ path: "srv*", dialect: "samply" }).elements[0].stores, [{ role: "downstream", kind: "default_downstream", span: [4, 4] }]);
-  assert.throws(() => sp.expand({ path: "x", dialect: "nope" }), /bad-input: unknown dialect/);
-  assert.throws(() => sp.expand({ path: "x", commands: [".reload"] }), /bad-command/);
+  assert.throws(() => sp.expand({ path: "x", dialect: "nope" }), (e) => e instanceof Error && e.code === "bad-input" && /unknown dialect/.test(e.message));
+  assert.throws(() => sp.expand({ path: "x", commands: [".reload"] }), (e) => e instanceof Error && e.code === "bad-command");
 });
 
 test("storeKey: every layout, Breakpad ids, clear errors", () => {
@@ -38,9 +38,9 @@ test("storeKey: every layout, Breakpad ids, clear errors", () => {
   assert.equal(pe.two_tier, "Sh/ShowSSEConfig.exe/63E6C7F78000/ShowSSEConfig.exe");
   assert.equal(sp.storeKey("elf_code", { name: "libx.so", build_id: "0102" }).compressed, null);
   assert.equal(sp.storeKey("pdb", { name: "..x.pdb", debug_id: "A62592418D7807494C4C44205044422E1" }).two_tier, null, "R83: no `.` directory");
-  assert.throws(() => sp.storeKey("pdb", { name: "a.pdb", guid: "zz", age: "1" }), /bad-identity: invalid GUID/);
-  assert.throws(() => sp.storeKey("nope", { name: "a" }), /bad-kind/);
-  assert.throws(() => sp.storeKey("pdb", { name: "..", debug_id: "A62592418D7807494C4C44205044422E1" }), /bad-key: invalid file name/);
+  assert.throws(() => sp.storeKey("pdb", { name: "a.pdb", guid: "zz", age: "1" }), (e) => e instanceof Error && e.code === "bad-identity" && /invalid GUID/.test(e.message));
+  assert.throws(() => sp.storeKey("nope", { name: "a" }), (e) => e instanceof Error && e.code === "bad-kind");
+  assert.throws(() => sp.storeKey("pdb", { name: "..", debug_id: "A62592418D7807494C4C44205044422E1" }), (e) => e instanceof Error && e.code === "bad-key" && /invalid file name/.test(e.message));
 });
 
 test("plan: ordered probes with a mirror; explain; fixAll; utf16Offsets; codes", () => {
@@ -60,7 +60,7 @@ test("hostile input never crashes the module", () => {
     const out = sp.expand({ path: s });
     for (const d of out.diagnostics) assert.ok(d.span[0] <= d.span[1] && d.span[1] <= new TextEncoder().encode(out.text).length);
   }
-  assert.throws(() => sp.expand({ path: 42 }), /bad-input/);
+  assert.throws(() => sp.expand({ path: 42 }), (e) => e instanceof Error && e.code === "bad-input");
 });
 
 test("parseFilePtr (R63, R64): PATH keeps everything after the first colon; MSG is a message; targets classified", () => {
@@ -87,5 +87,5 @@ test("readMinidump: the module list of a dump made by minidump-synth; bad dumps 
     "ShowSSEConfig.exe/63E6C7F78000/ShowSSEConfig.exe",
   ]);
   assert.equal(info.modules[0].identities[0].fields.guid, "A6259241-8D78-0749-4C4C-44205044422E");
-  assert.throws(() => id.readMinidump(new TextEncoder().encode("<html>")), /^Error: corrupt: /);
+  assert.throws(() => id.readMinidump(new TextEncoder().encode("<html>")), (e) => e instanceof Error && e.code === "corrupt" && !/^corrupt:/.test(e.message));
 });

@@ -8,6 +8,11 @@
 
 use std::fmt;
 
+use sympath::expand::{Defaults, Environment, NoFacts};
+use sympath::key::{RequestKey, StoreKey};
+use sympath::lookup::{Lookup, Policy};
+use sympath::plan::{Fallback, PlanOptions, TierPolicy};
+use sympath::target::Targets;
 use sympath::url::StoreUrl;
 
 use crate::rules;
@@ -40,7 +45,9 @@ pub enum RedirectPolicy {
 /// The mirror's settings.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Config {
-    /// The HTTP stores of `SYMBOL_PATH`, tried in order (R24).
+    /// `SYMBOL_PATH`, planned by the core for every key (R24, R85).
+    pub symbol_path: String,
+    /// Its HTTP stores, in order (R24): for `/health`.
     pub upstreams: Vec<StoreUrl>,
     /// `MISS_TTL`: seconds a miss is remembered (R94).
     pub miss_ttl: u32,
@@ -109,6 +116,7 @@ impl Config {
             }
         };
         Ok(Config {
+            symbol_path,
             upstreams,
             miss_ttl: number(&get, "MISS_TTL", DEFAULT_MISS_TTL, 0)?,
             timeout_ms: number(&get, "UPSTREAM_TIMEOUT_MS", DEFAULT_UPSTREAM_TIMEOUT_MS, 1)?,
@@ -116,6 +124,32 @@ impl Config {
             edge_max: number(&get, "EDGE_CACHE_MAX_BYTES", DEFAULT_EDGE_CACHE_MAX_BYTES, 0)?,
             copy_window: number(&get, "COPY_WINDOW_BYTES", DEFAULT_COPY_WINDOW_BYTES, 0)?,
         })
+    }
+}
+
+impl Config {
+    /// The rules the core's lookup engine runs under for the mirror: a
+    /// server fetching for others (public https redirect and pointer targets
+    /// unless `ALLOW_PRIVATE_REDIRECTS`, bounded cabinets).
+    pub fn policy(&self) -> Policy {
+        let targets = match self.redirects {
+            RedirectPolicy::PublicOnly => Targets::PublicHttps,
+            RedirectPolicy::AllowPrivate => Targets::Any,
+        };
+        Policy { targets, ..Policy::edge() }
+    }
+
+    /// The lookup of a requested key through `SYMBOL_PATH` (R66: the variant
+    /// the request names is the one delivered); `None` for `index2.txt`. The
+    /// mirror is one-tier and serves its own stores from the edge cache and
+    /// R2, so the plan has no `index2.txt` probes and no file-system probes.
+    pub fn lookup(&self, request: &RequestKey) -> Option<Lookup> {
+        let (key, want) = StoreKey::from_request(request)?;
+        let exp =
+            sympath::expand(Some(&self.symbol_path), &Environment::default(), &[], &Defaults::default(), &Default::default(), &NoFacts);
+        let opts = PlanOptions { tiers: TierPolicy::OneTier, fallback: Fallback::None, ..PlanOptions::default() };
+        let plan = sympath::plan::plan_key(&exp, key, None, &opts);
+        Some(Lookup::new(&plan, Policy { want, ..self.policy() }))
     }
 }
 
@@ -132,6 +166,10 @@ where
     }
     Ok(n)
 }
+
+#[cfg(test)]
+#[path = "../../crates/sympath/tests/lookup_driver/mod.rs"]
+mod lookup_driver;
 
 #[cfg(test)]
 mod tests {
@@ -205,6 +243,38 @@ mod tests {
         let e = Config::from_vars(vars(&[("SYMBOL_PATH", "C:\\symbols")])).unwrap_err();
         assert_eq!(e.var(), "SYMBOL_PATH");
         assert_eq!(e.to_string(), "SYMBOL_PATH names no HTTP store");
+    }
+
+    #[test]
+    fn r20_r66_r88_the_lookup_vectors_under_the_mirrors_policy() {
+        // The same rows the core and the browser client run (tests/data/lookup):
+        // the mirror's policy is the engine's edge policy.
+        let c = Config::from_vars(vars(&[])).unwrap();
+        assert_eq!(c.policy(), Policy::edge());
+        assert!(lookup_driver::rows().len() >= 50);
+        let failures = lookup_driver::failures(&c.policy(), &Policy::browser());
+        assert!(failures.is_empty(), "{}", failures.join("\n\n"));
+    }
+
+    #[test]
+    fn a_key_is_looked_up_through_every_http_store_of_the_symbol_path() {
+        let c = Config::from_vars(vars(&[("SYMBOL_PATH", "srv*C:\\c*https://a.example/s;srv*https://u:p@b.example")])).unwrap();
+        let key = RequestKey::parse("a.pdb/A1/a.pdb").unwrap();
+        let mut lk = c.lookup(&key).unwrap();
+        let mut urls = Vec::new();
+        while let sympath::lookup::Step::Fetch(f) = lk.next() {
+            urls.push((f.url.clone(), f.authorization.is_some(), f.store.clone()));
+            lk.headers(f.id, &sympath::lookup::Head { status: 404, ..Default::default() });
+        }
+        let first = |u: &str| urls.iter().position(|(x, ..)| x == u).unwrap();
+        assert_eq!(urls.len(), 6);
+        assert!(first("https://a.example/s/a.pdb/A1/a.pdb") < first("https://a.example/s/a.pdb/A1/a.pd_"));
+        assert_eq!(
+            urls[3],
+            ("https://b.example/a.pdb/A1/a.pdb".into(), true, "https://b.example".into()),
+            "R28: credentials as a header, never in the URL or the store's name"
+        );
+        assert!(c.lookup(&RequestKey::Index2).is_none());
     }
 
     #[test]

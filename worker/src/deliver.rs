@@ -11,17 +11,17 @@ use worker::*;
 
 use crate::edge;
 use crate::handler::Job;
-use crate::probes::Fetch;
 use crate::r2;
-use crate::rules::{self, Verdict};
-use crate::upstream::Body;
+use crate::rules;
+use crate::upstream::{Body, Found};
+use sympath::lookup::Storable;
 
 /// The headers of a file served from upstream (the client's answer and its
 /// edge-cache copy alike).
 fn file_headers(job: &Job<'_>, upstream: &str, expanded: Option<&str>, pointer: Option<&str>, length: Option<u64>) -> Result<Headers> {
     let h = Headers::new();
     h.set("Content-Type", "application/octet-stream")?;
-    h.set("Cache-Control", &rules::cache_control(&Verdict::Hit, job.config.miss_ttl))?;
+    h.set("Cache-Control", rules::CACHE_CONTROL_HIT)?;
     h.set("ETag", &rules::etag(job.path))?;
     h.set("Accept-Ranges", "bytes")?;
     h.set(headers::UPSTREAM, upstream)?;
@@ -38,20 +38,25 @@ fn file_headers(job: &Job<'_>, upstream: &str, expanded: Option<&str>, pointer: 
     Ok(h)
 }
 
-/// Serves `body`, verified, the answer to `source` (see the module doc).
-pub fn deliver(body: Body, job: &Job<'_>, source: Fetch) -> Result<Response> {
-    let upstream = source.upstream.clone();
-    let upstream = upstream.as_str();
+/// Serves a file the lookup engine took (see the module doc): what it said
+/// of the file (its length, whether it may be stored) decides the copies.
+pub fn deliver(found: Found, job: &Job<'_>) -> Result<Response> {
+    let Found { body, take } = found;
+    let upstream = take.store_url.as_str();
     let (length, expanded) = match &body {
         // Only the expanded bytes of a cabinet are served in the file's place.
         Body::Expanded(b) => (Some(b.len() as u64), Some(headers::expanded::CAB)),
-        Body::Stream { length, .. } => (*length, None),
+        Body::Stream { .. } => (take.length, None),
     };
-    let not_edge = rules::edge_uncacheable(length, job.config.edge_max);
+    let not_stored = match &take.store {
+        Storable::Yes => None,
+        Storable::No(why) => Some(format!("not cached: {why}")),
+    };
+    let not_edge = not_stored.clone().or_else(|| rules::edge_uncacheable(length, job.config.edge_max));
     let to_edge = not_edge.is_none();
     // R2 needs the length up front.
-    let to_r2 = job.bucket.is_some() && length.is_some();
-    let pointer = source.pointer.clone();
+    let to_r2 = job.bucket.is_some() && not_stored.is_none() && length.is_some();
+    let pointer = take.pointer.clone();
     let headers = || file_headers(job, upstream, expanded, pointer.as_deref(), length);
     let (out, edge, r2, transfer) = match body {
         Body::Expanded(bytes) => {
@@ -59,7 +64,7 @@ pub fn deliver(body: Body, job: &Job<'_>, source: Fetch) -> Result<Response> {
             let r2 = to_r2.then(|| Data::Bytes(bytes.clone()));
             (Response::from_bytes(bytes)?, edge, r2, None)
         }
-        Body::Stream { head, length } => {
+        Body::Stream { head } => {
             let copies = u32::from(to_edge) + u32::from(to_r2);
             let t = crate::streams::pass_body(&head.rest, &head.js, length, job.config.timeout_ms, copies, job.config.copy_window)
                 .map_err(|e| Error::RustError(e.to_string()))?;
@@ -86,7 +91,7 @@ pub fn deliver(body: Body, job: &Job<'_>, source: Fetch) -> Result<Response> {
         if let Some(url) = &pointer {
             meta.insert("pointer".to_string(), url.to_string());
         }
-        r2::fill(job, r2::Copy { body: copy, meta, transfer: transfer.map(|d| (d, usize::from(to_edge))), source, length: len });
+        r2::fill(job, r2::Copy { body: copy, meta, transfer: transfer.map(|d| (d, usize::from(to_edge))), length: len });
     }
     let mut out = out.with_headers(headers()?);
     if let Some(why) = not_edge {

@@ -2,10 +2,10 @@
 //!
 //! Flow for a file: validate the key → the edge cache ([`crate::edge`]: hit,
 //! or a remembered miss unless bypassed) → the R2 store when bound
-//! ([`crate::r2`]) → the upstream loop: ask [`Probes`] what to fetch next,
-//! fetch it ([`crate::upstream`]), let [`Probes`] judge the answer and
-//! decide, until it says serve (→ [`crate::deliver`]) or done (a miss,
-//! cached briefly, or a failure, never cached).
+//! ([`crate::r2`]) → the upstream loop: the core's lookup engine
+//! ([`sympath::lookup`]) says what to fetch, [`crate::upstream`] fetches and
+//! reports, until the engine takes the file (→ [`crate::deliver`]) or is done
+//! (a miss, cached briefly, or a failure, never cached).
 
 use sympath::headers;
 use worker::*;
@@ -13,9 +13,9 @@ use worker::*;
 use crate::config::Config;
 use crate::deliver::deliver;
 use crate::edge::{self, Cached, Keys, Misses, Queue, Turn};
-use crate::probes::{Decision, End, Failure, Probes, Step};
-use crate::rules::{self, ApiError, Route, Verdict};
-use crate::upstream::{self, Body, Limits};
+use crate::rules::{self, ApiError, Route};
+use crate::upstream;
+use sympath::lookup::{Done, Step};
 
 /// The configuration, from the worker's `[vars]`.
 fn config(env: &Env) -> std::result::Result<Config, crate::config::ConfigError> {
@@ -97,13 +97,6 @@ pub struct Job<'a> {
     pub bucket: Option<Bucket>,
 }
 
-impl Job<'_> {
-    /// What an upstream request needs of the settings.
-    pub fn limits(&self) -> Limits {
-        Limits { timeout_ms: self.config.timeout_ms, redirects: self.config.redirects }
-    }
-}
-
 /// Where a request's time went before its answer: one `Server-Timing` entry
 /// per phase reached (edge-cache lookups, R2, upstreams), in milliseconds.
 /// The runtime's clock advances only across I/O, which is what is measured.
@@ -160,53 +153,34 @@ async fn lookup_file(req: &Request, job: &Job<'_>, key: &sympath::key::RequestKe
             }
         }
     }
-    // The upstream loop: what to fetch next → fetch → judge → decide.
-    let mut probes = Probes::new(job.config.upstreams.clone(), key, job.path, job.config.redirects);
-    let end = loop {
-        let fetch = match probes.next() {
+    // The upstream loop: the engine says what to fetch → fetch and report → repeat.
+    let Some(mut lookup) = job.config.lookup(key) else {
+        return json_error(&ApiError { status: 404, code: "one_tier", message: "this mirror serves a one-tier store".into() });
+    };
+    let done = loop {
+        let fetch = match lookup.next() {
             Step::Fetch(fetch) => fetch,
-            Step::Done(end) => break end,
+            Step::Done(done) => break done,
         };
-        let reply = match upstream::ask(&fetch, job.limits()).await {
-            Ok(reply) => reply,
-            Err(failure) => {
-                probes.failed(failure);
-                continue;
-            }
-        };
-        let body = match probes.answer(reply.answer()) {
-            Decision::Next => continue,
-            Decision::Serve => match reply.into_stream() {
-                Some(body) => body,
-                // Only an answer whose first bytes were read is judged a hit.
-                None => {
-                    probes.failed(Failure::Request("a hit without a body".into()));
-                    continue;
-                }
-            },
-            Decision::Expand => match upstream::expand_cab(reply, key, job.config.timeout_ms).await {
-                Ok(bytes) => Body::Expanded(bytes),
-                Err(why) => {
-                    probes.not_expanded(why);
-                    continue;
-                }
-            },
-        };
-        timing.mark("upstream");
-        return deliver(body, job, fetch);
+        if let Some(found) = upstream::run(&mut lookup, &fetch, job.config.timeout_ms).await {
+            timing.mark("upstream");
+            return deliver(found, job);
+        }
     };
     timing.mark("upstream");
-    match end {
-        End::Miss(misses) => {
-            let e = ApiError { status: 404, code: "not_found", message: format!("not in any upstream ({})", misses.join("; ")) };
+    match done {
+        Done::NotFound { reason } => {
+            let e = ApiError { status: 404, code: "not_found", message: format!("not in any upstream ({reason})") };
             let mut resp = json_error(&e)?;
-            resp.headers_mut().set("Cache-Control", &rules::cache_control(&Verdict::Miss(String::new()), job.config.miss_ttl))?;
+            resp.headers_mut().set("Cache-Control", &rules::cache_control_miss(job.config.miss_ttl))?;
             resp.headers_mut().set(headers::CACHE, headers::cache::MISS)?;
             // Requests waiting for this key find the miss remembered once their turn comes.
             edge::remember_miss(job, &mut resp, turn)?;
             Ok(resp)
         }
         // A failure may hide a hit: nothing is cached.
-        End::Failed(failures) => json_error(&ApiError { status: 502, code: "upstream_failed", message: failures.join("; ") }),
+        Done::Failed { reason } | Done::Found { url: reason } => {
+            json_error(&ApiError { status: 502, code: "upstream_failed", message: reason })
+        }
     }
 }

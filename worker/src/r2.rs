@@ -6,12 +6,12 @@ use std::collections::HashMap;
 use sympath::headers;
 use worker::*;
 
+use crate::config::Config;
 use crate::edge;
 use crate::handler::{json_error, Job};
-use crate::probes::{self, Fetch};
-use crate::rules::{self, ApiError, Verdict};
+use crate::rules::{self, ApiError};
 use crate::streams;
-use crate::upstream::{self, Body, Limits};
+use crate::upstream::{self, Body};
 
 /// A copy of a verified file on its way to R2.
 pub struct Copy {
@@ -21,8 +21,6 @@ pub struct Copy {
     pub meta: HashMap<String, String>,
     /// The transfer it is a copy of, and its index in it; `None` for bytes already whole.
     pub transfer: Option<(js_sys::Promise, usize)>,
-    /// Where to fetch it again when the copy was abandoned.
-    pub source: Fetch,
     /// Its length.
     pub length: u64,
 }
@@ -34,9 +32,9 @@ pub struct Copy {
 pub fn fill(job: &Job<'_>, copy: Copy) {
     let Some(bucket) = job.bucket.clone() else { return };
     let path = job.path.to_string();
-    let limits = job.limits();
+    let config = job.config.clone();
     job.ctx.wait_until(async move {
-        let Copy { body, meta, transfer, source, length } = copy;
+        let Copy { body, meta, transfer, length } = copy;
         let stored = put(&bucket, &path, body, meta.clone()).await;
         let Some((done, i)) = transfer else { return };
         match streams::ended(done).await {
@@ -48,7 +46,7 @@ pub fn fill(job: &Job<'_>, copy: Copy) {
                     let _ = bucket.delete(path.clone()).await;
                 }
                 if ended.is_some() {
-                    refill(&bucket, &path, meta, &source, length, limits).await;
+                    refill(&bucket, &path, meta, length, &config).await;
                 }
             }
         }
@@ -60,21 +58,24 @@ async fn put(bucket: &Bucket, path: &str, body: Data, meta: HashMap<String, Stri
     bucket.put(path.to_string(), body).http_metadata(http).custom_metadata(meta).execute().await.is_ok()
 }
 
-/// Fetches a file again for the R2 store alone, judged like the first time
-/// and required to have the same length; R2 sets the pace.
-async fn refill(bucket: &Bucket, path: &str, meta: HashMap<String, String>, source: &Fetch, length: u64, limits: Limits) {
-    let Ok(reply) = upstream::ask(source, limits).await else { return };
-    if !probes::still_verified(reply.answer(), source.variant) {
+/// Fetches a file again for the R2 store alone: the same lookup through the
+/// core's engine (judged like the first time), whose file must have the same
+/// length; R2 sets the pace.
+async fn refill(bucket: &Bucket, path: &str, meta: HashMap<String, String>, length: u64, config: &Config) {
+    let Ok(key) = sympath::key::RequestKey::parse(path) else { return };
+    let Some(mut lookup) = config.lookup(&key) else { return };
+    while let sympath::lookup::Step::Fetch(fetch) = lookup.next() {
+        let Some(found) = upstream::run(&mut lookup, &fetch, config.timeout_ms).await else { continue };
+        let Body::Stream { head } = found.body else { return };
+        if found.take.length != Some(length) || found.take.store != sympath::lookup::Storable::Yes {
+            return;
+        }
+        let Ok(t) = streams::pass_body(&head.rest, &head.js, Some(length), config.timeout_ms, 0, 0) else { return };
+        let stored = put(bucket, path, Data::ReadableStream(t.readable), meta).await;
+        if stored && streams::ended(t.done).await.is_none() {
+            let _ = bucket.delete(path.to_string()).await;
+        }
         return;
-    }
-    let Some(Body::Stream { head, length: Some(len) }) = reply.into_stream() else { return };
-    if len != length {
-        return;
-    }
-    let Ok(t) = streams::pass_body(&head.rest, &head.js, Some(len), limits.timeout_ms, 0, 0) else { return };
-    let stored = put(bucket, path, Data::ReadableStream(t.readable), meta).await;
-    if stored && streams::ended(t.done).await.is_none() {
-        let _ = bucket.delete(path.to_string()).await;
     }
 }
 
@@ -151,7 +152,7 @@ pub async fn serve(bucket: &Bucket, req: &Request, job: &Job<'_>) -> Result<Opti
 /// The headers of a file from R2, from its object and custom metadata.
 fn stored_headers(h: &mut Headers, object: &Object, etag: &str) -> Result<()> {
     h.set("Content-Type", "application/octet-stream")?;
-    h.set("Cache-Control", &rules::cache_control(&Verdict::Hit, 0))?;
+    h.set("Cache-Control", rules::CACHE_CONTROL_HIT)?;
     h.set("ETag", etag)?;
     h.set("Accept-Ranges", "bytes")?;
     h.set(headers::LENGTH, &object.size().to_string())?;

@@ -1,24 +1,14 @@
 //! The mirror's HTTP rules, as plain functions (spec §11, §13).
 //!
 //! Nothing here touches the network: the fetch handler asks these functions
-//! what to do and does it.
+//! what to do and does it. What a lookup fetches and what an upstream's
+//! answer means are not here: they are the core's lookup engine's
+//! ([`sympath::lookup`]), the same for the mirror and the browser client.
 
 use serde::Serialize;
-use sympath::key::{RequestError, RequestKey, Variant};
+use sympath::key::{RequestError, RequestKey};
 use sympath::model::{ElementKind, StoreLocation};
 use sympath::url::StoreUrl;
-use sympath_ident::{sniff, Magic};
-
-pub use crate::config::RedirectPolicy;
-
-/// Largest compressed (`.pd_`) body the mirror expands for a plain-name request:
-/// the body and its expansion must fit in one isolate's 128 MB.
-pub const MAX_COMPRESSED_AT_EDGE: u64 = 32 * 1024 * 1024;
-/// Largest expanded size the mirror produces from a compressed body.
-pub const MAX_EXPANDED_AT_EDGE: u64 = 64 * 1024 * 1024;
-
-/// Largest `file.ptr` the mirror reads (they are one line of text).
-pub const MAX_POINTER_BYTES: usize = 4096;
 
 /// A request the mirror answers with an error, before or instead of any upstream request.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -142,137 +132,14 @@ pub fn upstreams(symbol_path: &str) -> Result<Vec<StoreUrl>, String> {
     Ok(out)
 }
 
-/// One upstream request to make for a client request.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Attempt {
-    /// Key path to request upstream.
-    pub path: String,
-    /// Which variant that path is.
-    pub variant: Variant,
-}
+/// `Cache-Control` of a file the mirror serves (R94): keys are
+/// content-addressed, so a file never changes.
+pub const CACHE_CONTROL_HIT: &str = "public, max-age=31536000, immutable";
 
-/// The upstream requests for a key, in order (R66): a plain request also tries
-/// the compressed file and `file.ptr`; a compressed or `file.ptr` request only itself.
-pub fn attempts(key: &RequestKey) -> Vec<Attempt> {
-    let RequestKey::File { name, id, container, variant, file, .. } = key else { return Vec::new() };
-    let dir = match container {
-        Some(c) => format!("{name}/{id}/{c}"),
-        None => format!("{name}/{id}"),
-    };
-    match variant {
-        Variant::Plain => vec![
-            Attempt { path: format!("{dir}/{name}"), variant: Variant::Plain },
-            Attempt { path: format!("{dir}/{}", sympath::key::compressed_name(name)), variant: Variant::Compressed },
-            Attempt { path: format!("{dir}/file.ptr"), variant: Variant::FilePtr },
-        ],
-        other => vec![Attempt { path: format!("{dir}/{file}"), variant: *other }],
-    }
-}
-
-/// What an upstream answer means.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[serde(tag = "verdict", content = "reason", rename_all = "snake_case")]
-pub enum Verdict {
-    /// A verified symbol file: serve and cache it.
-    Hit,
-    /// Not there (404, or a soft 404: HTML, an empty body, wrong magic): try the
-    /// next attempt; cache the miss briefly.
-    Miss(String),
-    /// The upstream failed (5xx, timeout, bad redirect): try the next; never cache.
-    Failed(String),
-}
-
-/// Judges an upstream answer from its status, its Content-Type and the first
-/// bytes of its body (R62, R87, R89). For `file.ptr` any non-empty text is a hit.
-pub fn verdict(status: u16, content_type: Option<&str>, first_bytes: &[u8], variant: Variant) -> Verdict {
-    match status {
-        200 => {}
-        404 | 410 => return Verdict::Miss(format!("upstream answered {status}")),
-        s if s >= 500 => return Verdict::Failed(format!("upstream answered {s}")),
-        s => return Verdict::Failed(format!("unexpected upstream status {s}")),
-    }
-    if content_type.is_some_and(|t| t.to_ascii_lowercase().starts_with("text/html")) {
-        return Verdict::Miss("upstream answered 200 with an HTML page (a soft 404)".into());
-    }
-    let magic = sniff(first_bytes);
-    match (variant, magic) {
-        (_, Magic::Empty) => Verdict::Miss("upstream answered 200 with an empty body".into()),
-        (_, Magic::Html) => Verdict::Miss("upstream answered 200 with an HTML page (a soft 404)".into()),
-        (Variant::FilePtr, _) => Verdict::Hit,
-        (Variant::Compressed, Magic::Cab) => Verdict::Hit,
-        (Variant::Compressed, m) => Verdict::Miss(format!("a compressed file must be a cabinet (MSCF), got {}", m.as_str())),
-        (Variant::Plain, m) if m.is_symbol_file() && m != Magic::Cab => Verdict::Hit,
-        (Variant::Plain, m) => Verdict::Miss(format!("not a symbol file (magic: {})", m.as_str())),
-    }
-}
-
-/// Whether the mirror may follow an upstream's redirect to `url` (R88): only
-/// over https, and never to a loopback, private or link-local address unless
-/// the policy is [`RedirectPolicy::AllowPrivate`] (`ALLOW_PRIVATE_REDIRECTS`;
-/// configured upstreams themselves are trusted as written).
-pub fn redirect_allowed(url: &str, policy: RedirectPolicy) -> Result<(), String> {
-    let allow_private = policy == RedirectPolicy::AllowPrivate;
-    let parts = sympath::url::UrlParts::parse(url).map_err(|e| format!("redirect to {url}: {e}"))?;
-    let host = parts.host.trim_start_matches('[').trim_end_matches(']').to_ascii_lowercase();
-    let private = host == "localhost"
-        || host.ends_with(".localhost")
-        || match host.parse::<std::net::IpAddr>() {
-            Ok(std::net::IpAddr::V4(ip)) => ip.is_loopback() || ip.is_private() || ip.is_link_local() || ip.is_unspecified(),
-            Ok(std::net::IpAddr::V6(ip)) => {
-                ip.is_loopback() || ip.is_unspecified() || (ip.segments()[0] & 0xfe00) == 0xfc00 || (ip.segments()[0] & 0xffc0) == 0xfe80
-            }
-            Err(_) => false,
-        };
-    if private && !allow_private {
-        return Err(format!("redirect to a private address refused: {host}"));
-    }
-    if parts.scheme != sympath::url::Scheme::Https && !(private && allow_private) {
-        return Err(format!("redirect to plain http refused: {url}"));
-    }
-    Ok(())
-}
-
-/// `Cache-Control` for what the mirror stores (R94): keys are content-addressed,
-/// so hits are immutable; misses for `miss_ttl` seconds; failures never.
-pub fn cache_control(v: &Verdict, miss_ttl: u32) -> String {
-    match v {
-        Verdict::Hit => "public, max-age=31536000, immutable".into(),
-        Verdict::Miss(_) => format!("public, max-age={miss_ttl}"),
-        Verdict::Failed(_) => "no-store".into(),
-    }
-}
-
-/// What a `file.ptr` found upstream means for a client that asked for the
-/// plain file (R63, R64).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Pointer {
-    /// Fetch this URL (subject to [`redirect_allowed`]); `compressed` when it
-    /// names a `.pd_`-style file that must be expanded.
-    Follow {
-        /// Absolute http(s) URL.
-        url: String,
-        /// Whether the target is a compressed (CAB) file.
-        compressed: bool,
-    },
-    /// Not reachable from the edge, or not available: a miss, with the reason.
-    Miss(String),
-}
-
-/// Reads a `file.ptr` body: `PATH:` (or a bare path) to an http(s) URL is
-/// followed; a UNC or local path is unreachable from the edge (R64); `MSG:`
-/// is the store saying the file is gone (R63).
-pub fn pointer(bytes: &[u8]) -> Pointer {
-    use sympath::fileptr::{FilePtr, PtrTarget};
-    let ptr = FilePtr::parse(bytes);
-    match (ptr.target(), &ptr) {
-        (Some(PtrTarget::Url), FilePtr::Path(url)) => {
-            let file = url.split(['?', '#']).next().unwrap_or("").rsplit('/').next().unwrap_or("");
-            Pointer::Follow { url: url.clone(), compressed: file.ends_with('_') }
-        }
-        (Some(_), FilePtr::Path(p)) => Pointer::Miss(format!("file.ptr points to {p}, which the edge cannot reach (R64)")),
-        (_, FilePtr::Message(m)) => Pointer::Miss(format!("file.ptr says: {m}")),
-        _ => Pointer::Miss("file.ptr is empty".into()),
-    }
+/// `Cache-Control` of a miss (R94): remembered for `miss_ttl` seconds.
+/// (Failures are never stored: `no-store`.)
+pub fn cache_control_miss(miss_ttl: u32) -> String {
+    format!("public, max-age={miss_ttl}")
 }
 
 /// The ETag of a file: keys are content-addressed, so the key is the identity.

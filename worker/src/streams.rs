@@ -64,6 +64,13 @@ pub struct Head {
     pub rest: ReadableStream,
 }
 
+impl Head {
+    /// No bytes read yet: all of `body` is the rest.
+    pub fn empty(body: &ReadableStream) -> Head {
+        Head { js: Uint8Array::new_with_length(0), bytes: Vec::new(), rest: body.clone() }
+    }
+}
+
 /// Reads the first `min` bytes of `body`; fails when nothing comes for `idle_ms`.
 pub async fn read_head(body: &ReadableStream, min: usize, idle_ms: u64) -> Result<Head, TransferError> {
     let p = read_head_js(body, min as f64, idle_ms as f64).map_err(transfer_error)?;

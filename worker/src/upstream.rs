@@ -1,158 +1,161 @@
-//! Upstream requests: a [`Fetch`] made and the part of its answer that
-//! judging needs read (the first bytes, or a whole `file.ptr`), and a
-//! verified cabinet expanded (R23). What to fetch and what an answer means
-//! is [`crate::probes`]'s.
+//! Upstream requests, as the core's lookup engine asks for them: one
+//! [`Fetch`] made, its answer reported to the engine, the body read as the
+//! engine decides (first bytes, a whole `file.ptr`, a cabinet to expand),
+//! until the engine takes the file or moves on. Every rule — which URL,
+//! which variant, what a status or a magic number means, where a redirect
+//! or a pointer may lead — is the engine's ([`sympath::lookup`]); this
+//! module only moves bytes.
 
 use futures_util::future;
-use sympath::key::RequestKey;
+use sympath::lookup::{Decision, Fetch, Head, Lookup, Problem, Take};
 use worker::*;
 
-use crate::config::RedirectPolicy;
-use crate::probes::{Answer, Failure, Fetch, Read};
-use crate::rules;
 use crate::streams;
-
-/// How many first bytes of an answer are read to judge it (magic bytes).
-const SNIFF_BYTES: usize = 64;
+use crate::transfer::{TransferError, TransferKind};
 
 /// The User-Agent sent upstream (R91).
 const USER_AGENT: &str = concat!("Microsoft-Symbol-Server/10.0.0.0 (sympath-mirror/", env!("CARGO_PKG_VERSION"), ")");
 
-/// The settings an upstream request needs.
-#[derive(Debug, Clone, Copy)]
-pub struct Limits {
-    /// For the answer's headers, and the longest pause within its body (R95).
-    pub timeout_ms: u64,
-    /// Where redirects may go (R88).
-    pub redirects: RedirectPolicy,
-}
-
-/// An upstream answer, with what was read of its body.
-pub struct Reply {
-    status: u16,
-    content_type: Option<String>,
-    /// Its `Content-Length`.
-    length: Option<u64>,
-    body: Option<Sample>,
-}
-
-/// What was read of a body.
-enum Sample {
-    /// Its first bytes, and the rest to stream.
-    Head(streams::Head),
-    /// All of it (a `file.ptr`).
-    Whole(Vec<u8>),
-}
-
 /// A body verified as the requested file.
 pub enum Body {
     /// Streamed from upstream: its first bytes (already checked) and the rest.
-    Stream { head: streams::Head, length: Option<u64> },
+    Stream {
+        /// The bytes read so far and the stream of the rest.
+        head: streams::Head,
+    },
     /// Expanded from a cabinet at the edge.
     Expanded(Vec<u8>),
 }
 
-impl Reply {
-    /// What [`crate::probes::Probes::answer`] judges.
-    pub fn answer(&self) -> Answer<'_> {
-        let body = self.body.as_ref().map(|b| match b {
-            Sample::Head(h) => &h.bytes[..],
-            Sample::Whole(bytes) => &bytes[..],
-        });
-        Answer { status: self.status, content_type: self.content_type.as_deref(), body }
-    }
-
-    /// The body to stream: its first bytes read and the rest, when they were read.
-    pub fn into_stream(self) -> Option<Body> {
-        match self.body {
-            Some(Sample::Head(head)) => Some(Body::Stream { head, length: self.length }),
-            _ => None,
-        }
-    }
+/// A file the engine took: its body and what the engine said of it.
+pub struct Found {
+    /// The bytes.
+    pub body: Body,
+    /// Its length, whether it may be stored, where it came from.
+    pub take: Take,
 }
 
-/// Makes `fetch` and reads what judging its answer needs: of a 200 with a
-/// body, the first bytes, or the whole `file.ptr` (bounded).
-pub async fn ask(fetch: &Fetch, limits: Limits) -> std::result::Result<Reply, Failure> {
-    let resp = fetch_upstream(&fetch.url, fetch.auth.clone(), limits).await.map_err(|e| Failure::Request(e.to_string()))?;
-    let status = resp.status_code();
-    let content_type = resp.headers().get("Content-Type").ok().flatten();
-    let length: Option<u64> = resp.headers().get("Content-Length").ok().flatten().and_then(|v| v.parse().ok());
+/// Makes `fetch` and reports to `lk` until the engine takes the file (`Some`)
+/// or says to go on (`None`: ask [`Lookup::next`]).
+pub async fn run(lk: &mut Lookup, fetch: &Fetch, timeout_ms: u64) -> Option<Found> {
+    let resp = match send_within(fetch, timeout_ms).await {
+        Ok(resp) => resp,
+        Err(e) => {
+            lk.problem(fetch.id, &Problem::Network(e.to_string()));
+            return None;
+        }
+    };
+    let mut decision = lk.headers(fetch.id, &head(&resp));
     let body = match resp.body() {
-        ResponseBody::Stream(s) if status == 200 => Some(match fetch.read {
-            Read::FollowPointer => {
-                Sample::Whole(streams::read_all(s, rules::MAX_POINTER_BYTES, limits.timeout_ms).await.map_err(Failure::Transfer)?)
-            }
-            Read::AsIs | Read::ExpandCab => {
-                Sample::Head(streams::read_head(s, SNIFF_BYTES, limits.timeout_ms).await.map_err(Failure::Transfer)?)
-            }
-        }),
+        ResponseBody::Stream(s) => Some(s.clone()),
         _ => None,
     };
-    Ok(Reply { status, content_type, length, body })
+    let mut read: Option<streams::Head> = None;
+    loop {
+        decision = match decision {
+            Decision::Next => return None,
+            Decision::Take(take) => {
+                let body = match read.take() {
+                    Some(head) => Body::Stream { head },
+                    None => Body::Stream { head: streams::Head::empty(body.as_ref()?) },
+                };
+                return Some(Found { body, take });
+            }
+            Decision::Sniff { bytes } => match &body {
+                None => lk.first_bytes(fetch.id, b""),
+                Some(s) => match streams::read_head(s, bytes, timeout_ms).await {
+                    Ok(h) => {
+                        let d = lk.first_bytes(fetch.id, &h.bytes);
+                        read = Some(h);
+                        d
+                    }
+                    Err(e) => lk.problem(fetch.id, &problem(e, bytes as u64)),
+                },
+            },
+            Decision::ReadAll { max } => match read_rest(body.as_ref(), read.take(), max, timeout_ms).await {
+                Ok(bytes) => lk.body(fetch.id, &bytes),
+                Err(p) => lk.problem(fetch.id, &p),
+            },
+            Decision::Expand { max_compressed, max_expanded } => {
+                match read_rest(body.as_ref(), read.take(), max_compressed, timeout_ms).await {
+                    Err(p) => lk.problem(fetch.id, &p),
+                    Ok(cab) => match sympath_ident::decompress_cab_with_limit(&cab, max_expanded) {
+                        Err(sympath_ident::IdentError::TooLarge { limit, .. }) => lk.problem(fetch.id, &Problem::TooLarge(limit)),
+                        Err(e) => lk.problem(fetch.id, &Problem::Corrupt(e.to_string())),
+                        Ok((inner, bytes)) => {
+                            let first = bytes.get(..64).unwrap_or(&bytes);
+                            match lk.expanded(fetch.id, &inner, bytes.len() as u64, first) {
+                                Decision::Take(take) => return Some(Found { body: Body::Expanded(bytes), take }),
+                                other => other,
+                            }
+                        }
+                    },
+                }
+            }
+        };
+    }
 }
 
-/// Buffers a verified compressed body (bounded) and expands it: the client asked
-/// for the plain file, and only the expanded bytes are served and cached (R23).
-pub async fn expand_cab(reply: Reply, key: &RequestKey, timeout_ms: u64) -> std::result::Result<Vec<u8>, String> {
-    let Some(Body::Stream { head, length }) = reply.into_stream() else {
-        return Err("a compressed file without a body is not expanded".into());
+/// The answer's status and the headers the engine judges.
+fn head(resp: &Response) -> Head {
+    let get = |name: &str| resp.headers().get(name).ok().flatten();
+    Head {
+        status: resp.status_code(),
+        content_type: get("Content-Type"),
+        content_length: get("Content-Length").and_then(|v| v.trim().parse().ok()),
+        content_encoding: get("Content-Encoding"),
+        location: get("Location"),
+        retry_after: get("Retry-After"),
+        mirror: get(sympath::headers::CACHE),
+    }
+}
+
+/// The body whole (the bytes already read, then the rest), at most `max` bytes.
+async fn read_rest(
+    body: Option<&web_sys::ReadableStream>,
+    read: Option<streams::Head>,
+    max: u64,
+    timeout_ms: u64,
+) -> std::result::Result<Vec<u8>, Problem> {
+    let limit = usize::try_from(max).unwrap_or(usize::MAX);
+    let (mut bytes, rest) = match (read, body) {
+        (Some(h), _) => (h.bytes, h.rest),
+        (None, Some(s)) => (Vec::new(), s.clone()),
+        (None, None) => return Ok(Vec::new()),
     };
-    let len = length.ok_or("a compressed body without Content-Length is not expanded at the edge")?;
-    if len > rules::MAX_COMPRESSED_AT_EDGE {
-        return Err(format!(
-            "compressed body of {len} bytes is over the {}-byte limit for expanding at the edge",
-            rules::MAX_COMPRESSED_AT_EDGE
-        ));
+    if bytes.len() > limit {
+        return Err(Problem::TooLarge(max));
     }
-    let rest = streams::read_all(&head.rest, usize::try_from(len).unwrap_or(usize::MAX), timeout_ms).await.map_err(|e| e.to_string())?;
-    let mut buf = head.bytes;
-    buf.extend_from_slice(&rest);
-    if buf.len() as u64 != len {
-        return Err(format!("short body: {} of {len} bytes", buf.len()));
-    }
-    let (inner, bytes) = sympath_ident::decompress_cab_with_limit(&buf, rules::MAX_EXPANDED_AT_EDGE).map_err(|e| e.to_string())?;
-    let RequestKey::File { name, .. } = key else { return Err("not a file".into()) };
-    if !inner.eq_ignore_ascii_case(name) {
-        return Err(format!("the cabinet holds {inner}, not {name}"));
-    }
-    let magic = sympath_ident::sniff(&bytes);
-    if !magic.is_symbol_file() || magic == sympath_ident::Magic::Cab {
-        return Err(format!("the expanded file is not a symbol file ({})", magic.as_str()));
-    }
+    let more = streams::read_all(&rest, limit - bytes.len(), timeout_ms).await.map_err(|e| problem(e, max))?;
+    bytes.extend_from_slice(&more);
     Ok(bytes)
 }
 
-/// One upstream GET with a timeout for the answer's headers. `auth` (the
-/// store URL's credentials) goes in `Authorization` (R28); redirects are
-/// followed by hand so that they never carry it (R88).
-async fn fetch_upstream(target: &str, auth: Option<String>, limits: Limits) -> Result<Response> {
-    let headers = Headers::new();
-    headers.set("User-Agent", USER_AGENT)?;
-    if let Some(auth) = auth {
-        headers.set("Authorization", &auth)?;
+/// A failed transfer, as the engine knows it: over the bound `max`, or broken.
+fn problem(e: TransferError, max: u64) -> Problem {
+    match e.kind {
+        TransferKind::TooLarge => Problem::TooLarge(max),
+        _ => Problem::Transfer(e.message),
     }
-    let resp = send_within(target, headers, limits.timeout_ms).await?;
-    if (300..400).contains(&resp.status_code()) {
-        let location = resp.headers().get("Location")?.ok_or_else(|| Error::RustError("redirect without Location".into()))?;
-        let next = Url::parse(target).and_then(|u| u.join(&location)).map_err(|e| Error::RustError(format!("bad redirect: {e}")))?;
-        rules::redirect_allowed(next.as_str(), limits.redirects).map_err(Error::RustError)?;
-        let h = Headers::new();
-        h.set("User-Agent", USER_AGENT)?;
-        let resp = send_within(next.as_str(), h, limits.timeout_ms).await?;
-        if (300..400).contains(&resp.status_code()) {
-            return Err(Error::RustError(format!("{next} redirected again; the mirror follows one redirect")));
-        }
-        return Ok(resp);
-    }
-    Ok(resp)
 }
 
-/// A GET that fails when no answer (status and headers) comes within `timeout_ms`.
-async fn send_within(url: &str, headers: Headers, timeout_ms: u64) -> Result<Response> {
+/// One upstream request with redirects off (the engine vets every redirect,
+/// R88) that fails when no answer (status and headers) comes within
+/// `timeout_ms`. The store's credentials go in `Authorization` (R28) only
+/// when the engine hands them over.
+pub async fn send_within(fetch: &Fetch, timeout_ms: u64) -> Result<Response> {
+    let headers = Headers::new();
+    headers.set("User-Agent", USER_AGENT)?;
+    if let Some(auth) = &fetch.authorization {
+        headers.set("Authorization", auth)?;
+    }
+    let method = match fetch.method {
+        sympath::lookup::Method::Get => Method::Get,
+        sympath::lookup::Method::Head => Method::Head,
+    };
     let mut init = RequestInit::new();
-    init.with_method(Method::Get).with_headers(headers).with_redirect(RequestRedirect::Manual);
-    let req = Request::new_with_init(url, &init)?;
+    init.with_method(method).with_headers(headers).with_redirect(RequestRedirect::Manual);
+    let req = Request::new_with_init(&fetch.url, &init)?;
     let controller = AbortController::default();
     let signal = controller.signal();
     let fetch = worker::Fetch::Request(req);

@@ -232,6 +232,8 @@ fn test() -> Result<(), String> {
     build_wasm()?;
     // The generated TypeScript declarations must type-check and be precise (no `any`).
     run("node_modules/.bin/tsc", &["-p", "tests/web/tsconfig.json"])?;
+    // The pages' JavaScript, checked against the same declarations.
+    run("node_modules/.bin/tsc", &["-p", "tests/web/tsconfig.pages.json"])?;
     // The mirror's pump: type-checked (`// @ts-check`) and unit-tested on fake streams.
     run("node_modules/.bin/tsc", &["-p", "worker/js/tsconfig.json"])?;
     run("node", &["--test", "worker/js/"])?;

@@ -5,7 +5,7 @@
 use std::hint::black_box;
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
-use sympath::expand::{expand, Defaults, Environment, NoFacts};
+use sympath::expand::{expand, Defaults, Environment, ExpandedText, NoFacts};
 use sympath::identity::{FileKind, Identity};
 use sympath::key::RequestKey;
 use sympath::{ParseOptions, StoreKey};
@@ -17,8 +17,17 @@ fn vector_inputs() -> Vec<String> {
     r.records().map(|rec| rec.unwrap().get(1).unwrap().to_string()).collect()
 }
 
-fn sympath_full(text: &str) -> usize {
-    let exp = expand(Some(text), &Environment::default(), &[], &Defaults::default(), &ParseOptions::default(), &NoFacts);
+/// Parse + expand into the borrowed model (every check, no owned strings).
+fn sympath_full(text: &str, defaults: &Defaults) -> usize {
+    let env = Environment::default();
+    let t = ExpandedText::new(Some(text), &env, &[]);
+    let exp = t.parse(defaults, &ParseOptions::default(), &NoFacts);
+    exp.path.elements.len() + exp.path.diagnostics.len()
+}
+
+/// The same, converted to the owned model (what the CLI and wasm serialize).
+fn sympath_owned(text: &str, defaults: &Defaults) -> usize {
+    let exp = expand(Some(text), &Environment::default(), &[], defaults, &ParseOptions::default(), &NoFacts);
     exp.path.elements.len() + exp.path.diagnostics.len()
 }
 
@@ -31,7 +40,9 @@ fn corpus(c: &mut Criterion) {
     let bytes: usize = inputs.iter().map(String::len).sum();
     let mut g = c.benchmark_group("vector corpus");
     g.throughput(Throughput::Bytes(bytes as u64));
-    g.bench_function("sympath parse+expand", |b| b.iter(|| inputs.iter().map(|s| sympath_full(black_box(s))).sum::<usize>()));
+    let d = Defaults::default();
+    g.bench_function("sympath parse+expand", |b| b.iter(|| inputs.iter().map(|s| sympath_full(black_box(s), &d)).sum::<usize>()));
+    g.bench_function("sympath parse+expand, owned", |b| b.iter(|| inputs.iter().map(|s| sympath_owned(black_box(s), &d)).sum::<usize>()));
     g.bench_function("symsrv parse_nt_symbol_path", |b| b.iter(|| inputs.iter().map(|s| symsrv_parse(black_box(s))).sum::<usize>()));
     g.finish();
 }
@@ -39,10 +50,12 @@ fn corpus(c: &mut Criterion) {
 fn scaling(c: &mut Criterion) {
     let mut g = c.benchmark_group("path size");
     g.sample_size(10);
+    let d = Defaults::default();
     for size in [64 << 10, 256 << 10, 1 << 20, 4 << 20] {
         let text = big_path(size);
         g.throughput(Throughput::Bytes(text.len() as u64));
-        g.bench_with_input(BenchmarkId::new("sympath parse+expand", size), &text, |b, t| b.iter(|| sympath_full(black_box(t))));
+        g.bench_with_input(BenchmarkId::new("sympath parse+expand", size), &text, |b, t| b.iter(|| sympath_full(black_box(t), &d)));
+        g.bench_with_input(BenchmarkId::new("sympath parse+expand, owned", size), &text, |b, t| b.iter(|| sympath_owned(black_box(t), &d)));
         g.bench_with_input(BenchmarkId::new("symsrv parse_nt_symbol_path", size), &text, |b, t| b.iter(|| symsrv_parse(black_box(t))));
     }
     g.finish();

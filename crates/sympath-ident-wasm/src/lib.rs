@@ -5,20 +5,28 @@
 use serde::Serialize;
 use wasm_bindgen::prelude::*;
 
+/// Every error crosses as one JS `Error` whose `code` property names what
+/// was wrong (`corrupt`, `unsupported`, `too-large`, `bad-key`).
+fn error(code: &str, message: impl std::fmt::Display) -> JsValue {
+    let e = js_sys::Error::new(&message.to_string());
+    let _ = js_sys::Reflect::set(&e, &JsValue::from_str("code"), &JsValue::from_str(code));
+    e.into()
+}
+
 /// Results cross as JSON (see sympath-wasm): `null` for absent values, as the declarations say.
-fn to_js<T: Serialize>(v: &T) -> Result<JsValue, JsError> {
-    let json = serde_json::to_string(v).map_err(|e| JsError::new(&format!("internal: {e}")))?;
-    js_sys::JSON::parse(&json).map_err(|_| JsError::new("internal: JSON.parse failed"))
+fn to_js<T: Serialize>(v: &T) -> Result<JsValue, JsValue> {
+    let json = serde_json::to_string(v).map_err(|e| error("internal", e))?;
+    js_sys::JSON::parse(&json).map_err(|_| error("internal", "JSON.parse failed"))
 }
 
 /// Reads the identity of a file's bytes (PE, PDB, ELF, Mach-O, portable PDB,
 /// or a CAB-compressed `.pd_`/`.ex_`). `fileName` names PE images and PDBs.
-/// Throws an `Error` whose message starts with the error code on bad input.
+/// Throws an `Error` with a `code` property on bad input.
 #[wasm_bindgen(js_name = readIdentity, unchecked_return_type = "FileInfo")]
-pub fn read_identity(bytes: &[u8], #[wasm_bindgen(js_name = fileName)] file_name: Option<String>) -> Result<JsValue, JsError> {
+pub fn read_identity(bytes: &[u8], #[wasm_bindgen(js_name = fileName)] file_name: Option<String>) -> Result<JsValue, JsValue> {
     match sympath_ident::read(bytes, file_name.as_deref()) {
         Ok(info) => to_js(&info),
-        Err(e) => Err(JsError::new(&format!("{}: {e}", error_code(&e)))),
+        Err(e) => Err(error(error_code(&e), e)),
     }
 }
 
@@ -30,17 +38,29 @@ pub fn sniff(bytes: &[u8]) -> String {
 
 /// Expands a single-file cabinet (`.pd_`): the bytes of the file inside.
 #[wasm_bindgen(js_name = decompressCab)]
-pub fn decompress_cab(bytes: &[u8]) -> Result<Vec<u8>, JsError> {
-    sympath_ident::decompress_cab(bytes).map(|(_, data)| data).map_err(|e| JsError::new(&format!("{}: {e}", error_code(&e))))
+pub fn decompress_cab(bytes: &[u8]) -> Result<Vec<u8>, JsValue> {
+    sympath_ident::decompress_cab(bytes).map(|(_, data)| data).map_err(|e| error(error_code(&e), e))
+}
+
+/// Expands a single-file cabinet into at most `limit` bytes: the name of
+/// the file inside (the lookup engine checks it is the file asked for) and
+/// its bytes. Throws `too-large` past the limit, `corrupt` on a bad cabinet.
+#[wasm_bindgen(js_name = expandCab, unchecked_return_type = "{ name: string; bytes: Uint8Array }")]
+pub fn expand_cab(bytes: &[u8], limit: f64) -> Result<JsValue, JsValue> {
+    let (name, data) = sympath_ident::decompress_cab_with_limit(bytes, limit as u64).map_err(|e| error(error_code(&e), e))?;
+    let out = js_sys::Object::new();
+    js_sys::Reflect::set(&out, &JsValue::from_str("name"), &JsValue::from_str(&name))?;
+    js_sys::Reflect::set(&out, &JsValue::from_str("bytes"), &js_sys::Uint8Array::from(data.as_slice()))?;
+    Ok(out.into())
 }
 
 /// Reads a minidump's module list: per module its name, version, base, size,
 /// PDB name, debug id, code id and the store identities (PDB, image) to fetch.
 #[wasm_bindgen(js_name = readMinidump, unchecked_return_type = "DumpInfo")]
-pub fn read_minidump(bytes: &[u8]) -> Result<JsValue, JsError> {
+pub fn read_minidump(bytes: &[u8]) -> Result<JsValue, JsValue> {
     match sympath_ident::read_minidump(bytes) {
         Ok(info) => to_js(&info),
-        Err(e) => Err(JsError::new(&format!("{}: {e}", error_code(&e)))),
+        Err(e) => Err(error(error_code(&e), e)),
     }
 }
 

@@ -1,16 +1,18 @@
 // The browser symbol client: fetches symbol files through a symbol path, the
 // way symsrv does, with the browser's Cache Storage as the downstream store.
 //
-// The core (WebAssembly) parses and expands the path and makes the ordered
-// lookup plan; this module only does the I/O the plan asks for: Cache Storage
-// lookups, downloads, verification of what came back (status, type, length,
-// magic bytes), expansion of `.pd_` files (in WebAssembly) and `file.ptr`
-// pointers. A file is downloaded into a Blob (the browser's blob storage,
-// not the JS heap), checked, then stored in Cache Storage: a short, bogus or
-// aborted download is never stored. Only a compressed file being expanded is
-// held in memory.
+// The core's lookup engine (WebAssembly, `Lookup`) decides everything: which
+// URL to fetch next, whether an answer is the file (status, type, length,
+// magic bytes), whether a cabinet holds the right file, where a `file.ptr`
+// leads and whether a file may be stored. This module only does the I/O it
+// asks for — Cache Storage (the downstream store), downloads, reading first
+// bytes, expanding cabinets (in WebAssembly) — and reports what came back.
+// A file is downloaded into a Blob (the browser's blob storage, not the JS
+// heap) and stored in Cache Storage only once the engine says it is whole.
+// Only a compressed file being expanded is held in memory.
 
-import init, { expand, parseFilePtr, plan } from "./sympath_wasm.js";
+import init, { expand, Lookup, mirrorHeaders } from "./sympath_wasm.js";
+import type { Decision, Head, Fetch, ProbeRecord as CoreProbe, Step, Take, Policy } from "./sympath_wasm.js";
 
 /** A file to fetch: its name and identity. */
 export interface SymbolRequest {
@@ -62,10 +64,10 @@ export interface ProbeRecord {
   location: string;
   /** `cache` (Cache Storage), `http`, or `unreachable` (a local or UNC path a browser cannot read). */
   kind: "cache" | "http" | "unreachable";
-  /** `plain`, `compressed` or `file_ptr`. */
+  /** `plain`, `compressed` or `file_ptr`; `index2` for a two-tier probe; `pointed` for a `file.ptr` target. */
   variant: string;
-  /** What happened. */
-  outcome: "hit" | "miss" | "error" | "skipped";
+  /** What happened: `followed` for a redirect or a `file.ptr` that sent the lookup elsewhere. */
+  outcome: "hit" | "miss" | "error" | "skipped" | "followed";
   /** HTTP status, when there was one. */
   status?: number;
   /** Why, for a person. */
@@ -121,32 +123,20 @@ export interface CachedSymbol {
 }
 
 interface IdentModule {
-  sniff(bytes: Uint8Array): string;
-  decompressCab(bytes: Uint8Array): Uint8Array;
-}
-
-interface PlanProbe {
-  source: string;
-  check: string;
-  variant?: string;
-  location: { type: "path"; path: string } | { type: "url"; url: string; authenticated?: boolean };
-}
-
-interface Plan {
-  key: { name: string; id: string };
-  probes: PlanProbe[];
+  expandCab(bytes: Uint8Array, limit: number): { name: string; bytes: Uint8Array };
 }
 
 /** Cache Storage wants http(s) URLs; keys live under this made-up origin. */
 const CACHE_ORIGIN = "https://sympath.cache/";
 const DEFAULT_CACHE = "sympath-symbols";
-const SNIFF_BYTES = 64;
 
 let ready: Promise<unknown> | null = null;
+/** The mirror's header names, from the core (`sympath::headers`), once it is loaded. */
+let names: ReturnType<typeof mirrorHeaders>;
 let identModule: Promise<IdentModule> | null = null;
 
 function loadCore(): Promise<unknown> {
-  ready ??= init();
+  ready ??= init().then(() => { names = mirrorHeaders(); });
   return ready;
 }
 
@@ -164,6 +154,32 @@ function text(v: number | string | undefined): string | undefined {
 
 function hex(v: number | string | undefined): string | undefined {
   return typeof v === "number" ? `0x${v.toString(16)}` : v;
+}
+
+/** The answer's status and the headers the engine judges. */
+function head(status: number, get: (name: string) => string | null): Head {
+  const length = get("content-length");
+  return {
+    status,
+    content_type: get("content-type") ?? undefined,
+    content_length: length === null || !/^\d+$/.test(length.trim()) ? undefined : Number(length),
+    content_encoding: get("content-encoding") ?? undefined,
+    location: get("location") ?? undefined,
+    retry_after: get("retry-after") ?? undefined,
+    mirror: get(names.cache) ?? undefined,
+  };
+}
+
+/** The engine's record of a probe, as this API shows it. */
+function shown(r: CoreProbe): ProbeRecord {
+  const http = /^https?:\/\//i.test(r.location);
+  const outcome = r.outcome === "failed" ? "error" : r.outcome === "pending" ? "skipped" : r.outcome;
+  const variant = r.variant ?? (r.purpose === "index2" ? "index2" : "pointed");
+  const out: ProbeRecord = { location: r.location, kind: http ? "http" : "unreachable", variant, outcome };
+  if (r.status !== undefined) out.status = r.status;
+  if (r.reason !== undefined) out.reason = r.reason;
+  if (r.mirror) out.mirror = true;
+  return out;
 }
 
 /** Fetches symbol files through a symbol path. */
@@ -193,7 +209,8 @@ export class SymbolClient {
     this.ready.catch(() => {});
   }
 
-  private async plan(request: SymbolRequest): Promise<Plan> {
+  /** The core's lookup of `request`: a browser's policy, GET or HEAD. */
+  private async lookup(request: SymbolRequest, method: "GET" | "HEAD"): Promise<Lookup> {
     await this.ready;
     const kind = request.kind ?? (/\.pdb$/i.test(request.name) ? "pdb" : "pe");
     const identity = {
@@ -207,124 +224,103 @@ export class SymbolClient {
       build_id: request.buildId,
       uuid: request.uuid,
     };
+    const policy: Partial<Policy> = {
+      method,
+      // Cache Storage plays every cache* and downstream store; without it they are out of reach.
+      paths: this.cacheName === null ? "unreachable" : "own_cache",
+      max_compressed_bytes: this.maxCompressed,
+    };
     try {
-      return plan(
-        { path: this.symbolPath },
-        // A browser reaches no plain directory and no current directory; stores are one-tier
-        // unless they say otherwise (the sympath mirror is).
-        { kind, identity, imageName: request.imageName, mirror: this.mirror, noFallback: true, tiers: "one" } as never,
-      ) as unknown as Plan;
+      // A browser reaches no plain directory and no current directory; stores are one-tier
+      // unless they say otherwise (the sympath mirror is).
+      return new Lookup({ path: this.symbolPath }, { kind, identity, imageName: request.imageName, mirror: this.mirror, noFallback: true, tiers: "one" } as never, policy);
     } catch (e) {
       throw new SymbolError("bad_request", String((e as Error).message ?? e));
     }
   }
 
-  /** The ordered places a lookup tries, without fetching anything. */
-  async locate(request: SymbolRequest): Promise<ProbeRecord[]> {
-    const p = await this.plan(request);
-    return this.steps(p).map(({ record }) => ({ ...record }));
+  /** The browser cache's place in the story of a lookup. */
+  private cacheRecord(key: string): ProbeRecord[] {
+    return this.cacheName === null ? [] : [{ location: `cache-storage:${key}`, kind: "cache", variant: "plain", outcome: "skipped" }];
   }
 
-  private steps(p: Plan): Array<{ record: ProbeRecord; url?: string }> {
-    const key = `${p.key.name}/${p.key.id}/${p.key.name}`;
-    const out: Array<{ record: ProbeRecord; url?: string }> = [];
-    // Cache Storage plays every cache* and downstream store, and the default
-    // downstream store symsrv uses when a chain names none: it is looked at
-    // first, and holds plain files only.
-    if (this.cacheName !== null) out.push({ record: { location: `cache-storage:${key}`, kind: "cache", variant: "plain", outcome: "skipped" } });
-    for (const probe of p.probes) {
-      if (probe.check !== "file") continue;
-      const variant = probe.variant ?? "plain";
-      if (probe.location.type === "url") {
-        out.push({ record: { location: probe.location.url, kind: "http", variant, outcome: "skipped" }, url: probe.location.url });
-      } else if (probe.source !== "cache" && probe.source !== "store") {
-        out.push({
-          record: { location: probe.location.path, kind: "unreachable", variant, outcome: "skipped", reason: "a browser cannot read local or UNC paths" },
-        });
-      } else if (this.cacheName === null) {
-        out.push({ record: { location: probe.location.path, kind: "unreachable", variant, outcome: "skipped", reason: "caching is off (cacheName: null)" } });
-      }
+  /** The ordered places a lookup tries, without fetching anything. */
+  async locate(request: SymbolRequest): Promise<ProbeRecord[]> {
+    const lk = await this.lookup(request, "GET");
+    try {
+      return [...this.cacheRecord(lk.key), ...(lk.places() as CoreProbe[]).map(shown)];
+    } finally {
+      lk.free();
     }
-    return out;
   }
 
   /**
-   * Fetches a file: follows the plan in order, verifies what it gets, expands
-   * compressed files, follows `file.ptr` pointers to URLs. Resolves when the
+   * Fetches a file: runs the core's lookup, verifying what it gets, expanding
+   * compressed files, following `file.ptr` pointers to URLs. Resolves when the
    * file is complete and verified; its copy into Cache Storage finishes in
    * the background (later lookups of the key wait for it).
    */
   async fetchSymbol(request: SymbolRequest, options: FetchSymbolOptions = {}): Promise<SymbolResult> {
-    const p = await this.plan(request);
-    const key = `${p.key.name}/${p.key.id}/${p.key.name}`;
+    const lk = await this.lookup(request, "GET");
+    const key = lk.key;
     const signal = options.signal;
-    const probes: ProbeRecord[] = [];
-    const aborted = () => new SymbolError("aborted", `fetching ${key} was aborted`, probes);
-    let mirrorMissed: string | undefined;
-    let failure: SymbolError | undefined;
-    for (const { record, url } of this.steps(p)) {
-      if (signal?.aborted) throw aborted();
-      probes.push(record);
-      if (record.kind === "unreachable") continue;
-      if (record.kind === "cache") {
+    const [cached] = this.cacheRecord(key);
+    const probes = (): ProbeRecord[] => [...(cached ? [cached] : []), ...(lk.probes() as CoreProbe[]).map(shown)];
+    const aborted = () => new SymbolError("aborted", `fetching ${key} was aborted`, probes());
+    try {
+      if (cached) {
         const hit = await this.fromCache(key);
-        record.outcome = hit ? "hit" : "miss";
+        cached.outcome = hit ? "hit" : "miss";
         if (hit) {
           const size = Number(hit.headers.get("content-length") ?? NaN);
           options.onProgress?.(size, size);
-          return result(hit, key, record.location, "cache", size, hit.headers.get("x-sympath-expanded") === "cab", probes);
+          return result(hit, key, cached.location, "cache", size, hit.headers.get(names.expanded) === names.expandedCab, probes());
         }
-        continue;
       }
-      const target = url as string;
-      // A sympath mirror tries the compressed file and file.ptr itself.
-      if (mirrorMissed && target.startsWith(mirrorMissed)) {
-        record.reason = "the mirror already tried this variant";
-        continue;
+      for (;;) {
+        if (signal?.aborted) throw aborted();
+        const step = lk.next() as Step;
+        if (step.step === "done") {
+          if (step.result === "failed") {
+            const failed = probes().find((r) => r.outcome === "error");
+            throw networkError(failed?.reason ?? step.reason, failed?.location ?? key, probes());
+          }
+          throw new SymbolError("not_found", `${key} is in none of the ${probes().length} places tried`, probes());
+        }
+        const got = await this.run(lk, step as Fetch, key, options).catch((e) => {
+          if (signal?.aborted || (e as Error)?.name === "AbortError") throw aborted();
+          throw e;
+        });
+        if (got) return { ...got, probes: probes() };
       }
-      try {
-        const found = await this.probe(target, record, key, options);
-        if (found) return { ...found, probes };
-      } catch (e) {
-        if (signal?.aborted || (e instanceof SymbolError && e.code === "aborted")) throw aborted();
-        // A failed store does not end the lookup (symsrv goes on to the next one).
-        const err = networkError(e, target, probes);
-        record.outcome = "error";
-        record.reason = err.message;
-        failure ??= err;
-        continue;
-      }
-      // A 404 from a sympath mirror (it says so in X-Sympath-Cache) covers every variant of the key.
-      if (record.variant === "plain" && record.outcome === "miss" && record.mirror) mirrorMissed = target.slice(0, target.lastIndexOf("/") + 1);
+    } finally {
+      lk.free();
     }
-    if (failure) throw failure;
-    throw new SymbolError("not_found", `${key} is in none of the ${probes.length} places tried`, probes);
   }
 
-  /** Whether a file exists: the browser cache, then a HEAD request to each URL in order. */
+  /** Whether a file exists: the browser cache, then HEAD requests (a `file.ptr` is read and its target asked). */
   async has(request: SymbolRequest, options: { signal?: AbortSignal } = {}): Promise<{ found: boolean; url: string | null; probes: ProbeRecord[] }> {
-    const p = await this.plan(request);
-    const key = `${p.key.name}/${p.key.id}/${p.key.name}`;
-    const probes: ProbeRecord[] = [];
-    for (const { record, url } of this.steps(p)) {
-      probes.push(record);
-      if (record.kind === "unreachable") continue;
-      if (record.kind === "cache") {
-        record.outcome = (await this.fromCache(key)) ? "hit" : "miss";
-      } else {
-        try {
-          const r = await fetch(url as string, { ...this.fetchOptions, method: "HEAD", signal: options.signal });
-          record.status = r.status;
-          record.outcome = r.ok ? "hit" : r.status === 404 || r.status === 410 ? "miss" : "error";
-        } catch (e) {
-          if (options.signal?.aborted) throw new SymbolError("aborted", `checking ${key} was aborted`, probes);
-          record.outcome = "error";
-          record.reason = networkError(e, url as string, probes).message;
-        }
+    const lk = await this.lookup(request, "HEAD");
+    const [cached] = this.cacheRecord(lk.key);
+    const probes = (): ProbeRecord[] => [...(cached ? [cached] : []), ...(lk.probes() as CoreProbe[]).map(shown)];
+    try {
+      if (cached) {
+        cached.outcome = (await this.fromCache(lk.key)) ? "hit" : "miss";
+        if (cached.outcome === "hit") return { found: true, url: cached.location, probes: probes() };
       }
-      if (record.outcome === "hit") return { found: true, url: record.location, probes };
+      for (;;) {
+        const step = lk.next() as Step;
+        if (step.step === "done") return { found: false, url: null, probes: probes() };
+        const f = step as Fetch;
+        const got = await this.run(lk, f, lk.key, { signal: options.signal }).catch((e) => {
+          if (options.signal?.aborted) throw new SymbolError("aborted", `checking ${lk.key} was aborted`, probes());
+          throw e;
+        });
+        if (got) return { found: true, url: got.url, probes: probes() };
+      }
+    } finally {
+      lk.free();
     }
-    return { found: false, url: null, probes };
   }
 
   /** The files in the browser cache. */
@@ -350,7 +346,14 @@ export class SymbolClient {
   /** Removes one file (by request or key) from the browser cache; true if it was there. */
   async evict(request: SymbolRequest | string): Promise<boolean> {
     if (this.cacheName === null) return false;
-    const key = typeof request === "string" ? request : await this.plan(request).then((p) => `${p.key.name}/${p.key.id}/${p.key.name}`);
+    let key: string;
+    if (typeof request === "string") {
+      key = request;
+    } else {
+      const lk = await this.lookup(request, "GET");
+      key = lk.key;
+      lk.free();
+    }
     await this.settled(key);
     return (await caches.open(this.cacheName)).delete(CACHE_ORIGIN + encodeURI(key));
   }
@@ -367,185 +370,152 @@ export class SymbolClient {
     return (await caches.open(this.cacheName)).match(CACHE_ORIGIN + encodeURI(key));
   }
 
-  private async probe(url: string, record: ProbeRecord, key: string, options: FetchSymbolOptions): Promise<Omit<SymbolResult, "probes"> | null> {
-    // An own controller, so a bad first chunk or a length error can stop the transfer too.
+  /** The request headers of a fetch: the caller's, plus the store's credentials (R28). */
+  private headersFor(f: Fetch): Headers {
+    const h = new Headers(this.fetchOptions.headers);
+    if (f.authorization) h.set("authorization", f.authorization);
+    return h;
+  }
+
+  /**
+   * Makes one fetch the engine asked for and reports what came back, until
+   * the engine takes the file (the result) or says to go on (`null`).
+   */
+  private async run(lk: Lookup, f: Fetch, key: string, options: FetchSymbolOptions): Promise<Omit<SymbolResult, "probes"> | null> {
+    if (f.expect === "file" && f.method === "GET") return this.download(lk, f, key, options);
+    // An own controller, so that a decision to drop the answer stops the transfer.
     const ctrl = new AbortController();
     const stop = () => ctrl.abort(options.signal?.reason);
     options.signal?.addEventListener("abort", stop, { once: true });
     try {
-      return await this.probeWith(url, record, key, options, ctrl);
+      let r: Response;
+      try {
+        r = await fetch(f.url, { ...this.fetchOptions, method: f.method, headers: this.headersFor(f), signal: ctrl.signal });
+      } catch (e) {
+        if (options.signal?.aborted) throw e;
+        lk.problem(f.id, { kind: "network", message: String((e as Error)?.message ?? e) });
+        return null;
+      }
+      const body = new Reader(r, options.onProgress);
+      let d = lk.headers(f.id, head(r.status, (n) => r.headers.get(n))) as Decision;
+      for (;;) {
+        switch (d.do) {
+          case "next":
+            return null;
+          case "sniff":
+            d = lk.firstBytes(f.id, await body.first(d.bytes)) as Decision;
+            break;
+          case "read_all": {
+            const all = await body.all(d.max);
+            d = (all === null ? lk.problem(f.id, { kind: "too_large", message: d.max }) : lk.body(f.id, all)) as Decision;
+            break;
+          }
+          case "expand": {
+            const cab = await body.all(d.max_compressed);
+            if (cab === null) {
+              d = lk.problem(f.id, { kind: "too_large", message: d.max_compressed }) as Decision;
+              break;
+            }
+            try {
+              const { name, bytes } = (await loadIdent()).expandCab(cab, d.max_expanded);
+              body.expandedBytes = bytes;
+              d = lk.expanded(f.id, name, bytes.length, bytes.subarray(0, 64)) as Decision;
+            } catch (e) {
+              d = lk.problem(f.id, { kind: "corrupt", message: String((e as Error)?.message ?? e) }) as Decision;
+            }
+            break;
+          }
+          case "take":
+            return this.taken(lk, d as Take & { do: "take" }, body, key, r);
+        }
+      }
     } finally {
       options.signal?.removeEventListener("abort", stop);
+      ctrl.abort();
     }
   }
 
-  private async probeWith(
-    url: string, record: ProbeRecord, key: string, options: FetchSymbolOptions, ctrl: AbortController,
-  ): Promise<Omit<SymbolResult, "probes"> | null> {
-    if (record.variant === "plain") return this.downloadPlain(url, record, key, options, ctrl.signal);
-    const r = await fetch(url, { ...this.fetchOptions, signal: ctrl.signal });
-    record.status = r.status;
-    if (r.status === 404 || r.status === 410) {
-      record.outcome = "miss";
-      if (r.headers.has("x-sympath-cache")) record.mirror = true;
-      await r.body?.cancel();
+  /** A file the engine took from a `fetch` answer: HEAD's answer, or a cabinet expanded. */
+  private async taken(lk: Lookup, t: Take, body: Reader, key: string, r: Response): Promise<Omit<SymbolResult, "probes"> | null> {
+    const bytes = body.expandedBytes;
+    if (!bytes) {
+      // HEAD: the file is there; nothing to store.
+      return result(new Response(null, { headers: { "content-length": String(t.length ?? "") } }), key, t.url, "network", t.length ?? NaN, t.expanded, []);
+    }
+    try {
+      lk.complete(t.id, bytes.length);
+    } catch {
       return null;
     }
-    if (!r.ok || !r.body) {
-      record.outcome = "error";
-      record.reason = `the server answered ${r.status}`;
-      await r.body?.cancel();
-      return null;
-    }
-    if ((r.headers.get("content-type") ?? "").toLowerCase().startsWith("text/html") && record.variant !== "file_ptr") {
-      record.outcome = "miss";
-      record.reason = "an HTML page, not a symbol file (a soft 404)";
-      await r.body.cancel();
-      return null;
-    }
-    const total = r.headers.has("content-length") ? Number(r.headers.get("content-length")) : null;
-    if (record.variant === "file_ptr") return this.followPointer(r, record, key, options);
-    return this.expandCompressed(r, total, url, record, key, options);
+    const expanded = t.expanded || r.headers.get(names.expanded) === names.expandedCab;
+    const blob = new Blob([bytes as BlobPart]);
+    return result(this.store(key, blob, t, expanded), key, t.url, "network", blob.size, expanded, []);
   }
 
   /**
-   * Downloads a plain file with XMLHttpRequest into a Blob: Chromium keeps
-   * the bytes out of JavaScript (blob storage, on disk when large) and still
+   * Downloads a file with XMLHttpRequest into a Blob: Chromium keeps the
+   * bytes out of JavaScript (blob storage, on disk when large) and still
    * reports progress, which no JS-visible stream can match for speed. The
-   * answer is judged on its headers before the body is taken; the Blob is
-   * checked (length, magic bytes) before it is stored.
+   * engine judges the answer's headers before the body is taken, its first
+   * bytes once it is, and its length.
    */
-  private downloadPlain(url: string, record: ProbeRecord, key: string, options: FetchSymbolOptions, signal: AbortSignal): Promise<Omit<SymbolResult, "probes"> | null> {
-    type Got = { blob: Blob; total: number | null; expanded: boolean } | null;
+  private download(lk: Lookup, f: Fetch, key: string, options: FetchSymbolOptions): Promise<Omit<SymbolResult, "probes"> | null> {
+    type Got = { blob: Blob; expanded: boolean } | null;
     return new Promise<Got>((resolve, reject) => {
       const xhr = new XMLHttpRequest();
-      xhr.open("GET", url);
+      xhr.open("GET", f.url);
       xhr.responseType = "blob";
       xhr.withCredentials = this.fetchOptions.credentials === "include";
-      new Headers(this.fetchOptions.headers).forEach((v, k) => xhr.setRequestHeader(k, v));
-      const giveUp = (outcome: ProbeRecord["outcome"], reason?: string) => {
-        record.outcome = outcome;
-        if (reason) record.reason = reason;
-        resolve(null);
-        xhr.abort();
-      };
+      this.headersFor(f).forEach((v, k) => xhr.setRequestHeader(k, v));
+      let dropped = false;
       xhr.onreadystatechange = () => {
         if (xhr.readyState !== XMLHttpRequest.HEADERS_RECEIVED) return;
-        record.status = xhr.status;
-        if (xhr.status === 404 || xhr.status === 410) {
-          if (xhr.getResponseHeader("x-sympath-cache") !== null) record.mirror = true;
-          giveUp("miss");
-        } else if (xhr.status < 200 || xhr.status > 299) {
-          giveUp("error", `the server answered ${xhr.status}`);
-        } else if ((xhr.getResponseHeader("content-type") ?? "").toLowerCase().startsWith("text/html")) {
-          giveUp("miss", "an HTML page, not a symbol file (a soft 404)");
+        const d = lk.headers(f.id, head(xhr.status, (n) => xhr.getResponseHeader(n))) as Decision;
+        if (d.do !== "sniff") {
+          dropped = true;
+          resolve(null);
+          xhr.abort();
         }
       };
       xhr.onprogress = (e) => options.onProgress?.(e.loaded, e.lengthComputable ? e.total : null);
-      xhr.onload = () => {
-        const length = xhr.getResponseHeader("content-length");
-        resolve({ blob: xhr.response as Blob, total: length === null ? null : Number(length), expanded: xhr.getResponseHeader("x-sympath-expanded") === "cab" });
+      xhr.onload = () => resolve({ blob: xhr.response as Blob, expanded: xhr.getResponseHeader(names.expanded) === names.expandedCab });
+      xhr.onerror = () => {
+        lk.problem(f.id, { kind: "network", message: "the request failed (network error, CORS, or a broken transfer)" });
+        resolve(null);
       };
-      xhr.onerror = () => reject(new TypeError("network error"));
-      xhr.onabort = () => reject(new DOMException("aborted", "AbortError"));
-      signal.addEventListener("abort", () => xhr.abort(), { once: true });
+      xhr.onabort = () => { if (!dropped) reject(new DOMException("aborted", "AbortError")); };
+      options.signal?.addEventListener("abort", () => xhr.abort(), { once: true });
       xhr.send();
     }).then(async (got) => {
       if (!got) return null;
-      const { blob, total, expanded } = got;
-      // (Chromium already fails a transfer shorter than its Content-Length.)
-      if (total !== null && blob.size !== total) throw new SymbolError("corrupt", `short body: ${blob.size} of ${total} bytes`);
-      const ident = await loadIdent();
-      const magic = ident.sniff(new Uint8Array(await blob.slice(0, SNIFF_BYTES).arrayBuffer()));
-      if (magic === "html" || magic === "empty" || magic === "cab" || magic === "unknown") {
-        record.outcome = "miss";
-        record.reason = `not a symbol file (${magic})`;
+      const { blob, expanded } = got;
+      const d = lk.firstBytes(f.id, new Uint8Array(await blob.slice(0, 64).arrayBuffer())) as Decision;
+      if (d.do !== "take") return null;
+      try {
+        lk.complete(f.id, blob.size);
+      } catch {
         return null;
       }
       options.onProgress?.(blob.size, blob.size);
-      const stored = this.store(key, blob, url, expanded);
-      record.outcome = "hit";
-      return result(stored, key, url, "network", blob.size, expanded, []);
+      return result(this.store(key, blob, d, expanded), key, d.url, "network", blob.size, expanded || d.expanded, []);
     });
-  }
-
-  private async followPointer(r: Response, record: ProbeRecord, key: string, options: FetchSymbolOptions): Promise<Omit<SymbolResult, "probes"> | null> {
-    const bytes = new Uint8Array(await r.arrayBuffer());
-    const ptr = parseFilePtr(bytes) as unknown as { type: string; value?: string; target: string | null };
-    if (ptr.type !== "path" || ptr.target !== "url" || !ptr.value) {
-      record.outcome = "miss";
-      record.reason = ptr.type === "message" ? `file.ptr says: ${ptr.value}` : ptr.type === "path" ? `file.ptr points to ${ptr.value}, which a browser cannot reach` : "file.ptr is empty";
-      return null;
-    }
-    const target: ProbeRecord = { location: ptr.value, kind: "http", variant: /_(\?|#|$)/.test(ptr.value) ? "compressed" : "plain", outcome: "skipped", reason: "pointed to by file.ptr" };
-    const found = await this.probe(ptr.value, target, key, options);
-    record.outcome = found ? "hit" : "miss";
-    record.reason = `file.ptr → ${ptr.value}: ${target.outcome}${target.reason ? ` (${target.reason})` : ""}`;
-    return found;
-  }
-
-  private async expandCompressed(
-    r: Response, total: number | null, url: string, record: ProbeRecord, key: string, options: FetchSymbolOptions,
-  ): Promise<Omit<SymbolResult, "probes"> | null> {
-    if (total !== null && total > this.maxCompressed) {
-      record.outcome = "error";
-      record.reason = `compressed file of ${total} bytes is over the ${this.maxCompressed}-byte limit for expanding in the browser`;
-      await r.body?.cancel();
-      return null;
-    }
-    const reader = (r.body as ReadableStream<Uint8Array>).getReader();
-    const chunks: Uint8Array[] = [];
-    let loaded = 0;
-    for (;;) {
-      const { done, value } = await reader.read();
-      if (done) break;
-      chunks.push(value);
-      loaded += value.length;
-      if (loaded > this.maxCompressed) {
-        await reader.cancel();
-        throw new SymbolError("corrupt", `compressed file over the ${this.maxCompressed}-byte limit`);
-      }
-      options.onProgress?.(loaded, total);
-    }
-    if (total !== null && loaded !== total) throw new SymbolError("corrupt", `short body: ${loaded} of ${total} bytes`);
-    const cab = concat(chunks, loaded);
-    const ident = await loadIdent();
-    if (ident.sniff(cab) !== "cab") {
-      record.outcome = "miss";
-      record.reason = `a compressed file must be a cabinet, got ${ident.sniff(cab)}`;
-      return null;
-    }
-    let plain: Uint8Array;
-    try {
-      plain = ident.decompressCab(cab);
-    } catch (e) {
-      throw new SymbolError("corrupt", `${url}: ${(e as Error).message}`);
-    }
-    const magic = ident.sniff(plain);
-    if (magic === "html" || magic === "empty" || magic === "unknown" || magic === "cab") {
-      record.outcome = "miss";
-      record.reason = `the cabinet does not hold a symbol file (${magic})`;
-      return null;
-    }
-    record.outcome = "hit";
-    const stored = this.store(key, new Blob([plain as BlobPart]), url, true);
-    return result(stored, key, url, "network", plain.length, true, []);
   }
 
   /**
    * Answers with the verified file at once and copies it into Cache Storage
-   * in the background: the caller can use the file while the browser writes
-   * it to disk. Lookups of the same key wait for that write (see `pending`).
+   * in the background when the engine says it may be stored: the caller can
+   * use the file while the browser writes it to disk. Lookups of the same key
+   * wait for that write (see `pending`).
    */
-  private store(key: string, blob: Blob, url: string, expanded: boolean): Response {
+  private store(key: string, blob: Blob, t: Take, expanded: boolean): Response {
     const headers: Record<string, string> = {
       "content-type": "application/octet-stream",
       "content-length": String(blob.size),
-      "x-sympath-url": url,
+      "x-sympath-url": t.url,
       "x-sympath-stored": new Date().toISOString(),
     };
-    if (expanded) headers["x-sympath-expanded"] = "cab";
-    if (this.cacheName !== null) {
+    if (expanded) headers[names.expanded.toLowerCase()] = names.expandedCab;
+    if (this.cacheName !== null && t.store.store === "yes") {
       const id = `${this.cacheName}\n${key}`;
       const put = caches.open(this.cacheName)
         .then((cache) => cache.put(CACHE_ORIGIN + encodeURI(key), new Response(blob, { headers })))
@@ -564,6 +534,53 @@ export class SymbolClient {
   }
 }
 
+/** Reads a fetch answer's body as the engine asks: first bytes, then (bounded) all of it. */
+class Reader {
+  private readonly reader: ReadableStreamDefaultReader<Uint8Array> | null;
+  private readonly chunks: Uint8Array[] = [];
+  private loaded = 0;
+  private done = false;
+  private readonly total: number | null;
+  /** The file a cabinet held, once expanded. */
+  expandedBytes: Uint8Array | null = null;
+
+  constructor(r: Response, private readonly onProgress?: (loaded: number, total: number | null) => void) {
+    this.reader = r.body ? r.body.getReader() : null;
+    const length = r.headers.get("content-length");
+    this.total = length === null ? null : Number(length);
+  }
+
+  private async more(): Promise<boolean> {
+    if (this.done || !this.reader) return false;
+    const { done, value } = await this.reader.read();
+    if (done) {
+      this.done = true;
+      return false;
+    }
+    this.chunks.push(value);
+    this.loaded += value.length;
+    this.onProgress?.(this.loaded, this.total);
+    return true;
+  }
+
+  /** The first `n` bytes (fewer if the body is shorter). */
+  async first(n: number): Promise<Uint8Array> {
+    while (this.loaded < n && (await this.more()));
+    return concat(this.chunks, this.loaded).subarray(0, n);
+  }
+
+  /** The whole body, or `null` when it is over `max` bytes (the transfer is then stopped). */
+  async all(max: number): Promise<Uint8Array | null> {
+    while (await this.more()) {
+      if (this.loaded > max) {
+        await this.reader?.cancel();
+        return null;
+      }
+    }
+    return concat(this.chunks, this.loaded);
+  }
+}
+
 /** Cache Storage writes in progress, by cache name and key (shared by every client of the page). */
 const pending = new Map<string, Promise<void>>();
 
@@ -571,13 +588,17 @@ function result(response: Response, key: string, url: string, source: "cache" | 
   return { response, key, url, source, size, expanded, probes, blob: () => response.clone().blob() };
 }
 
-function networkError(e: unknown, url: string, probes: ProbeRecord[]): SymbolError {
-  if (e instanceof SymbolError) return new SymbolError(e.code, `${url}: ${e.message}`, probes, url);
+/**
+ * A failed lookup, for a person: which URL, what went wrong, and — when the
+ * browser got no answer at all — the likely cause.
+ */
+function networkError(reason: string, url: string, probes: ProbeRecord[]): SymbolError {
   const host = (() => { try { return new URL(url).host; } catch { return url; } })();
-  const hint = /(^|\.)microsoft\.com$/i.test(host)
-    ? "Microsoft's symbol server sends no CORS headers: set `mirror` to a sympath mirror"
-    : "the server is unreachable, or refused CORS (it must send Access-Control-Allow-Origin)";
-  return new SymbolError("network", `fetching ${url} failed (${(e as Error)?.message ?? e}): ${hint}`, probes, url);
+  const hint = !reason.startsWith("no answer") ? ""
+    : /(^|\.)microsoft\.com$/i.test(host)
+      ? ": Microsoft's symbol server sends no CORS headers: set `mirror` to a sympath mirror"
+      : ": the server is unreachable, or refused CORS (it must send Access-Control-Allow-Origin)";
+  return new SymbolError("network", `fetching ${url} failed (${reason})${hint}`, probes, url);
 }
 
 function concat(chunks: Uint8Array[], len: number): Uint8Array {

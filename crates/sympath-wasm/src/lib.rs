@@ -108,25 +108,29 @@ pub struct PlanRequest {
     pub no_fallback: bool,
 }
 
-fn error(code: &str, message: impl std::fmt::Display) -> JsError {
-    JsError::new(&format!("{code}: {message}"))
+/// Every error crosses as one JS `Error` whose `code` property names what
+/// was wrong (`bad-input`, `bad-key`, …) and whose message says it for a person.
+fn error(code: &str, message: impl std::fmt::Display) -> JsValue {
+    let e = js_sys::Error::new(&message.to_string());
+    let _ = js_sys::Reflect::set(&e, &JsValue::from_str("code"), &JsValue::from_str(code));
+    e.into()
 }
 
 /// Results cross into JS as one JSON string that V8's `JSON.parse` turns into
 /// objects: several times faster than building them field by field through
 /// the boundary, which matters for validation on every keystroke.
-fn to_js<T: Serialize>(v: &T) -> Result<JsValue, JsError> {
+fn to_js<T: Serialize>(v: &T) -> Result<JsValue, JsValue> {
     let json = serde_json::to_string(v).map_err(|e| error("internal", e))?;
     js_sys::JSON::parse(&json).map_err(|_| error("internal", "JSON.parse failed"))
 }
 
-fn from_js<T: for<'de> Deserialize<'de>>(v: JsValue, what: &str) -> Result<T, JsError> {
+fn from_js<T: for<'de> Deserialize<'de>>(v: JsValue, what: &str) -> Result<T, JsValue> {
     // `undefined`/`null` mean "all defaults".
     let v = if v.is_undefined() || v.is_null() { js_sys::Object::new().into() } else { v };
     serde_wasm_bindgen::from_value(v).map_err(|e| error("bad-input", format!("{what}: {e}")))
 }
 
-fn parse_options(input: &ExpandInput) -> Result<ParseOptions, JsError> {
+fn parse_options(input: &ExpandInput) -> Result<ParseOptions, JsValue> {
     let dialect = match input.dialect.as_deref() {
         None => Dialect::Dbgeng,
         Some(d) => Dialect::from_name(d).ok_or_else(|| error("bad-input", format!("unknown dialect {d:?}")))?,
@@ -139,7 +143,7 @@ fn parse_options(input: &ExpandInput) -> Result<ParseOptions, JsError> {
     Ok(ParseOptions { dialect, host })
 }
 
-fn do_expand(input: &ExpandInput) -> Result<sympath::Expanded, JsError> {
+fn do_expand(input: &ExpandInput) -> Result<sympath::Expanded, JsValue> {
     let opts = parse_options(input)?;
     let commands =
         input.commands.iter().map(|c| c.parse::<Command>().map_err(|e| error("bad-command", e))).collect::<Result<Vec<_>, _>>()?;
@@ -161,7 +165,7 @@ fn do_expand(input: &ExpandInput) -> Result<sympath::Expanded, JsError> {
 
 /// Parses, validates and expands a symbol path.
 #[wasm_bindgen(unchecked_return_type = "ExpandOutput")]
-pub fn expand(#[wasm_bindgen(unchecked_param_type = "ExpandInput")] input: JsValue) -> Result<JsValue, JsError> {
+pub fn expand(#[wasm_bindgen(unchecked_param_type = "ExpandInput")] input: JsValue) -> Result<JsValue, JsValue> {
     let input: ExpandInput = from_js(input, "expand input")?;
     let expanded = do_expand(&input)?;
     let canonical = expanded.path.to_string();
@@ -171,25 +175,25 @@ pub fn expand(#[wasm_bindgen(unchecked_param_type = "ExpandInput")] input: JsVal
 
 /// The plain-English walk-through of a symbol path.
 #[wasm_bindgen(unchecked_return_type = "Explanation")]
-pub fn explain(#[wasm_bindgen(unchecked_param_type = "ExpandInput")] input: JsValue) -> Result<JsValue, JsError> {
+pub fn explain(#[wasm_bindgen(unchecked_param_type = "ExpandInput")] input: JsValue) -> Result<JsValue, JsValue> {
     let input: ExpandInput = from_js(input, "explain input")?;
     to_js(&sympath::explain::explain(&do_expand(&input)?))
 }
 
 /// The path with every machine-applicable fix applied.
 #[wasm_bindgen(js_name = fixAll)]
-pub fn fix_all(text: &str, #[wasm_bindgen(unchecked_param_type = "ExpandInput | undefined")] options: JsValue) -> Result<String, JsError> {
+pub fn fix_all(text: &str, #[wasm_bindgen(unchecked_param_type = "ExpandInput | undefined")] options: JsValue) -> Result<String, JsValue> {
     let input: ExpandInput = from_js(options, "options")?;
     Ok(sympath::fix_all(text, &parse_options(&input)?))
 }
 
-fn file_kind(kind: &str) -> Result<FileKind, JsError> {
+fn file_kind(kind: &str) -> Result<FileKind, JsValue> {
     kind.parse::<FileKind>().map_err(|e| error("bad-kind", e))
 }
 
 /// Store keys of a file of `kind` with `identity` (`name` plus the kind's fields).
 #[wasm_bindgen(js_name = storeKey, unchecked_return_type = "KeyOutput")]
-pub fn store_key(kind: &str, #[wasm_bindgen(unchecked_param_type = "IdentityInput")] identity: JsValue) -> Result<JsValue, JsError> {
+pub fn store_key(kind: &str, #[wasm_bindgen(unchecked_param_type = "IdentityInput")] identity: JsValue) -> Result<JsValue, JsValue> {
     let kind = file_kind(kind)?;
     let input: IdentityInput = from_js(identity, "identity")?;
     let id = input.identity(kind).map_err(|e| error("bad-identity", e))?;
@@ -211,12 +215,22 @@ pub fn store_key(kind: &str, #[wasm_bindgen(unchecked_param_type = "IdentityInpu
 pub fn plan(
     #[wasm_bindgen(unchecked_param_type = "ExpandInput")] input: JsValue,
     #[wasm_bindgen(unchecked_param_type = "PlanRequest")] request: JsValue,
-) -> Result<JsValue, JsError> {
+) -> Result<JsValue, JsValue> {
     let input: ExpandInput = from_js(input, "expand input")?;
     let req: PlanRequest = from_js(request, "plan request")?;
+    to_js(&make_plan(&input, &req)?)
+}
+
+fn make_plan(input: &ExpandInput, req: &PlanRequest) -> Result<sympath::LookupPlan, JsValue> {
     let kind = file_kind(&req.kind)?;
     let identity = req.identity.identity(kind).map_err(|e| error("bad-identity", e))?;
-    let opts = PlanOptions {
+    let file = FileRequest { kind, name: req.identity.name.clone(), identity, image_name: req.image_name.clone() };
+    let exp = do_expand(input)?;
+    sympath::plan(&exp, &file, &plan_options(req)?).map_err(|e| error("bad-key", e))
+}
+
+fn plan_options(req: &PlanRequest) -> Result<PlanOptions, JsValue> {
+    Ok(PlanOptions {
         dir_order: match req.dir_order.as_deref() {
             Some("documented") => DirOrder::Documented,
             _ => DirOrder::Observed,
@@ -228,16 +242,127 @@ pub fn plan(
         },
         fallback: if req.no_fallback { Fallback::None } else { Fallback::CurrentDir },
         mirror: req.mirror.as_deref().filter(|m| !m.is_empty()).map(StoreUrl::parse).transpose().map_err(|e| error("bad-mirror", e))?,
-    };
-    let file = FileRequest { kind, name: req.identity.name.clone(), identity, image_name: req.image_name.clone() };
-    let exp = do_expand(&input)?;
-    to_js(&sympath::plan(&exp, &file, &opts).map_err(|e| error("bad-key", e))?)
+    })
+}
+
+/// The core's lookup engine (`sympath::lookup`) for JavaScript executors:
+/// `next()` says what to fetch, the executor fetches and reports the answer
+/// (`headers`, `firstBytes`, `body`, `expanded`, `problem`, `complete`), and
+/// each report says what to do with it. Every lookup rule is the core's.
+#[wasm_bindgen(js_name = Lookup)]
+pub struct JsLookup {
+    inner: sympath::lookup::Lookup,
+    key: String,
+}
+
+#[wasm_bindgen(js_class = Lookup)]
+impl JsLookup {
+    /// The lookup of `request` through the path of `input`, under `policy`
+    /// (every field optional; the defaults are a browser's).
+    #[wasm_bindgen(constructor)]
+    pub fn new(
+        #[wasm_bindgen(unchecked_param_type = "ExpandInput")] input: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "PlanRequest")] request: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "Partial<Policy> | undefined")] policy: JsValue,
+    ) -> Result<JsLookup, JsValue> {
+        let input: ExpandInput = from_js(input, "expand input")?;
+        let req: PlanRequest = from_js(request, "plan request")?;
+        let policy: sympath::lookup::Policy = from_js(policy, "policy")?;
+        let plan = make_plan(&input, &req)?;
+        let key = plan.key.one_tier();
+        Ok(JsLookup { inner: sympath::lookup::Lookup::new(&plan, policy), key })
+    }
+
+    /// The lookup of a store key (`name/id/file`, validated like a server
+    /// validates a request, R83) through the path of `input`: the variant
+    /// the key names is the one delivered.
+    #[wasm_bindgen(js_name = forKey)]
+    pub fn for_key(
+        #[wasm_bindgen(unchecked_param_type = "ExpandInput")] input: JsValue,
+        key: &str,
+        #[wasm_bindgen(unchecked_param_type = "Partial<Policy> | undefined")] policy: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "PlanRequest | undefined")] options: JsValue,
+    ) -> Result<JsLookup, JsValue> {
+        let input: ExpandInput = from_js(input, "expand input")?;
+        let req: PlanRequest = from_js(options, "plan options")?;
+        let mut policy: sympath::lookup::Policy = from_js(policy, "policy")?;
+        let request = sympath::key::RequestKey::parse(key).map_err(|e| error("bad-key", e))?;
+        let (store_key, want) = StoreKey::from_request(&request).ok_or_else(|| error("bad-key", "index2.txt is not a file"))?;
+        policy.want = want;
+        let plan = sympath::plan::plan_key(&do_expand(&input)?, store_key, None, &plan_options(&req)?);
+        let key = plan.key.one_tier();
+        Ok(JsLookup { inner: sympath::lookup::Lookup::new(&plan, policy), key })
+    }
+
+    /// The file's one-tier key (`name/id/name`).
+    #[wasm_bindgen(getter)]
+    pub fn key(&self) -> String {
+        self.key.clone()
+    }
+
+    /// What to do next.
+    #[wasm_bindgen(unchecked_return_type = "Step")]
+    #[allow(clippy::should_implement_trait)]
+    pub fn next(&mut self) -> Result<JsValue, JsValue> {
+        to_js(&self.inner.next())
+    }
+
+    /// Reports the status and headers of fetch `id`'s answer.
+    #[wasm_bindgen(unchecked_return_type = "Decision")]
+    pub fn headers(&mut self, id: u32, #[wasm_bindgen(unchecked_param_type = "Head")] head: JsValue) -> Result<JsValue, JsValue> {
+        let head: sympath::lookup::Head = from_js(head, "head")?;
+        to_js(&self.inner.headers(id, &head))
+    }
+
+    /// Reports the first bytes of fetch `id`'s body.
+    #[wasm_bindgen(js_name = firstBytes, unchecked_return_type = "Decision")]
+    pub fn first_bytes(&mut self, id: u32, bytes: &[u8]) -> Result<JsValue, JsValue> {
+        to_js(&self.inner.first_bytes(id, bytes))
+    }
+
+    /// Reports the whole (small) body of fetch `id`: a `file.ptr`.
+    #[wasm_bindgen(unchecked_return_type = "Decision")]
+    pub fn body(&mut self, id: u32, bytes: &[u8]) -> Result<JsValue, JsValue> {
+        to_js(&self.inner.body(id, bytes))
+    }
+
+    /// Reports fetch `id`'s cabinet expanded: the file it held, its size, its first bytes.
+    #[wasm_bindgen(unchecked_return_type = "Decision")]
+    pub fn expanded(&mut self, id: u32, inner: &str, size: f64, first_bytes: &[u8]) -> Result<JsValue, JsValue> {
+        to_js(&self.inner.expanded(id, inner, size as u64, first_bytes))
+    }
+
+    /// Reports what went wrong with fetch `id`.
+    #[wasm_bindgen(unchecked_return_type = "Decision")]
+    pub fn problem(&mut self, id: u32, #[wasm_bindgen(unchecked_param_type = "Problem")] problem: JsValue) -> Result<JsValue, JsValue> {
+        let problem: sympath::lookup::Problem = from_js(problem, "problem")?;
+        to_js(&self.inner.problem(id, &problem))
+    }
+
+    /// Reports that the file taken from fetch `id` arrived whole, `received`
+    /// bytes; throws (code `short-body`) when that is not its length, and
+    /// the lookup goes on.
+    pub fn complete(&mut self, id: u32, received: f64) -> Result<(), JsValue> {
+        self.inner.complete(id, received as u64).map_err(|e| error("short-body", e))
+    }
+
+    /// Every probe so far, in order.
+    #[wasm_bindgen(unchecked_return_type = "ProbeRecord[]")]
+    pub fn probes(&self) -> Result<JsValue, JsValue> {
+        to_js(&self.inner.probes())
+    }
+
+    /// The places the lookup would try, in order, fetching nothing.
+    #[wasm_bindgen(unchecked_return_type = "ProbeRecord[]")]
+    pub fn places(&self) -> Result<JsValue, JsValue> {
+        to_js(&self.inner.places())
+    }
 }
 
 /// What a `file.ptr` says (R63) and, for a path, whether an HTTP-only client
 /// can follow it (R64): `{ type: "path" | "message" | "empty", value?, target? }`.
 #[wasm_bindgen(js_name = parseFilePtr, unchecked_return_type = "{ type: \"path\" | \"message\" | \"empty\"; value?: string; target: \"url\" | \"unc\" | \"local\" | null }")]
-pub fn parse_file_ptr(bytes: &[u8]) -> Result<JsValue, JsError> {
+pub fn parse_file_ptr(bytes: &[u8]) -> Result<JsValue, JsValue> {
     #[derive(Serialize)]
     struct Out {
         #[serde(flatten)]
@@ -246,6 +371,78 @@ pub fn parse_file_ptr(bytes: &[u8]) -> Result<JsValue, JsError> {
     }
     let ptr = sympath::fileptr::FilePtr::parse(bytes);
     to_js(&Out { target: ptr.target(), ptr })
+}
+
+/// One edit of a fix, as diagnostics carry it.
+#[derive(Debug, Deserialize, Tsify)]
+pub struct EditInput {
+    /// The bytes replaced: `[start, end)` UTF-8 offsets into the parsed text.
+    #[tsify(type = "Span")]
+    pub span: (usize, usize),
+    /// The new text.
+    pub replacement: String,
+}
+
+/// A fix as diagnostics carry it (only its edits matter here).
+#[derive(Debug, Deserialize, Tsify)]
+pub struct FixInput {
+    /// The edits.
+    pub edits: Vec<EditInput>,
+}
+
+/// Applies a diagnostic's fix to `text` (the text that was parsed) and
+/// returns the part of the result that was `[start, end)` before (the part a
+/// person typed; pass `0` and `text`'s byte length for all of it). Edits
+/// outside that part are an error (`bad-fix`).
+#[wasm_bindgen(js_name = applyFix)]
+pub fn apply_fix(
+    text: &str,
+    #[wasm_bindgen(unchecked_param_type = "FixInput")] fix: JsValue,
+    start: usize,
+    end: usize,
+) -> Result<String, JsValue> {
+    let fix: FixInput = from_js(fix, "fix")?;
+    if start > end || text.get(start..end).is_none() {
+        return Err(error("bad-fix", format!("[{start}, {end}) is not a part of the text")));
+    }
+    if fix.edits.iter().any(|e| e.span.0 < start || e.span.1 > end || e.span.0 > e.span.1) {
+        return Err(error("bad-fix", "the fix edits text outside the part asked for"));
+    }
+    let edits = fix
+        .edits
+        .into_iter()
+        .map(|e| sympath::TextEdit { span: sympath::Span::new(e.span.0, e.span.1), replacement: e.replacement })
+        .collect();
+    let fixed = sympath::Fix { title: String::new(), edits }.apply(text);
+    let tail = text.len() - end;
+    fixed.get(start..fixed.len().saturating_sub(tail)).map(str::to_string).ok_or_else(|| error("bad-fix", "the fix does not fit the text"))
+}
+
+/// The names of the headers a sympath mirror sends (`sympath::headers`, the
+/// names the mirror itself uses), for executors that read them.
+#[wasm_bindgen(js_name = mirrorHeaders, unchecked_return_type = "{ cache: string; upstream: string; expanded: string; pointer: string; note: string; length: string; expandedCab: string }")]
+pub fn mirror_headers() -> Result<JsValue, JsValue> {
+    use sympath::headers as h;
+    #[derive(Serialize)]
+    #[serde(rename_all = "camelCase")]
+    struct Names {
+        cache: &'static str,
+        upstream: &'static str,
+        expanded: &'static str,
+        pointer: &'static str,
+        note: &'static str,
+        length: &'static str,
+        expanded_cab: &'static str,
+    }
+    to_js(&Names {
+        cache: h::CACHE,
+        upstream: h::UPSTREAM,
+        expanded: h::EXPANDED,
+        pointer: h::POINTER,
+        note: h::NOTE,
+        length: h::LENGTH,
+        expanded_cab: h::expanded::CAB,
+    })
 }
 
 /// Converts UTF-8 byte offsets of `text` to UTF-16 code-unit offsets (for JS string indexing).
@@ -266,7 +463,7 @@ pub fn utf16_offsets(text: &str, byte_offsets: &[u32]) -> Vec<u32> {
 
 /// Every diagnostic code with its name, severity and rules (for documentation UIs).
 #[wasm_bindgen(unchecked_return_type = "Array<{ code: string; name: string; severity: string; rules: string }>")]
-pub fn codes() -> Result<JsValue, JsError> {
+pub fn codes() -> Result<JsValue, JsValue> {
     #[derive(Serialize)]
     struct Row {
         code: &'static str,

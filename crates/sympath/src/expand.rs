@@ -10,8 +10,11 @@ use std::str::FromStr;
 use serde::Serialize;
 
 use crate::diagnostic::{Code, Diagnostic};
+use std::borrow::Cow;
+
+use crate::borrowed::{ElementKindRef, SymbolPathRef};
 use crate::model::*;
-use crate::parse::{parse_with, ParseOptions};
+use crate::parse::{parse_borrowed, ParseOptions};
 use crate::span::Span;
 
 /// Who combines the environment variables (R45, disagreement D2).
@@ -197,6 +200,8 @@ pub struct Expanded {
 /// Expands a path: starts from `given` (a pasted path or `.sympath` value) or,
 /// when `None`, from the environment; applies `commands` in order; parses with
 /// `opts`; applies `facts`.
+///
+/// The owned result of [`ExpandedText::new`] + [`ExpandedText::parse`].
 pub fn expand(
     given: Option<&str>,
     env: &Environment,
@@ -205,87 +210,166 @@ pub fn expand(
     opts: &ParseOptions,
     facts: &dyn HostFacts,
 ) -> Expanded {
-    let mut parts: Vec<(Origin, String)> = Vec::new();
-    let mut raw_parts: Vec<String> = Vec::new();
-    let add = |parts: &mut Vec<(Origin, String)>, raw: &mut Vec<String>, o: Origin, text: &str, raw_text: &str| {
-        if !text.is_empty() {
-            parts.push((o, text.to_string()));
-        }
-        if !raw_text.is_empty() {
-            raw.push(raw_text.to_string());
-        }
-    };
-    if let Some(g) = given.or(env.command_line.as_deref()) {
-        add(&mut parts, &mut raw_parts, Origin::Given, g, g);
-    } else if !env.ignore_env {
-        let alt = env.alt_symbol_path.as_deref().unwrap_or("");
-        let nt = env.nt_symbol_path.as_deref().unwrap_or("");
-        match env.consumer {
-            Consumer::Debugger => {
-                add(&mut parts, &mut raw_parts, Origin::AltEnv, alt, alt);
-                add(&mut parts, &mut raw_parts, Origin::NtEnv, nt, nt);
-            }
-            Consumer::Dbghelp => {
-                add(&mut parts, &mut raw_parts, Origin::Implicit, ".", ".");
-                add(&mut parts, &mut raw_parts, Origin::NtEnv, nt, nt);
-                add(&mut parts, &mut raw_parts, Origin::AltEnv, alt, alt);
-            }
-        }
-    }
-    for c in commands {
-        match c {
-            Command::Sympath(x) => {
-                parts.clear();
-                raw_parts.clear();
-                add(&mut parts, &mut raw_parts, Origin::Given, x, x);
-            }
-            Command::SympathAdd(x) => add(&mut parts, &mut raw_parts, Origin::SympathAdd, x, x),
-            Command::Symfix(dir) | Command::SymfixAdd(dir) => {
-                if matches!(c, Command::Symfix(_)) {
-                    parts.clear();
-                    raw_parts.clear();
-                }
-                let cache = format!("cache*{}", dir.as_deref().unwrap_or(""));
-                add(&mut parts, &mut raw_parts, Origin::Symfix, &format!("{cache};srv*"), "srv*");
-            }
-        }
-    }
-    let mut text = String::new();
-    let mut segments = Vec::new();
-    for (origin, t) in &parts {
-        if !text.is_empty() {
-            text.push(';');
-        }
-        let start = text.len();
-        text.push_str(t);
-        segments.push(Segment { origin: *origin, span: Span::new(start, text.len()) });
-    }
-    let mut path = parse_with(&text, opts);
-    let origin_at = |at: usize| segments.iter().find(|s| s.span.start <= at && at <= s.span.end).map_or(Origin::Given, |s| s.origin);
-    // The implicit "." of dbghelp is not the user's relative path.
-    path.diagnostics.retain(|d| !(d.code == Code::RelativePath && origin_at(d.span.start) == Origin::Implicit));
-    let mut origins: Vec<Origin> = path.elements.iter().map(|e| origin_at(e.span.start)).collect();
-    apply_facts(&mut path, &mut origins, facts);
-    Expanded { raw: raw_parts.join(";"), text, path, segments, origins, defaults: defaults.clone(), consumer: env.consumer }
+    ExpandedText::new(given, env, commands).parse(defaults, opts, facts).into_owned()
 }
 
-fn apply_facts(path: &mut SymbolPath, origins: &mut Vec<Origin>, facts: &dyn HostFacts) {
+/// The first step of [`expand`]: the text to parse, and where its parts came
+/// from. Borrows the given path when it is the whole text.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ExpandedText<'a> {
+    /// The raw path as `.sympath` would store it.
+    pub raw: Cow<'a, str>,
+    /// The effective text.
+    pub text: Cow<'a, str>,
+    /// Where each part of `text` came from.
+    pub segments: Vec<Segment>,
+    /// Who combined the environment variables.
+    pub consumer: Consumer,
+}
+
+impl<'a> ExpandedText<'a> {
+    /// Combines `given` (or the environment) and `commands` (R42–R46).
+    pub fn new(given: Option<&'a str>, env: &'a Environment, commands: &'a [Command]) -> ExpandedText<'a> {
+        // (origin, text, raw text): `.symfix` parses as `cache*…;srv*` but stores `srv*`.
+        let mut parts: Vec<(Origin, Cow<'a, str>, &'a str)> = Vec::new();
+        let add = |parts: &mut Vec<(Origin, Cow<'a, str>, &'a str)>, o: Origin, text: Cow<'a, str>, raw_text: &'a str| {
+            if !text.is_empty() || !raw_text.is_empty() {
+                parts.push((o, text, raw_text));
+            }
+        };
+        if let Some(g) = given.or(env.command_line.as_deref()) {
+            add(&mut parts, Origin::Given, Cow::Borrowed(g), g);
+        } else if !env.ignore_env {
+            let alt = env.alt_symbol_path.as_deref().unwrap_or("");
+            let nt = env.nt_symbol_path.as_deref().unwrap_or("");
+            match env.consumer {
+                Consumer::Debugger => {
+                    add(&mut parts, Origin::AltEnv, Cow::Borrowed(alt), alt);
+                    add(&mut parts, Origin::NtEnv, Cow::Borrowed(nt), nt);
+                }
+                Consumer::Dbghelp => {
+                    add(&mut parts, Origin::Implicit, Cow::Borrowed("."), ".");
+                    add(&mut parts, Origin::NtEnv, Cow::Borrowed(nt), nt);
+                    add(&mut parts, Origin::AltEnv, Cow::Borrowed(alt), alt);
+                }
+            }
+        }
+        for c in commands {
+            match c {
+                Command::Sympath(x) => {
+                    parts.clear();
+                    add(&mut parts, Origin::Given, Cow::Borrowed(x), x);
+                }
+                Command::SympathAdd(x) => add(&mut parts, Origin::SympathAdd, Cow::Borrowed(x), x),
+                Command::Symfix(dir) | Command::SymfixAdd(dir) => {
+                    if matches!(c, Command::Symfix(_)) {
+                        parts.clear();
+                    }
+                    let text = format!("cache*{};srv*", dir.as_deref().unwrap_or(""));
+                    add(&mut parts, Origin::Symfix, Cow::Owned(text), "srv*");
+                }
+            }
+        }
+        let mut raws = parts.iter().map(|p| p.2).filter(|t| !t.is_empty());
+        let raw = match (raws.next(), raws.next()) {
+            (None, _) => Cow::Borrowed(""),
+            (Some(one), None) => Cow::Borrowed(one),
+            _ => Cow::Owned(parts.iter().map(|p| p.2).filter(|t| !t.is_empty()).collect::<Vec<_>>().join(";")),
+        };
+        let mut segments = Vec::with_capacity(parts.len());
+        let text_parts: Vec<&(Origin, Cow<'a, str>, &'a str)> = parts.iter().filter(|p| !p.1.is_empty()).collect();
+        let text = match text_parts.as_slice() {
+            [] => Cow::Borrowed(""),
+            [(origin, t, _)] => {
+                segments.push(Segment { origin: *origin, span: Span::new(0, t.len()) });
+                t.clone()
+            }
+            many => {
+                let mut text = String::with_capacity(many.iter().map(|p| p.1.len() + 1).sum());
+                for (origin, t, _) in many {
+                    if !text.is_empty() {
+                        text.push(';');
+                    }
+                    let start = text.len();
+                    text.push_str(t);
+                    segments.push(Segment { origin: *origin, span: Span::new(start, text.len()) });
+                }
+                Cow::Owned(text)
+            }
+        };
+        ExpandedText { raw, text, segments, consumer: env.consumer }
+    }
+
+    /// The second step of [`expand`]: parses the text with `opts` and applies
+    /// `facts`, into the [borrowed model](crate::borrowed).
+    pub fn parse<'s>(&'s self, defaults: &'s Defaults, opts: &ParseOptions, facts: &dyn HostFacts) -> ExpandedRef<'s> {
+        let mut path = parse_borrowed(&self.text, opts);
+        let segments = &self.segments;
+        let origin_at = |at: usize| segments.iter().find(|s| s.span.start <= at && at <= s.span.end).map_or(Origin::Given, |s| s.origin);
+        // The implicit "." of dbghelp is not the user's relative path.
+        if segments.iter().any(|s| s.origin == Origin::Implicit) {
+            path.diagnostics.retain(|d| !(d.code == Code::RelativePath && origin_at(d.span.start) == Origin::Implicit));
+        }
+        let mut origins: Vec<Origin> = match segments.as_slice() {
+            [only] => vec![only.origin; path.elements.len()],
+            _ => path.elements.iter().map(|e| origin_at(e.span.start)).collect(),
+        };
+        apply_facts(&mut path, &mut origins, facts);
+        ExpandedRef { raw: &self.raw, text: &self.text, path, segments, origins, defaults, consumer: self.consumer }
+    }
+}
+
+/// [`Expanded`] in the borrowed model: what [`ExpandedText::parse`] returns.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ExpandedRef<'a> {
+    /// The raw path as `.sympath` would store it.
+    pub raw: &'a str,
+    /// The effective text that was parsed; spans point into it.
+    pub text: &'a str,
+    /// Parsed elements and diagnostics.
+    pub path: SymbolPathRef<'a>,
+    /// Where each part of `text` came from.
+    pub segments: &'a [Segment],
+    /// Origin of each element, parallel to `path.elements`.
+    pub origins: Vec<Origin>,
+    /// The defaults the path was expanded with.
+    pub defaults: &'a Defaults,
+    /// Who combined the environment variables.
+    pub consumer: Consumer,
+}
+
+impl ExpandedRef<'_> {
+    /// The owned model (the serde/JSON shape).
+    pub fn into_owned(self) -> Expanded {
+        Expanded {
+            raw: self.raw.to_string(),
+            text: self.text.to_string(),
+            path: self.path.into_owned(),
+            segments: self.segments.to_vec(),
+            origins: self.origins,
+            defaults: self.defaults.clone(),
+            consumer: self.consumer,
+        }
+    }
+}
+
+fn apply_facts(path: &mut SymbolPathRef<'_>, origins: &mut Vec<Origin>, facts: &dyn HostFacts) {
     // In place: only a dropped directory moves anything.
     let mut dropped = Vec::new();
     for (i, (e, o)) in path.elements.iter_mut().zip(origins.iter()).enumerate() {
-        let ElementKind::Dir(d) = &mut e.kind else { continue };
+        let ElementKindRef::Dir { path: dir, maybe_store, .. } = &mut e.kind else { continue };
         let from_env = matches!(o, Origin::AltEnv | Origin::NtEnv);
-        if from_env && facts.dir_exists(&d.path) == Some(false) {
+        if from_env && facts.dir_exists(dir) == Some(false) {
             path.diagnostics.push(Diagnostic::new(
                 Code::EnvDirMissing,
                 e.span,
-                format!("`{}` does not exist; the debugger silently ignores missing directories from environment variables", d.path),
+                format!("`{dir}` does not exist; the debugger silently ignores missing directories from environment variables"),
             ));
             dropped.push(i);
             continue;
         }
-        if facts.is_store_root(&d.path) == Some(true) {
-            d.maybe_store = true;
+        if facts.is_store_root(dir) == Some(true) {
+            *maybe_store = true;
         }
     }
     if dropped.is_empty() {
@@ -371,6 +455,32 @@ mod tests {
         assert_eq!(e.raw, "srv*");
         assert_eq!(e.text, "cache*c:\\myCache;srv*");
         assert_eq!(e.explicit_text(), "cache*c:\\myCache;srv*https://msdl.microsoft.com/download/symbols");
+    }
+
+    #[test]
+    fn r45_borrowed_expansion_borrows_a_given_path_and_matches_the_owned_one() {
+        let env = Environment::default();
+        let given = r"cache*C:\c;srv*C:\s*https://msdl.microsoft.com/download/symbols;C:\d;c:/D/";
+        let t = ExpandedText::new(Some(given), &env, &[]);
+        assert!(matches!(t.text, Cow::Borrowed(_)) && matches!(t.raw, Cow::Borrowed(_)));
+        let d = Defaults::default();
+        let b = t.parse(&d, &ParseOptions::default(), &NoFacts);
+        assert_eq!(b.path.elements.len(), 4);
+        assert_eq!(b.path.cached_into(&b.path.elements[1]), &[crate::borrowed::CacheTargetRef::Dir(r"C:\c")]);
+        let crate::borrowed::ElementKindRef::Chain(c) = &b.path.elements[1].kind else { panic!("a chain") };
+        assert_eq!(b.path.chain_stores(c).len(), 2);
+        let owned = expand(Some(given), &env, &[], &d, &ParseOptions::default(), &NoFacts);
+        assert_eq!(b.into_owned(), owned);
+        assert_eq!(owned.path.diagnostics.iter().filter(|d| d.code == Code::DuplicateElement).count(), 1);
+        // With commands the text is built.
+        let cmds = [Command::SympathAdd(r"\\s\x".into()), Command::SymfixAdd(None)];
+        let t = ExpandedText::new(Some(given), &env, &cmds);
+        assert!(matches!(t.text, Cow::Owned(_)));
+        assert_eq!(
+            t.parse(&d, &ParseOptions::default(), &NoFacts).into_owned(),
+            expand(Some(given), &env, &cmds, &d, &ParseOptions::default(), &NoFacts)
+        );
+        assert_eq!(t.raw, format!(r"{given};\\s\x;srv*"));
     }
 
     #[test]

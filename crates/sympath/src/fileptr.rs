@@ -64,6 +64,13 @@ impl FilePtr {
     }
 }
 
+/// Whether a pointer target names a compressed file (`….pd_`, R61, R64): the
+/// last character of its file name, before any query or fragment, is `_`.
+pub fn names_compressed(target: &str) -> bool {
+    let path = target.split(['?', '#']).next().unwrap_or("");
+    path.rsplit(['/', '\\']).next().is_some_and(|f| f.len() > 1 && f.ends_with('_'))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

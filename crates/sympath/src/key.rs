@@ -58,7 +58,7 @@ pub enum StoreLayout {
 }
 
 /// Which file inside a key directory.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "tsify", derive(tsify::Tsify))]
 #[serde(rename_all = "snake_case")]
 pub enum Variant {
@@ -142,7 +142,7 @@ impl StoreKey {
             (FileKind::PdzMsfz, Identity::GuidAge { guid, age }) => {
                 let id = format!("{}{:x}", guid.to_key_hex(), age).to_lowercase();
                 let ssqp = format!("{lname}/{id}/msfz0/{lname}");
-                StoreKey { kind, name: lname.clone(), id, container: Some("msfz0"), ssqp: Some(ssqp) }
+                StoreKey { kind, name: lname.clone(), id, container: Some(MSFZ_CONTAINER), ssqp: Some(ssqp) }
             }
             (FileKind::Pdb20, Identity::SignatureAge { signature, age }) => simple(name, format!("{signature:08X}{age:x}"), None),
             (FileKind::Pe, Identity::TimestampSize { timestamp, size_of_image }) => {
@@ -236,6 +236,27 @@ impl StoreKey {
         self.path(StoreLayout::OneTier, Variant::Compressed)
     }
 }
+
+impl StoreKey {
+    /// The key a server was asked for (`name/id/file`, validated by
+    /// [`RequestKey::parse`]), with the variant asked for; `None` for
+    /// `index2.txt`. A request names no kind: a `.pdb` name is a PDB (an
+    /// `msfz0` container a PDZ), anything else is keyed like an image,
+    /// which has the same three variants (R50, R61, R63).
+    pub fn from_request(request: &RequestKey) -> Option<(StoreKey, Variant)> {
+        let RequestKey::File { name, id, container, variant, .. } = request else { return None };
+        let pdb = crate::winpath::extension(name).is_some_and(|e| e.eq_ignore_ascii_case("pdb"));
+        let (kind, container) = match container {
+            Some(_) => (FileKind::PdzMsfz, Some(MSFZ_CONTAINER)),
+            None if pdb => (FileKind::Pdb, None),
+            None => (FileKind::Pe, None),
+        };
+        Some((StoreKey { kind, name: name.clone(), id: id.clone(), container, ssqp: None }, *variant))
+    }
+}
+
+/// The container segment of a PDZ key (R59).
+pub const MSFZ_CONTAINER: &str = "msfz0";
 
 /// The compressed file name: the last character replaced by `_` (R61).
 pub fn compressed_name(name: &str) -> String {

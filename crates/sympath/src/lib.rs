@@ -45,6 +45,7 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod borrowed;
 pub mod diagnostic;
 mod display;
 pub mod expand;
@@ -53,10 +54,13 @@ pub mod fileptr;
 pub mod headers;
 pub mod identity;
 pub mod key;
+pub mod lookup;
+pub mod magic;
 pub mod model;
 pub mod parse;
 pub mod plan;
 pub mod span;
+pub mod target;
 pub mod url;
 pub mod winpath;
 

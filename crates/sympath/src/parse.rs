@@ -4,15 +4,16 @@
 //! and each element once on `*`; cross-element checks use hash maps.
 
 use std::collections::HashMap;
-use std::hash::{BuildHasherDefault, Hasher};
+use std::hash::{BuildHasherDefault, Hash, Hasher};
 
 use serde::Serialize;
 
+use crate::borrowed::*;
 use crate::diagnostic::{Code, Diagnostic, Fix, TextEdit};
-use crate::model::*;
+use crate::model::{Implicit, ImplicitDownstream, Role, SymbolPath, DEFAULT_SYMBOL_SERVER, SYMSRV_DLL};
 use crate::span::Span;
 use crate::url::{is_http_url, other_scheme, UrlParts};
-use crate::winpath::{self, DirForm, Host, Relativity};
+use crate::winpath::{self, CompareKey, DirForm, Host, Relativity, StreamHash};
 
 /// Whose semantics the parser reproduces where implementations disagree (spec §0).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize)]
@@ -58,25 +59,35 @@ pub fn parse(text: &str) -> SymbolPath {
 }
 
 /// Parses `text` into elements and diagnostics. Never fails, never panics.
+///
+/// The owned model, made from [`parse_borrowed`].
 pub fn parse_with(text: &str, opts: &ParseOptions) -> SymbolPath {
-    let guess = text.bytes().filter(|&b| b == b';').count() + 1;
+    parse_borrowed(text, opts).into_owned()
+}
+
+/// Parses `text` into the [borrowed model](crate::borrowed): the same
+/// elements and diagnostics as [`parse_with`], with every string a slice of
+/// `text`. Never fails, never panics; no allocation per element.
+pub fn parse_borrowed<'t>(text: &'t str, opts: &ParseOptions) -> SymbolPathRef<'t> {
+    let count = memchr_count(text.as_bytes(), b';') + 1;
     let mut p = Parser {
         text,
         opts: *opts,
-        elements: Vec::with_capacity(guess),
-        cache_counts: Vec::with_capacity(guess),
+        element_count: count,
+        elements: Vec::with_capacity(count),
+        stores: Vec::new(),
         tok_buf: Vec::new(),
         diags: Vec::new(),
         active_caches: Vec::new(),
     };
     p.run();
-    let all: std::sync::Arc<[CacheRef]> = p.active_caches.into();
-    for (e, count) in p.elements.iter_mut().zip(&p.cache_counts) {
-        e.cached_into = CachedInto::new(all.clone(), *count);
-    }
     let mut diags = p.diags;
     diags.sort_by_key(|d| (d.span.start, d.span.end));
-    SymbolPath { text: text.to_string(), elements: p.elements, diagnostics: diags }
+    SymbolPathRef { text, elements: p.elements, stores: p.stores, caches: p.active_caches, diagnostics: diags }
+}
+
+fn memchr_count(b: &[u8], needle: u8) -> usize {
+    b.iter().filter(|&&c| c == needle).count()
 }
 
 /// A `*`-token (or an element) with its trimmed and raw spans.
@@ -87,51 +98,53 @@ struct Tok<'t> {
     raw: Span,
 }
 
-fn is_ws(c: char) -> bool {
-    c.is_ascii_whitespace()
-}
-
 fn trimmed(text: &str, raw: Span) -> Tok<'_> {
-    let s = raw.slice(text);
-    let lead = s.len() - s.trim_start_matches(is_ws).len();
-    let body = s.trim_matches(is_ws);
-    let start = raw.start + lead;
-    Tok { text: body, span: Span::new(start, start + body.len()), raw }
+    // ASCII whitespace is single bytes, so trimming bytes keeps char boundaries.
+    let b = raw.slice(text).as_bytes();
+    let lead = b.iter().take_while(|c| c.is_ascii_whitespace()).count();
+    let trail = b.get(lead..).unwrap_or(&[]).iter().rev().take_while(|c| c.is_ascii_whitespace()).count();
+    let span = Span::new(raw.start + lead, raw.end - trail);
+    Tok { text: span.slice(text), span, raw }
 }
 
-/// Splits `raw` (a span of `text`) on `sep`, yielding raw spans.
-fn split_spans(text: &str, raw: Span, sep: char) -> impl Iterator<Item = Span> + '_ {
-    let mut at = raw.start;
-    raw.slice(text).split(sep).map(move |piece| {
-        let s = Span::new(at, at + piece.len());
-        at = s.end + sep.len_utf8();
-        s
+/// Splits `raw` (a span of `text`) on the ASCII byte `sep`, yielding raw spans.
+/// A plain loop: the pieces are short, so a `memchr` per piece costs more than it saves.
+fn split_spans(text: &str, raw: Span, sep: u8) -> impl Iterator<Item = Span> + '_ {
+    let bytes = text.as_bytes();
+    let mut at = Some(raw.start);
+    std::iter::from_fn(move || {
+        let start = at?;
+        let end = bytes.get(start..raw.end).and_then(|r| r.iter().position(|&b| b == sep)).map(|i| start + i);
+        at = end.map(|e| e + 1);
+        Some(Span::new(start, end.unwrap_or(raw.end)))
     })
 }
 
 struct Parser<'t> {
     text: &'t str,
     opts: ParseOptions,
-    elements: Vec<Element>,
-    /// For each element, how many `cache*` directives are to its left.
-    cache_counts: Vec<usize>,
+    /// The number of `;`-separated pieces, empty ones included.
+    element_count: usize,
+    elements: Vec<ElementRef<'t>>,
+    /// Every chain's stores, flat.
+    stores: Vec<StoreRef<'t>>,
     /// Scratch space for an element's `*`-tokens.
     tok_buf: Vec<Tok<'t>>,
     diags: Vec<Diagnostic>,
-    active_caches: Vec<CacheRef>,
+    active_caches: Vec<CacheTargetRef<'t>>,
 }
 
 impl<'t> Parser<'t> {
     fn run(&mut self) {
         let whole = Span::new(0, self.text.len());
-        let raws: Vec<Span> = split_spans(self.text, whole, ';').collect();
-        for (i, raw) in raws.iter().enumerate() {
-            let tok = trimmed(self.text, *raw);
+        let count = self.element_count;
+        for (i, raw) in split_spans(self.text, whole, b';').enumerate() {
+            let tok = trimmed(self.text, raw);
             if tok.text.is_empty() {
-                self.empty_element(*raw, i, raws.len());
-                if self.opts.dialect == Dialect::Samply && raws.len() > 1 {
+                self.empty_element(raw, i, count);
+                if self.opts.dialect == Dialect::Samply && count > 1 {
                     // samply keeps each empty segment as an empty path (R5).
-                    self.push(ElementKind::Dir(DirElement { path: String::new(), form: DirForm::Relative, maybe_store: false }), *raw);
+                    self.push(ElementKindRef::Dir { path: "", form: DirForm::Relative, maybe_store: false }, raw);
                 }
                 continue;
             }
@@ -141,14 +154,27 @@ impl<'t> Parser<'t> {
         self.cross_element_checks();
     }
 
-    fn push(&mut self, kind: ElementKind, span: Span) {
-        // Only the count is known here; `parse_with` shares one cache list among all elements.
-        let count = match kind {
-            ElementKind::Dir(_) | ElementKind::Chain(_) => self.active_caches.len(),
+    fn push(&mut self, kind: ElementKindRef<'t>, span: Span) {
+        // Only the count is kept: the caches are a prefix of the path's cache list.
+        let caches = match kind {
+            ElementKindRef::Dir { .. } | ElementKindRef::Chain(_) => self.active_caches.len(),
             _ => 0,
         };
-        self.cache_counts.push(count);
-        self.elements.push(Element { kind, cached_into: CachedInto::default(), span });
+        self.elements.push(ElementRef { kind, caches, span });
+    }
+
+    /// Appends a chain's stores to the flat store list.
+    fn push_chain(
+        &mut self,
+        dll: &'t str,
+        stores: impl IntoIterator<Item = StoreRef<'t>>,
+        implicit_downstream: Option<ImplicitDownstream>,
+        span: Span,
+    ) {
+        let start = self.stores.len();
+        self.stores.extend(stores);
+        let chain = ChainRef { dll, stores: start..self.stores.len(), implicit_downstream };
+        self.push(ElementKindRef::Chain(chain), span);
     }
 
     fn diag(&mut self, d: Diagnostic) {
@@ -191,7 +217,7 @@ impl<'t> Parser<'t> {
     fn tokens(&mut self, tok: Tok<'_>) -> Vec<Tok<'t>> {
         let mut v = std::mem::take(&mut self.tok_buf);
         v.clear();
-        v.extend(split_spans(self.text, tok.span, '*').map(|raw| trimmed(self.text, raw)));
+        v.extend(split_spans(self.text, tok.span, b'*').map(|raw| trimmed(self.text, raw)));
         v
     }
 
@@ -209,7 +235,7 @@ impl<'t> Parser<'t> {
         let is = |k: &str| first.text.eq_ignore_ascii_case(k);
         if is("srv") {
             self.whitespace(first, "keyword");
-            self.chain(tok, SYMSRV_DLL.to_string(), rest);
+            self.chain(tok, SYMSRV_DLL, rest);
         } else if is("symsrv") {
             self.whitespace(first, "keyword");
             self.symsrv(tok, rest);
@@ -223,55 +249,54 @@ impl<'t> Parser<'t> {
 
     /// An element without `*`: a directory, a bare URL, or a keyword missing its `*`.
     fn single(&mut self, tok: Tok<'t>) {
-        let lower = tok.text.to_ascii_lowercase();
-        if matches!(lower.as_str(), "srv" | "symsrv" | "cache") {
+        let keyword = ["srv", "symsrv", "cache"].into_iter().find(|k| tok.text.eq_ignore_ascii_case(k));
+        if let Some(keyword) = keyword {
             self.diag(
                 Diagnostic::new(
                     Code::KeywordWithoutStar,
                     tok.span,
                     format!("`{}` without `*` is not a keyword: this is a relative directory named `{}`", tok.text, tok.text),
                 )
-                .with_help(match lower.as_str() {
+                .with_help(match keyword {
                     "srv" => "`srv*` alone means the default symbol server (with the default downstream store)",
                     "cache" => "`cache*` alone means the default symbol cache",
                     _ => "`symsrv*symsrv.dll*<stores>` names a symbol-server DLL and its stores",
                 })
                 .with_fix(Fix::replace("Add the `*`", Span::empty(tok.span.end), "*")),
             );
-            let raw = tok.text.to_string();
-            let kind = match (self.opts.dialect, lower.as_str()) {
+            let raw = tok.text;
+            match (self.opts.dialect, keyword) {
                 // SOS refuses the element (R8).
-                (Dialect::DotnetDiagnostics, _) => ElementKind::Invalid(InvalidElement { raw, reason: "keyword without `*`".into() }),
+                (Dialect::DotnetDiagnostics, _) => self.push(ElementKindRef::Invalid { raw, reason: "keyword without `*`" }, tok.span),
                 // samply builds an empty chain for `srv` and drops `cache` (R8).
-                (Dialect::Samply, "cache") => return,
-                (Dialect::Samply, _) => ElementKind::Chain(Chain { dll: SYMSRV_DLL.into(), stores: Vec::new(), implicit_downstream: None }),
-                _ => ElementKind::Dir(DirElement { path: raw, form: DirForm::Relative, maybe_store: false }),
-            };
-            self.push(kind, tok.span);
+                (Dialect::Samply, "cache") => {}
+                (Dialect::Samply, _) => self.push_chain(SYMSRV_DLL, [], None, tok.span),
+                _ => self.push(ElementKindRef::Dir { path: raw, form: DirForm::Relative, maybe_store: false }, tok.span),
+            }
             return;
         }
         if is_http_url(tok.text) {
             if self.opts.dialect == Dialect::Clrmd {
                 let store = self.store(tok, Role::Upstream);
-                let chain = Chain { dll: SYMSRV_DLL.into(), stores: vec![store], implicit_downstream: self.implicit_downstream(true) };
-                return self.push(ElementKind::Chain(chain), tok.span);
+                let implicit = self.implicit_downstream(true);
+                return self.push_chain(SYMSRV_DLL, [store], implicit, tok.span);
             }
             self.diag(
                 Diagnostic::new(Code::BareUrl, tok.span, "a URL outside `srv*` is ignored: HTTP stores are only reachable through symsrv")
                     .with_fix(Fix::replace("Prefix it with `srv*`", Span::empty(tok.span.start), "srv*")),
             );
-            let raw = tok.text.to_string();
-            return self.push(ElementKind::Invalid(InvalidElement { raw, reason: "bare URL outside srv*".into() }), tok.span);
+            return self.push(ElementKindRef::Invalid { raw: tok.text, reason: "bare URL outside srv*" }, tok.span);
         }
         let form = self.dir_checks(tok, "directory");
-        self.push(ElementKind::Dir(DirElement { path: tok.text.to_string(), form, maybe_store: false }), tok.span);
+        self.push(ElementKindRef::Dir { path: tok.text, form, maybe_store: false }, tok.span);
     }
 
     /// Checks shared by plain directories, cache directories and directory stores.
     fn dir_checks(&mut self, tok: Tok<'_>, what: &str) -> DirForm {
         let (form, why) = winpath::classify(tok.text, self.opts.host);
         // One pass decides whether any of the rarer checks need to look closer.
-        let suspicious = tok.text.bytes().any(|b| b < 0x20 || matches!(b, b'"' | b'<' | b'>' | b'|' | b'?' | b':' | 0x7f..=0xff));
+        // `:` only matters as part of `<scheme>://` (the drive colon of `C:\` does not).
+        let suspicious = tok.text.bytes().any(rare) || tok.text.contains("://");
         if !suspicious {
             if let Some(why) = why {
                 self.relative_path(tok, what, why);
@@ -324,8 +349,8 @@ impl<'t> Parser<'t> {
     }
 
     fn star_outside_keyword(&mut self, tok: Tok<'t>, first: Tok<'t>) {
-        let lower = first.text.to_ascii_lowercase();
-        let fix = if matches!(lower.as_str(), "svr" | "sv" | "srvr" | "server" | "sym" | "symsrv.dll" | "srv:") {
+        let typo = ["svr", "sv", "srvr", "server", "sym", "symsrv.dll", "srv:"].iter().any(|k| first.text.eq_ignore_ascii_case(k));
+        let fix = if typo {
             Fix::replace("Replace it with `srv`", first.span, "srv")
         } else {
             Fix::replace("Prefix the element with `srv*`", Span::empty(tok.span.start), "srv*")
@@ -341,8 +366,7 @@ impl<'t> Parser<'t> {
             )
             .with_fix(fix),
         );
-        let raw = tok.text.to_string();
-        self.push(ElementKind::Invalid(InvalidElement { raw, reason: "`*` outside srv*/symsrv*/cache*".into() }), tok.span);
+        self.push(ElementKindRef::Invalid { raw: tok.text, reason: "`*` outside srv*/symsrv*/cache*" }, tok.span);
     }
 
     fn symsrv(&mut self, tok: Tok<'t>, rest: &[Tok<'t>]) {
@@ -351,12 +375,9 @@ impl<'t> Parser<'t> {
         };
         match self.opts.dialect {
             // samply takes the second token as the DLL, whatever it is (P53).
-            Dialect::Samply if stores.is_empty() => {
-                let chain = Chain { dll: dll.text.to_string(), stores: Vec::new(), implicit_downstream: None };
-                return self.push(ElementKind::Chain(chain), tok.span);
-            }
+            Dialect::Samply if stores.is_empty() => return self.push_chain(dll.text, [], None, tok.span),
             // ClrMD ignores the DLL token and even accepts `symsrv*<url>` (R11).
-            Dialect::Clrmd if is_http_url(dll.text) => return self.chain(tok, SYMSRV_DLL.to_string(), rest),
+            Dialect::Clrmd if is_http_url(dll.text) => return self.chain(tok, SYMSRV_DLL, rest),
             _ => {}
         }
         let looks_like_dll =
@@ -381,8 +402,7 @@ impl<'t> Parser<'t> {
                 Fix::replace("Use `srv*` instead", Span::new(tok.span.start, dll.span.start), "srv*")
             };
             self.diag(Diagnostic::new(Code::SymsrvMissingDll, dll.span, msg).with_fix(fix));
-            let raw = tok.text.to_string();
-            return self.push(ElementKind::Invalid(InvalidElement { raw, reason: reason.into() }), tok.span);
+            return self.push(ElementKindRef::Invalid { raw: tok.text, reason }, tok.span);
         }
         self.whitespace(*dll, "DLL name");
         if stores.is_empty() {
@@ -390,8 +410,7 @@ impl<'t> Parser<'t> {
                 Diagnostic::new(Code::ChainWithoutStores, tok.span, format!("`symsrv*{}` names no stores, so it is ignored", dll.text))
                     .with_fix(Fix::replace("Add `*` for the default symbol server", Span::empty(tok.span.end), "*")),
             );
-            let raw = tok.text.to_string();
-            return self.push(ElementKind::Invalid(InvalidElement { raw, reason: "no store tokens".into() }), tok.span);
+            return self.push(ElementKindRef::Invalid { raw: tok.text, reason: "no store tokens" }, tok.span);
         }
         let name = if dll.text.eq_ignore_ascii_case(SYMSRV_DLL) { SYMSRV_DLL } else { dll.text };
         if name != SYMSRV_DLL {
@@ -404,23 +423,21 @@ impl<'t> Parser<'t> {
                 .with_help("only symsrv.dll semantics are documented; `srv*` is short for `symsrv*symsrv.dll*`"),
             );
         }
-        self.chain(tok, name.to_string(), stores);
+        self.chain(tok, name, stores);
     }
 
-    fn store(&mut self, t: Tok<'t>, role: Role) -> Store {
+    fn store(&mut self, t: Tok<'t>, role: Role) -> StoreRef<'t> {
         let location = if t.text.is_empty() {
-            StoreLocation::DefaultDownstream
+            StoreLocationRef::DefaultDownstream
         } else if is_http_url(t.text) {
             self.url_checks(t);
-            StoreLocation::Http { url: t.text.to_string() }
-        } else if winpath::classify(t.text, self.opts.host).0 == DirForm::Unc {
-            self.dir_checks(t, "store");
-            StoreLocation::Unc { path: t.text.to_string() }
+            StoreLocationRef::Http(t.text)
+        } else if self.dir_checks(t, "store") == DirForm::Unc {
+            StoreLocationRef::Unc(t.text)
         } else {
-            self.dir_checks(t, "store");
-            StoreLocation::Dir { path: t.text.to_string() }
+            StoreLocationRef::Dir(t.text)
         };
-        Store { role, location, implicit: None, span: t.span }
+        StoreRef { role, location, implicit: None, span: t.span }
     }
 
     fn url_checks(&mut self, t: Tok<'_>) {
@@ -477,12 +494,12 @@ impl<'t> Parser<'t> {
         }
     }
 
-    fn chain(&mut self, tok: Tok<'t>, dll: String, toks: &[Tok<'t>]) {
+    fn chain(&mut self, tok: Tok<'t>, dll: &'t str, toks: &[Tok<'t>]) {
         let dialect = self.opts.dialect;
         // Bare `srv*`: one empty token (R18, disagreement D3).
         if let [only] = toks {
             if only.text.is_empty() {
-                let chain = if dialect == Dialect::Samply {
+                if dialect == Dialect::Samply {
                     self.diag(
                         Diagnostic::new(
                             Code::ChainWithoutUpstream,
@@ -491,18 +508,18 @@ impl<'t> Parser<'t> {
                         )
                         .with_help("the debuggers read it as the default symbol server"),
                     );
-                    let dds = Store { role: Role::Downstream, location: StoreLocation::DefaultDownstream, implicit: None, span: only.span };
-                    Chain { dll, stores: vec![dds], implicit_downstream: None }
-                } else {
-                    let server = Store {
-                        role: Role::Upstream,
-                        location: StoreLocation::Http { url: DEFAULT_SYMBOL_SERVER.into() },
-                        implicit: Some(Implicit::DefaultSymbolServer),
-                        span: only.span,
-                    };
-                    Chain { dll, stores: vec![server], implicit_downstream: self.implicit_downstream(true) }
+                    let dds =
+                        StoreRef { role: Role::Downstream, location: StoreLocationRef::DefaultDownstream, implicit: None, span: only.span };
+                    return self.push_chain(dll, [dds], None, tok.span);
+                }
+                let server = StoreRef {
+                    role: Role::Upstream,
+                    location: StoreLocationRef::Http(DEFAULT_SYMBOL_SERVER),
+                    implicit: Some(Implicit::DefaultSymbolServer),
+                    span: only.span,
                 };
-                return self.push(ElementKind::Chain(chain), tok.span);
+                let implicit = self.implicit_downstream(true);
+                return self.push_chain(dll, [server], implicit, tok.span);
             }
         }
         if dialect == Dialect::Samply {
@@ -511,14 +528,19 @@ impl<'t> Parser<'t> {
         if let (Dialect::DotnetDiagnostics, Some((last, init))) = (dialect, toks.split_last()) {
             if last.text.is_empty() && !init.is_empty() {
                 // SOS: a trailing empty token is the default server, the rest are caches (R19).
-                let mut stores: Vec<Store> = init.iter().map(|t| self.store(*t, Role::Downstream)).collect();
-                stores.push(Store {
+                let start = self.stores.len();
+                for t in init {
+                    let s = self.store(*t, Role::Downstream);
+                    self.stores.push(s);
+                }
+                self.stores.push(StoreRef {
                     role: Role::Upstream,
-                    location: StoreLocation::Http { url: DEFAULT_SYMBOL_SERVER.into() },
+                    location: StoreLocationRef::Http(DEFAULT_SYMBOL_SERVER),
                     implicit: Some(Implicit::DefaultSymbolServer),
                     span: last.span,
                 });
-                return self.push(ElementKind::Chain(Chain { dll, stores, implicit_downstream: None }), tok.span);
+                let chain = ChainRef { dll, stores: start..self.stores.len(), implicit_downstream: None };
+                return self.push(ElementKindRef::Chain(chain), tok.span);
             }
         }
         for t in toks {
@@ -529,15 +551,16 @@ impl<'t> Parser<'t> {
         let n = toks.len();
         let http_run = toks.iter().rev().take_while(|t| is_http_url(t.text)).count();
         let first_upstream = n - http_run.max(1);
-        let stores: Vec<Store> = toks
-            .iter()
-            .enumerate()
-            .map(|(i, t)| self.store(*t, if i >= first_upstream { Role::Upstream } else { Role::Downstream }))
-            .collect();
+        let start = self.stores.len();
+        for (i, t) in toks.iter().enumerate() {
+            let s = self.store(*t, if i >= first_upstream { Role::Upstream } else { Role::Downstream });
+            self.stores.push(s);
+        }
+        let end = self.stores.len();
 
         // HTTP store followed by a non-HTTP store (R22).
-        let misplaced: Vec<&Tok<'t>> = toks.iter().take(first_upstream).filter(|t| is_http_url(t.text)).collect();
-        if !misplaced.is_empty() {
+        if toks.iter().take(first_upstream).any(|t| is_http_url(t.text)) {
+            let misplaced: Vec<&Tok<'t>> = toks.iter().take(first_upstream).filter(|t| is_http_url(t.text)).collect();
             let (https, others): (Vec<&Tok<'t>>, Vec<&Tok<'t>>) = toks.iter().partition(|t| is_http_url(t.text));
             let reordered: Vec<&str> = others.iter().chain(https.iter()).map(|t| t.text).collect();
             let region = Span::new(toks.first().map_or(tok.span.end, |t| t.span.start), toks.last().map_or(tok.span.end, |t| t.span.end));
@@ -595,42 +618,42 @@ impl<'t> Parser<'t> {
                 );
             }
         }
-        self.duplicate_stores(&stores);
-        let all_http = stores.iter().all(|s| s.location.is_http());
+        self.duplicate_stores(start..end);
+        let all_http = self.stores.get(start..end).unwrap_or(&[]).iter().all(|s| s.location.is_http());
         let implicit_downstream = self.implicit_downstream(all_http);
-        self.push(ElementKind::Chain(Chain { dll, stores, implicit_downstream }), tok.span);
+        self.push(ElementKindRef::Chain(ChainRef { dll, stores: start..end, implicit_downstream }), tok.span);
     }
 
     /// samply (mstange/symsrv): URLs (matched case-sensitively, R9) are servers
     /// tried in order, everything else a cache, whatever the position (P42).
-    fn samply_chain(&mut self, tok: Tok<'t>, dll: String, toks: &[Tok<'t>]) {
+    fn samply_chain(&mut self, tok: Tok<'t>, dll: &'t str, toks: &[Tok<'t>]) {
         let is_url = |t: &str| t.starts_with("https://") || t.starts_with("http://");
-        let (urls, caches): (Vec<&Tok<'t>>, Vec<&Tok<'t>>) = toks.iter().partition(|t| is_url(t.text));
-        let mut stores: Vec<Store> = caches
-            .iter()
-            .map(|t| {
-                let location = match t.text {
-                    "" => StoreLocation::DefaultDownstream,
-                    p if winpath::classify(p, self.opts.host).0 == DirForm::Unc => StoreLocation::Unc { path: p.to_string() },
-                    p => StoreLocation::Dir { path: p.to_string() },
-                };
-                Store { role: Role::Downstream, location, implicit: None, span: t.span }
-            })
-            .collect();
-        stores.extend(urls.iter().map(|t| Store {
+        let host = self.opts.host;
+        let caches = toks.iter().filter(|t| !is_url(t.text)).map(|t| {
+            let location = match t.text {
+                "" => StoreLocationRef::DefaultDownstream,
+                p if winpath::classify(p, host).0 == DirForm::Unc => StoreLocationRef::Unc(p),
+                p => StoreLocationRef::Dir(p),
+            };
+            StoreRef { role: Role::Downstream, location, implicit: None, span: t.span }
+        });
+        let urls = toks.iter().filter(|t| is_url(t.text)).map(|t| StoreRef {
             role: Role::Upstream,
-            location: StoreLocation::Http { url: t.text.to_string() },
+            location: StoreLocationRef::Http(t.text),
             implicit: None,
             span: t.span,
-        }));
-        if urls.is_empty() {
+        });
+        let start = self.stores.len();
+        self.stores.extend(caches.chain(urls));
+        let chain = ChainRef { dll, stores: start..self.stores.len(), implicit_downstream: None };
+        if !toks.iter().any(|t| is_url(t.text)) {
             self.diag(Diagnostic::new(
                 Code::ChainWithoutUpstream,
                 tok.span,
                 "samply finds no server URL in this chain: it only reads its caches",
             ));
         }
-        self.push(ElementKind::Chain(Chain { dll, stores, implicit_downstream: None }), tok.span);
+        self.push(ElementKindRef::Chain(chain), tok.span);
     }
 
     /// R21: symsrv copies HTTP hits into a downstream store; with none named
@@ -646,9 +669,9 @@ impl<'t> Parser<'t> {
         };
         self.whitespace(*dir, "cache directory");
         let target = if dir.text.is_empty() && self.opts.dialect == Dialect::Samply {
-            CacheTarget::Dir(String::new()) // samply: `cache*` is an empty path, not the default (P65)
+            CacheTargetRef::Dir("") // samply: `cache*` is an empty path, not the default (P65)
         } else if dir.text.is_empty() {
-            CacheTarget::Default
+            CacheTargetRef::Default
         } else if is_http_url(dir.text) {
             self.diag(
                 Diagnostic::new(Code::CacheIsUrl, dir.span, "a cache must be a writable directory, not a URL").with_fix(Fix::replace(
@@ -657,15 +680,13 @@ impl<'t> Parser<'t> {
                     "srv*",
                 )),
             );
-            let raw = tok.text.to_string();
-            return self.push(ElementKind::Invalid(InvalidElement { raw, reason: "cache* names a URL".into() }), tok.span);
+            return self.push(ElementKindRef::Invalid { raw: tok.text, reason: "cache* names a URL" }, tok.span);
         } else {
             self.dir_checks(*dir, "cache directory");
-            CacheTarget::Dir(dir.text.to_string())
+            CacheTargetRef::Dir(dir.text)
         };
-        let cache = CacheElement { target: target.clone(), target_span: dir.span };
-        self.push(ElementKind::Cache(cache), tok.span);
-        self.active_caches.push(CacheRef(target));
+        self.push(ElementKindRef::Cache { target, target_span: dir.span }, tok.span);
+        self.active_caches.push(target);
         if extra.is_empty() {
             return;
         }
@@ -678,16 +699,21 @@ impl<'t> Parser<'t> {
                     continue;
                 }
                 self.dir_checks(*t, "cache directory");
-                let target = CacheTarget::Dir(t.text.to_string());
-                self.push(ElementKind::Cache(CacheElement { target: target.clone(), target_span: t.span }), t.span);
-                self.active_caches.push(CacheRef(target));
+                let target = CacheTargetRef::Dir(t.text);
+                self.push(ElementKindRef::Cache { target, target_span: t.span }, t.span);
+                self.active_caches.push(target);
             }
             return;
         }
         if self.opts.dialect == Dialect::Clrmd && extra.iter().all(|t| is_http_url(t.text)) {
-            let stores: Vec<Store> = extra.iter().map(|t| self.store(*t, Role::Upstream)).collect();
+            let start = self.stores.len();
+            for t in extra {
+                let s = self.store(*t, Role::Upstream);
+                self.stores.push(s);
+            }
             let span = Span::new(extra.first().map_or(extra_span.start, |t| t.span.start), tok.span.end);
-            return self.push(ElementKind::Chain(Chain { dll: SYMSRV_DLL.into(), stores, implicit_downstream: None }), span);
+            let chain = ChainRef { dll: SYMSRV_DLL, stores: start..self.stores.len(), implicit_downstream: None };
+            return self.push(ElementKindRef::Chain(chain), span);
         }
         let mut d = Diagnostic::new(
             Code::CacheExtraTokens,
@@ -708,8 +734,8 @@ impl<'t> Parser<'t> {
         let mut useless = Vec::new();
         for e in self.elements.iter().rev() {
             match e.kind {
-                ElementKind::Dir(_) | ElementKind::Chain(_) => seen_target = true,
-                ElementKind::Cache(_) if !seen_target => useless.push(e.span),
+                ElementKindRef::Dir { .. } | ElementKindRef::Chain(_) => seen_target = true,
+                ElementKindRef::Cache { .. } if !seen_target => useless.push(e.span),
                 _ => {}
             }
         }
@@ -725,17 +751,44 @@ impl<'t> Parser<'t> {
         }
 
         // Duplicate elements (R24: a later duplicate is only consulted after a miss of the same store).
-        // One key per element; the maps borrow them (one allocation per element).
-        let keys: Vec<String> = self.elements.iter().map(|e| element_key(&e.kind)).collect();
-        let mut first_seen: FxMap<&str, Span> = FxMap::default();
-        first_seen.reserve(keys.len());
+        // Keys are views of the elements, compared as they stream and never built; each
+        // store's text is hashed once, and element hashes are made of store hashes.
+        let stores = &self.stores;
+        let elements = &self.elements;
+        let store_hashes: Vec<u64> = stores.iter().map(|s| store_hash(s.location)).collect();
+        let mut seen = Seen::with_capacity(elements.len());
         let mut dups = Vec::new();
-        for (e, key) in self.elements.iter().zip(&keys) {
-            match first_seen.get(key.as_str()) {
-                Some(first) => dups.push((e.span, *first)),
-                None => {
-                    first_seen.insert(key, e.span);
+        for (i, e) in elements.iter().enumerate() {
+            let hash = element_hash(&e.kind, &store_hashes);
+            let key = Key::of(&e.kind, stores);
+            match seen.find(hash, |j| elements.get(j).is_some_and(|f| Key::of(&f.kind, stores) == key)) {
+                Some(first) => dups.push((e.span, elements.get(first).map_or(e.span, |f| f.span))),
+                None => seen.insert(hash, i),
+            }
+        }
+
+        // A directory used both as a plain directory and as a cache/downstream store:
+        // stores look their directory up among the plain directories' keys.
+        let mut reused = Vec::new();
+        let mut probe = |path: &'t str, path_hash: u64, span: Span, what: &'static str| {
+            let key = Key::Dir(CompareKey::new(path));
+            let found = seen.find(dir_hash(path_hash), |j| elements.get(j).is_some_and(|f| Key::of(&f.kind, stores) == key));
+            if let Some(dir) = found.and_then(|j| elements.get(j)) {
+                reused.push((span, dir.span, what));
+            }
+        };
+        for e in elements {
+            match &e.kind {
+                ElementKindRef::Cache { target: CacheTargetRef::Dir(p), target_span } => probe(p, path_hash(p), *target_span, "cache"),
+                ElementKindRef::Chain(c) => {
+                    let hashes = store_hashes.get(c.stores.clone()).unwrap_or(&[]);
+                    for (s, h) in stores.get(c.stores.clone()).unwrap_or(&[]).iter().zip(hashes) {
+                        if let StoreLocationRef::Dir(path) | StoreLocationRef::Unc(path) = s.location {
+                            probe(path, *h, s.span, "symbol store");
+                        }
+                    }
                 }
+                _ => {}
             }
         }
         for (span, first) in dups {
@@ -749,32 +802,6 @@ impl<'t> Parser<'t> {
                 .with_related(first)
                 .with_fix(Fix::replace("Remove the duplicate", del, "")),
             );
-        }
-
-        // A directory used both as a plain directory and as a cache/downstream store:
-        // plain directories' keys are `d` + compare key, so stores look them up the same way.
-        let mut reused = Vec::new();
-        let mut buf = String::new();
-        let mut probe = |path: &str, span: Span, what: &'static str, buf: &mut String| {
-            buf.clear();
-            buf.push('d');
-            winpath::compare_key_append(path, buf);
-            if let Some(dir) = first_seen.get(buf.as_str()) {
-                reused.push((span, *dir, what));
-            }
-        };
-        for e in &self.elements {
-            match &e.kind {
-                ElementKind::Cache(CacheElement { target: CacheTarget::Dir(p), target_span }) => probe(p, *target_span, "cache", &mut buf),
-                ElementKind::Chain(c) => {
-                    for s in &c.stores {
-                        if let StoreLocation::Dir { path } | StoreLocation::Unc { path } = &s.location {
-                            probe(path, s.span, "symbol store", &mut buf);
-                        }
-                    }
-                }
-                _ => {}
-            }
         }
         for (span, dir, what) in reused {
             self.diag(
@@ -791,23 +818,22 @@ impl<'t> Parser<'t> {
 
     /// The same store twice in one chain (R15). Pairwise for ordinary chains,
     /// hashed for pathological ones, so it stays linear.
-    fn duplicate_stores(&mut self, stores: &[Store]) {
+    fn duplicate_stores(&mut self, range: std::ops::Range<usize>) {
+        let stores = self.stores.get(range).unwrap_or(&[]);
         let mut found = Vec::new();
         if stores.len() <= 16 {
             for (i, s) in stores.iter().enumerate() {
-                if let Some(first) = stores.iter().take(i).find(|f| same_store(&f.location, &s.location)) {
+                if let Some(first) = stores.iter().take(i).find(|f| same_store(f.location, s.location)) {
                     found.push((s.span, first.span));
                 }
             }
         } else {
-            let mut seen: FxMap<String, Span> = FxMap::default();
+            let mut seen: FxMap<StoreKey<'_>, Span> = FxMap::default();
             for s in stores {
-                let mut key = String::new();
-                store_key_append(&s.location, &mut key);
-                match seen.get(&key) {
+                match seen.get(&StoreKey(s.location)) {
                     Some(first) => found.push((s.span, *first)),
                     None => {
-                        seen.insert(key, s.span);
+                        seen.insert(StoreKey(s.location), s.span);
                     }
                 }
             }
@@ -830,72 +856,188 @@ impl<'t> Parser<'t> {
     }
 }
 
-/// A key under which two elements count as the same (case-insensitive, separator-insensitive).
-fn element_key(kind: &ElementKind) -> String {
-    let mut k = String::with_capacity(match kind {
-        ElementKind::Dir(d) => d.path.len() + 2,
-        ElementKind::Chain(c) => c.dll.len() + c.stores.iter().map(|s| s.location.as_written().map_or(0, str::len) + 1).sum::<usize>() + 2,
-        _ => 32,
-    });
+/// What two elements must share to count as the same (case-insensitive,
+/// separator-insensitive): a view of the element, compared as it streams
+/// ([`element_hash`] is its hash).
+#[derive(Clone, Copy)]
+enum Key<'p, 't> {
+    Dir(CompareKey<'t>),
+    Cache(Option<CompareKey<'t>>),
+    Chain(&'t str, &'p [StoreRef<'t>]),
+    Invalid(&'t str),
+}
+
+impl<'p, 't> Key<'p, 't> {
+    fn of(kind: &ElementKindRef<'t>, stores: &'p [StoreRef<'t>]) -> Key<'p, 't> {
+        match kind {
+            ElementKindRef::Dir { path, .. } => Key::Dir(CompareKey::new(path)),
+            ElementKindRef::Cache { target: CacheTargetRef::Default, .. } => Key::Cache(None),
+            ElementKindRef::Cache { target: CacheTargetRef::Dir(p), .. } => Key::Cache(Some(CompareKey::new(p))),
+            ElementKindRef::Chain(c) => Key::Chain(c.dll, stores.get(c.stores.clone()).unwrap_or(&[])),
+            ElementKindRef::Invalid { raw, .. } => Key::Invalid(raw),
+        }
+    }
+}
+
+impl PartialEq for Key<'_, '_> {
+    fn eq(&self, other: &Self) -> bool {
+        match (self, other) {
+            (Key::Dir(a), Key::Dir(b)) => a.same(*b),
+            (Key::Cache(None), Key::Cache(None)) => true,
+            (Key::Cache(Some(a)), Key::Cache(Some(b))) => a.same(*b),
+            (Key::Chain(da, sa), Key::Chain(db, sb)) => {
+                da.eq_ignore_ascii_case(db)
+                    && sa.len() == sb.len()
+                    && sa.iter().zip(sb.iter()).all(|(x, y)| same_store(x.location, y.location))
+            }
+            (Key::Invalid(a), Key::Invalid(b)) => a == b,
+            _ => false,
+        }
+    }
+}
+
+impl Eq for Key<'_, '_> {}
+
+/// Combines two hashes (order matters).
+fn combine(a: u64, b: u64) -> u64 {
+    let mut h = StreamHash::default();
+    h.word(a);
+    h.word(b);
+    h.finish()
+}
+
+/// The hash of a path's comparison key; Dir and UNC stores hash the same way.
+fn path_hash(p: &str) -> u64 {
+    let mut h = StreamHash::default();
+    CompareKey::new(p).hash_into(&mut h);
+    h.finish()
+}
+
+/// The hash of a plain directory element whose path hashes to `path_hash`.
+fn dir_hash(path_hash: u64) -> u64 {
+    combine(u64::from(b'd'), path_hash)
+}
+
+/// A hash of an element consistent with [`Key`]'s equality, made of the hashes of its stores.
+fn element_hash(kind: &ElementKindRef<'_>, store_hashes: &[u64]) -> u64 {
     match kind {
-        ElementKind::Dir(d) => {
-            k.push('d');
-            winpath::compare_key_append(&d.path, &mut k);
+        ElementKindRef::Dir { path, .. } => dir_hash(path_hash(path)),
+        ElementKindRef::Cache { target: CacheTargetRef::Default, .. } => u64::from(b'c'),
+        ElementKindRef::Cache { target: CacheTargetRef::Dir(p), .. } => combine(u64::from(b'C'), path_hash(p)),
+        ElementKindRef::Chain(c) => {
+            let mut h = StreamHash::default();
+            h.byte(b's');
+            hash_ascii_folded(c.dll.as_bytes(), &mut h);
+            store_hashes.get(c.stores.clone()).unwrap_or(&[]).iter().for_each(|s| h.word(*s));
+            h.finish()
         }
-        ElementKind::Cache(c) => {
-            k.push('c');
-            if let CacheTarget::Dir(p) = &c.target {
-                k.push(':');
-                winpath::compare_key_append(p, &mut k);
-            }
-        }
-        ElementKind::Chain(c) => {
-            k.push('s');
-            let at = k.len();
-            k.push_str(&c.dll);
-            if let Some(tail) = k.get_mut(at..) {
-                tail.make_ascii_lowercase();
-            }
-            for s in &c.stores {
-                k.push('*');
-                store_key_append(&s.location, &mut k);
-            }
-        }
-        ElementKind::Invalid(i) => {
-            k.push('i');
-            k.push_str(&i.raw);
+        ElementKindRef::Invalid { raw, .. } => {
+            let mut h = StreamHash::default();
+            h.byte(b'i');
+            raw.bytes().for_each(|b| h.byte(b));
+            h.finish()
         }
     }
-    k
 }
 
-/// Appends a store's comparison key: URLs case-insensitive without trailing `/`, paths per [`winpath::compare_key`].
-fn store_key_append(loc: &StoreLocation, k: &mut String) {
+/// Hashes bytes so that byte strings equal per `eq_ignore_ascii_case` hash the same
+/// (ASCII strings eight bytes at a time).
+fn hash_ascii_folded(b: &[u8], h: &mut StreamHash) {
+    if b.is_ascii() {
+        winpath::hash_folded_ascii(b, h);
+    } else {
+        b.iter().for_each(|b| h.byte(b.to_ascii_lowercase()));
+    }
+}
+
+/// Element indices by hash: open addressing over `(index + 1, high hash bits)`
+/// pairs, so the table stays small (8 bytes a slot) and a lookup only looks at
+/// an element when 32 bits of its hash match.
+struct Seen {
+    slots: Vec<(u32, u32)>,
+    mask: usize,
+}
+
+impl Seen {
+    fn with_capacity(n: usize) -> Seen {
+        let size = (n.max(4) * 2).next_power_of_two();
+        Seen { slots: vec![(0, 0); size], mask: size - 1 }
+    }
+
+    fn find(&self, hash: u64, mut is: impl FnMut(usize) -> bool) -> Option<usize> {
+        let tag = (hash >> 32) as u32;
+        let mut at = hash as usize & self.mask;
+        loop {
+            match self.slots.get(at) {
+                Some(&(0, _)) | None => return None,
+                Some(&(idx, t)) if t == tag && is(idx as usize - 1) => return Some(idx as usize - 1),
+                Some(_) => at = (at + 1) & self.mask,
+            }
+        }
+    }
+
+    /// Inserts an index not yet in the table (at most the capacity given).
+    fn insert(&mut self, hash: u64, index: usize) {
+        let tag = (hash >> 32) as u32;
+        let mut at = hash as usize & self.mask;
+        while let Some(slot) = self.slots.get_mut(at) {
+            if slot.0 == 0 {
+                *slot = (index as u32 + 1, tag);
+                return;
+            }
+            at = (at + 1) & self.mask;
+        }
+    }
+}
+
+/// A store location as a hash-map key, equal per [`same_store`].
+#[derive(Clone, Copy)]
+struct StoreKey<'t>(StoreLocationRef<'t>);
+
+impl PartialEq for StoreKey<'_> {
+    fn eq(&self, other: &Self) -> bool {
+        same_store(self.0, other.0)
+    }
+}
+
+impl Eq for StoreKey<'_> {}
+
+impl Hash for StoreKey<'_> {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        state.write_u64(store_hash(self.0));
+    }
+}
+
+/// Hashes a store so that stores equal per [`same_store`] hash the same:
+/// URLs case-insensitive without trailing `/`, paths per [`CompareKey`].
+fn store_hash(loc: StoreLocationRef<'_>) -> u64 {
     match loc {
-        StoreLocation::Http { url } => {
-            let at = k.len();
-            k.push_str(url.trim_end_matches('/'));
-            if let Some(tail) = k.get_mut(at..) {
-                tail.make_ascii_lowercase();
-            }
+        StoreLocationRef::Http(url) => {
+            let mut h = StreamHash::default();
+            h.byte(b'h');
+            hash_ascii_folded(url.trim_end_matches('/').as_bytes(), &mut h);
+            h.finish()
         }
-        StoreLocation::DefaultDownstream => {}
-        StoreLocation::Dir { path } | StoreLocation::Unc { path } => winpath::compare_key_append(path, k),
+        StoreLocationRef::DefaultDownstream => u64::from(b'-'),
+        StoreLocationRef::Dir(p) | StoreLocationRef::Unc(p) => path_hash(p),
     }
 }
 
-fn same_store(a: &StoreLocation, b: &StoreLocation) -> bool {
+fn same_store(a: StoreLocationRef<'_>, b: StoreLocationRef<'_>) -> bool {
     match (a, b) {
-        (StoreLocation::Http { url: x }, StoreLocation::Http { url: y }) => {
-            x.trim_end_matches('/').eq_ignore_ascii_case(y.trim_end_matches('/'))
+        (StoreLocationRef::Http(x), StoreLocationRef::Http(y)) => x.trim_end_matches('/').eq_ignore_ascii_case(y.trim_end_matches('/')),
+        (StoreLocationRef::DefaultDownstream, StoreLocationRef::DefaultDownstream) => true,
+        (StoreLocationRef::Dir(x) | StoreLocationRef::Unc(x), StoreLocationRef::Dir(y) | StoreLocationRef::Unc(y)) => {
+            x.eq_ignore_ascii_case(y) || CompareKey::new(x).same(CompareKey::new(y))
         }
-        (StoreLocation::DefaultDownstream, StoreLocation::DefaultDownstream) => true,
-        (
-            StoreLocation::Dir { path: x } | StoreLocation::Unc { path: x },
-            StoreLocation::Dir { path: y } | StoreLocation::Unc { path: y },
-        ) => x.eq_ignore_ascii_case(y) || winpath::compare_key(x) == winpath::compare_key(y),
         _ => false,
     }
+}
+
+/// Bytes that make [`Parser::dir_checks`] look closer: control characters,
+/// `"`, `<`, `>`, `|`, `?` and everything that is not ASCII.
+fn rare(b: u8) -> bool {
+    !(0x20..0x7f).contains(&b) || matches!(b, b'"' | b'<' | b'>' | b'|' | b'?')
 }
 
 /// A fast non-cryptographic hasher (FxHash) for the parser's maps: keys come from

@@ -99,6 +99,14 @@ pub enum Location {
         #[serde(skip_serializing_if = "std::ops::Not::not")]
         #[cfg_attr(feature = "tsify", tsify(optional))]
         authenticated: bool,
+        /// The `Authorization` value for those credentials (R28): handed to
+        /// the executor by the lookup engine, never serialized or shown.
+        #[serde(skip)]
+        authorization: Option<String>,
+        /// The store's URL, credentials removed (or the mirror's): for
+        /// reports such as the mirror's `X-Sympath-Upstream`.
+        #[serde(skip)]
+        store: String,
     },
 }
 
@@ -224,8 +232,11 @@ pub struct Probe {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[cfg_attr(feature = "tsify", derive(tsify::Tsify))]
 pub struct LookupPlan {
-    /// The file.
-    pub request: FileRequest,
+    /// The file, when the plan was made for one ([`plan`]); a plan made for
+    /// a key alone ([`plan_key`], a server's view) has none.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "tsify", tsify(optional))]
+    pub request: Option<FileRequest>,
     /// Its key.
     pub key: StoreKey,
     /// The `<ext>` used for plain directories.
@@ -267,6 +278,15 @@ pub fn plan(exp: &Expanded, req: &FileRequest, opts: &PlanOptions) -> Result<Loo
         req.image_name.is_some() || !matches!(e.to_ascii_lowercase().as_str(), "pdb" | "dbg" | "sym" | "debug" | "dwarf")
     });
     let ext = ext.map(str::to_string);
+    let mut p = plan_key(exp, key, ext, opts);
+    p.request = Some(req.clone());
+    Ok(p)
+}
+
+/// Plans the lookup of a file known only by its key (a server asked for
+/// `name/id/file`, see [`StoreKey::from_request`]): the same probes as
+/// [`plan`], with `ext` naming the plain directories' `<ext>` subdirectory.
+pub fn plan_key(exp: &Expanded, key: StoreKey, ext: Option<String>, opts: &PlanOptions) -> LookupPlan {
     let mut cx = Ctx { exp, key: &key, opts, probes: Vec::new() };
     let mut skipped = Vec::new();
     let mut caches: Vec<&str> = Vec::new();
@@ -295,7 +315,7 @@ pub fn plan(exp: &Expanded, req: &FileRequest, opts: &PlanOptions) -> Result<Loo
         cx.fallback_probes(ext.as_deref());
     }
     let probes = cx.probes;
-    Ok(LookupPlan { request: req.clone(), key, ext, probes, skipped })
+    LookupPlan { request: None, key, ext, probes, skipped }
 }
 
 impl Ctx<'_> {
@@ -346,7 +366,12 @@ impl Ctx<'_> {
             Place::Dir(d) => Location::Path { path: winpath::join(d, segs.iter().map(String::as_str)) },
             Place::Http(u) => {
                 let base = self.opts.mirror.as_ref().unwrap_or(u);
-                Location::Url { url: base.join(segs.iter().map(String::as_str)), authenticated: base.has_credentials() }
+                Location::Url {
+                    url: base.join(segs.iter().map(String::as_str)),
+                    authenticated: base.has_credentials(),
+                    authorization: base.basic_auth(),
+                    store: base.redacted(),
+                }
             }
         })
     }

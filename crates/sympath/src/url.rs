@@ -119,11 +119,21 @@ impl<'a> UrlParts<'a> {
     pub fn parse(s: &'a str) -> Result<UrlParts<'a>, UrlError> {
         let (scheme, skip) = scheme_of(s).ok_or(UrlError::NotHttp)?;
         let rest = s.get(skip..).unwrap_or("");
-        if let Some(c) = rest.chars().find(|c| c.is_whitespace() || c.is_control() || *c == '\\') {
-            return Err(UrlError::BadChar(c));
+        // ASCII bytes decide alone; from the first other byte on, characters do.
+        match rest.bytes().position(|b| b <= b' ' || b >= 0x7f || b == b'\\') {
+            Some(i) if rest.as_bytes().get(i).is_some_and(|b| b.is_ascii()) => {
+                return Err(UrlError::BadChar(char::from(rest.as_bytes().get(i).copied().unwrap_or(0))));
+            }
+            Some(i) => {
+                let tail = rest.get(i..).unwrap_or("");
+                if let Some(c) = tail.chars().find(|c| c.is_whitespace() || c.is_control() || *c == '\\') {
+                    return Err(UrlError::BadChar(c));
+                }
+            }
+            None => {}
         }
         let rest = rest.split_once('#').map_or(rest, |(a, _)| a);
-        let auth_end = rest.find(['/', '?']).unwrap_or(rest.len());
+        let auth_end = rest.bytes().position(|b| b == b'/' || b == b'?').unwrap_or(rest.len());
         let (authority, tail) = rest.split_at(auth_end);
         let (userinfo, hostport) = match authority.rsplit_once('@') {
             Some((u, h)) => (Some(u), h),

@@ -90,46 +90,163 @@ pub fn classify(path: &str, host: Host) -> (DirForm, Option<Relativity>) {
 /// A comparison key: Windows paths are case-insensitive and accept both
 /// separators; `\\?\` prefixes and trailing separators do not change the directory.
 pub fn compare_key(path: &str) -> String {
-    let mut s = String::with_capacity(path.len());
-    compare_key_append(path, &mut s);
-    s
+    CompareKey::new(path).chars().collect()
 }
 
 /// Appends [`compare_key`] of `path` to `out`.
 pub fn compare_key_append(path: &str, out: &mut String) {
-    let base = out.len();
-    let (extra, rest) = match classify(path, Host::Windows) {
-        (DirForm::Unc, _)
-            if path.get(..8).is_some_and(|p| p.eq_ignore_ascii_case("\\\\?\\unc\\") || p.eq_ignore_ascii_case("//?/unc/")) =>
-        {
-            ("\\\\", path.get(8..).unwrap_or(""))
+    out.extend(CompareKey::new(path).chars());
+}
+
+/// [`compare_key`] without building it: a prefix and the part of `path` it
+/// maps character by character (lower case, `/` → `\`). Compared and hashed
+/// as it streams, so duplicate detection allocates nothing (R24).
+#[derive(Debug, Clone, Copy)]
+pub struct CompareKey<'a> {
+    prefix: &'static str,
+    rest: &'a str,
+}
+
+impl<'a> CompareKey<'a> {
+    /// The key of `path`.
+    pub fn new(path: &'a str) -> CompareKey<'a> {
+        let (mut prefix, mut rest) = match classify(path, Host::Windows) {
+            (DirForm::Unc, _)
+                if path.get(..8).is_some_and(|p| p.eq_ignore_ascii_case("\\\\?\\unc\\") || p.eq_ignore_ascii_case("//?/unc/")) =>
+            {
+                ("\\\\", path.get(8..).unwrap_or(""))
+            }
+            (DirForm::Absolute, _) if path.starts_with("\\\\?\\") || path.starts_with("//?/") => ("", path.get(4..).unwrap_or("")),
+            _ => ("", path),
+        };
+        // Trailing separators go, except the one of `C:\` and a lone `\`.
+        while let Some(stripped) = rest.strip_suffix(['\\', '/']) {
+            let keeps_root = stripped.ends_with(':') || prefix.len() + rest.len() <= 1;
+            if keeps_root {
+                break;
+            }
+            rest = stripped;
         }
-        (DirForm::Absolute, _) if path.starts_with("\\\\?\\") || path.starts_with("//?/") => ("", path.get(4..).unwrap_or("")),
-        _ => ("", path),
-    };
-    out.push_str(extra);
-    if rest.is_ascii() {
-        // Fast path: copy, then fix case and separators in place.
-        let at = out.len();
-        out.push_str(rest);
-        if let Some(tail) = out.get_mut(at..) {
-            tail.make_ascii_lowercase();
+        if rest.is_empty() && prefix.len() > 1 {
+            prefix = "\\";
         }
-        if rest.contains('/') {
-            let fixed = out.get(at..).unwrap_or("").replace('/', "\\");
-            out.truncate(at);
-            out.push_str(&fixed);
+        CompareKey { prefix, rest }
+    }
+
+    /// The key's characters.
+    pub fn chars(self) -> impl Iterator<Item = char> + 'a {
+        self.prefix.chars().chain(self.rest.chars().flat_map(|c| if c == '/' { '\\' } else { c }.to_lowercase()))
+    }
+
+    /// Whether two paths have the same key (the same as comparing [`compare_key`]s).
+    pub fn same(self, other: CompareKey<'_>) -> bool {
+        let ((ap, ar), (bp, br)) = ((self.prefix, self.rest), (other.prefix, other.rest));
+        if ap == bp && ar.is_ascii() && br.is_ascii() {
+            return ar.len() == br.len() && ar.bytes().zip(br.bytes()).all(|(x, y)| x == y || fold_ascii(x) == fold_ascii(y));
         }
-    } else {
-        for c in rest.chars() {
-            match c {
-                '/' => out.push('\\'),
-                c => out.extend(c.to_lowercase()),
+        self.chars().eq(other.chars())
+    }
+
+    /// Feeds the key's UTF-8 bytes to `h`, in order (eight at a time when ASCII).
+    pub(crate) fn hash_into(self, h: &mut StreamHash) {
+        self.prefix.bytes().for_each(|b| h.byte(b));
+        if self.rest.is_ascii() {
+            hash_folded_ascii(self.rest.as_bytes(), h);
+        } else {
+            let mut buf = [0u8; 4];
+            for c in self.rest.chars().flat_map(|c| if c == '/' { '\\' } else { c }.to_lowercase()) {
+                c.encode_utf8(&mut buf).bytes().for_each(|b| h.byte(b));
             }
         }
     }
-    while out.len() > base + 1 && out.ends_with('\\') && !out.ends_with(":\\") {
-        out.pop();
+}
+
+/// Feeds [`fold_ascii`] of each byte of `b` (all ASCII) to `h`, eight at a time.
+pub(crate) fn hash_folded_ascii(b: &[u8], h: &mut StreamHash) {
+    let mut chunks = b.chunks_exact(8);
+    for c in &mut chunks {
+        let mut w = [0u8; 8];
+        w.copy_from_slice(c);
+        h.word(fold8(u64::from_le_bytes(w)));
+    }
+    chunks.remainder().iter().for_each(|&b| h.byte(fold_ascii(b)));
+}
+
+/// [`fold_ascii`] of eight ASCII bytes at once (little-endian): upper case
+/// gets `0x20`, `/` becomes `\`.
+fn fold8(x: u64) -> u64 {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    // Every byte is below 0x80, so no sum carries into the next byte.
+    let ge_a = x.wrapping_add(ONES * (0x80 - u64::from(b'A'))) & HIGH;
+    let gt_z = x.wrapping_add(ONES * (0x80 - u64::from(b'Z') - 1)) & HIGH;
+    let x = x | ((ge_a & !gt_z) >> 2);
+    let t = x ^ (ONES * u64::from(b'/'));
+    let slash = !((t & !HIGH).wrapping_add(!HIGH) | t) & HIGH;
+    x ^ ((slash >> 7) * u64::from(b'/' ^ b'\\'))
+}
+
+/// A FxHash-style hash of a byte stream whose result does not depend on how
+/// the bytes are grouped (one at a time or eight), so streamed keys hash the
+/// same however they are cut.
+#[derive(Default)]
+pub(crate) struct StreamHash {
+    acc: u64,
+    word: u64,
+    n: u32,
+}
+
+impl StreamHash {
+    /// Adds one byte.
+    pub(crate) fn byte(&mut self, b: u8) {
+        self.word |= u64::from(b) << (8 * self.n);
+        self.n += 1;
+        if self.n == 8 {
+            self.mix();
+        }
+    }
+
+    /// Adds eight bytes (little-endian).
+    pub(crate) fn word(&mut self, w: u64) {
+        if self.n == 0 {
+            self.word = w;
+            self.mix();
+        } else {
+            let n = self.n;
+            self.word |= w << (8 * n);
+            self.mix();
+            self.word = w >> (64 - 8 * n);
+            self.n = n;
+        }
+    }
+
+    fn mix(&mut self) {
+        self.acc = (self.acc.rotate_left(5) ^ self.word).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+        self.word = 0;
+        self.n = 0;
+    }
+
+    /// The hash, avalanched (murmur3's finalizer): the multiply-rotate steps
+    /// leave the low bits, which pick the bucket, depending on few input bits.
+    pub(crate) fn finish(mut self) -> u64 {
+        if self.n > 0 {
+            self.mix();
+        }
+        let mut h = self.acc;
+        h ^= h >> 33;
+        h = h.wrapping_mul(0xff51_afd7_ed55_8ccd);
+        h ^= h >> 33;
+        h = h.wrapping_mul(0xc4ce_b9fe_1a85_ec53);
+        h ^ (h >> 33)
+    }
+}
+
+/// One ASCII byte of a comparison key.
+fn fold_ascii(b: u8) -> u8 {
+    if b == b'/' {
+        b'\\'
+    } else {
+        b.to_ascii_lowercase()
     }
 }
 
@@ -202,6 +319,88 @@ mod tests {
         assert_eq!(compare_key(r"C:\Sym\"), compare_key("c:/sym"));
         assert_eq!(compare_key(r"\\?\C:\sym"), compare_key(r"C:\SYM"));
         assert_eq!(compare_key(r"C:\"), r"c:\");
+    }
+
+    /// The allocating comparison key the streamed [`CompareKey`] replaced: the oracle.
+    fn oracle_key(path: &str) -> String {
+        let mut out = String::new();
+        let (extra, rest) = match classify(path, Host::Windows) {
+            (DirForm::Unc, _)
+                if path.get(..8).is_some_and(|p| p.eq_ignore_ascii_case("\\\\?\\unc\\") || p.eq_ignore_ascii_case("//?/unc/")) =>
+            {
+                ("\\\\", path.get(8..).unwrap_or(""))
+            }
+            (DirForm::Absolute, _) if path.starts_with("\\\\?\\") || path.starts_with("//?/") => ("", path.get(4..).unwrap_or("")),
+            _ => ("", path),
+        };
+        out.push_str(extra);
+        for c in rest.chars() {
+            match c {
+                '/' => out.push('\\'),
+                c => out.extend(c.to_lowercase()),
+            }
+        }
+        while out.len() > 1 && out.ends_with('\\') && !out.ends_with(":\\") {
+            out.pop();
+        }
+        out
+    }
+
+    fn hash(path: &str) -> u64 {
+        let mut h = StreamHash::default();
+        CompareKey::new(path).hash_into(&mut h);
+        h.finish()
+    }
+
+    proptest::proptest! {
+        /// R24: the streamed key is the allocating one; equal keys hash the same.
+        #[test]
+        fn streamed_compare_key_matches_the_oracle(
+            a in "(\\\\\\?\\(UNC\\)?|//\\?/(unc/)?|[cC]:)?[a-zA-Z:/\\\\ .\u{212a}\u{e9}\u{c9}]{0,20}",
+            b in "(\\\\\\?\\(UNC\\)?|//\\?/(unc/)?|[cC]:)?[a-zA-Z:/\\\\ .\u{212a}\u{e9}\u{c9}]{0,20}",
+        ) {
+            proptest::prop_assert_eq!(compare_key(&a), oracle_key(&a));
+            let same = oracle_key(&a) == oracle_key(&b);
+            proptest::prop_assert_eq!(CompareKey::new(&a).same(CompareKey::new(&b)), same);
+            if same {
+                proptest::prop_assert_eq!(hash(&a), hash(&b));
+            }
+        }
+    }
+
+    #[test]
+    fn r24_streamed_keys_agree_on_edge_cases() {
+        let cases = [
+            r"\\?\UNC\",
+            r"\\?\UNC\\\",
+            r"\\?\C:\",
+            "C:\\",
+            "C:/",
+            "/",
+            "//",
+            r"\\",
+            "",
+            "a/",
+            "A\\\\",
+            "\u{212a}:\\X",
+            "k:/x",
+            "ÉCOLE/Sub/",
+            "école\\sub",
+            r"\\?\unc\Server\Share\",
+            r"\\server\share",
+            "ABCDEFGHIJKLMNOPQRSTUVWXYZ/[\\]^_`{|}@",
+            "abcdefghijklmnopqrstuvwxyz\\[\\]^_`{|}@",
+        ];
+        for a in cases {
+            assert_eq!(compare_key(a), oracle_key(a), "{a:?}");
+            for b in cases {
+                let same = oracle_key(a) == oracle_key(b);
+                assert_eq!(CompareKey::new(a).same(CompareKey::new(b)), same, "{a:?} {b:?}");
+                if same {
+                    assert_eq!(hash(a), hash(b), "{a:?} {b:?}");
+                }
+            }
+        }
     }
 
     #[test]

@@ -1,4 +1,4 @@
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
+#![allow(clippy::disallowed_types, clippy::disallowed_methods, clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
 //! Every diagnostic code: an input that triggers it, its span, and its fix.
 
 use sympath::expand::{expand, Defaults, Environment, HostFacts};

@@ -1,4 +1,4 @@
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
+#![allow(clippy::disallowed_types, clippy::disallowed_methods, clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
 //! Data-driven test over the spec vectors (`tests/data/vectors/*.tsv`).
 //!
 //! Every row is checked; failures are collected and reported by row id, so a

@@ -38,28 +38,10 @@ fn routes_and_alias() {
 }
 
 #[test]
-fn r66_plain_requests_try_compressed_and_file_ptr() {
-    let Ok(Route::File { key, .. }) = route("GET", "/ntdll.pdb/ABC1/ntdll.pdb") else { panic!() };
-    let paths: Vec<String> = attempts(&key).into_iter().map(|a| a.path).collect();
-    assert_eq!(paths, ["ntdll.pdb/ABC1/ntdll.pdb", "ntdll.pdb/ABC1/ntdll.pd_", "ntdll.pdb/ABC1/file.ptr"]);
-    let Ok(Route::File { key, .. }) = route("GET", "/ntdll.pdb/ABC1/ntdll.pd_") else { panic!() };
-    assert_eq!(attempts(&key).len(), 1);
-}
-
-#[test]
-fn r62_r89_soft_404s_and_failures_are_never_hits() {
-    let pdb = b"Microsoft C/C++ MSF 7.00\r\n\x1aDS\0\0\0";
-    assert_eq!(verdict(200, Some("application/octet-stream"), pdb, Variant::Plain), Verdict::Hit);
-    assert!(matches!(verdict(200, Some("text/html; charset=utf-8"), pdb, Variant::Plain), Verdict::Miss(_)));
-    assert!(matches!(verdict(200, None, b"", Variant::Plain), Verdict::Miss(_)));
-    assert!(matches!(verdict(200, None, b"<!doctype html>", Variant::Plain), Verdict::Miss(_)));
-    assert!(matches!(verdict(200, None, pdb, Variant::Compressed), Verdict::Miss(_)), "a .pd_ must be a cabinet");
-    assert_eq!(verdict(200, None, b"MSCF\0\0\0\0", Variant::Compressed), Verdict::Hit);
-    assert!(matches!(verdict(404, None, b"", Variant::Plain), Verdict::Miss(_)));
-    assert!(matches!(verdict(503, None, b"", Variant::Plain), Verdict::Failed(_)));
-    assert_eq!(cache_control(&Verdict::Failed("x".into()), 300), "no-store");
-    assert_eq!(cache_control(&Verdict::Miss("x".into()), 300), "public, max-age=300");
-    assert!(cache_control(&Verdict::Hit, 300).contains("immutable"));
+fn r94_hits_are_immutable_and_misses_remembered_briefly() {
+    // (What counts as a hit or a miss is the core engine's: tests/data/lookup.)
+    assert_eq!(cache_control_miss(300), "public, max-age=300");
+    assert!(CACHE_CONTROL_HIT.contains("immutable"));
 }
 
 #[test]
@@ -74,52 +56,11 @@ fn upstreams_come_from_the_symbol_path() {
 }
 
 #[test]
-fn r88_redirects_only_to_public_https() {
-    assert!(redirect_allowed("https://vsblobprodscussu5shard2.blob.core.windows.net/b/x.blob?sig=1", RedirectPolicy::PublicOnly).is_ok());
-    assert!(redirect_allowed("http://example.com/x", RedirectPolicy::PublicOnly).is_err());
-    for private in [
-        "https://127.0.0.1/x",
-        "https://10.1.2.3/x",
-        "https://192.168.0.1/x",
-        "https://[::1]/x",
-        "https://localhost/x",
-        "https://169.254.169.254/x",
-    ] {
-        assert!(redirect_allowed(private, RedirectPolicy::PublicOnly).is_err(), "{private}");
-    }
-    assert!(redirect_allowed("http://127.0.0.1:9000/x", RedirectPolicy::AllowPrivate).is_ok(), "tests allow loopback with the var");
-    assert!(redirect_allowed("ftp://x", RedirectPolicy::AllowPrivate).is_err());
-}
-
-#[test]
 fn r92_cors_exposes_what_browsers_need_for_progress() {
     let h = cors_headers();
     let expose = &h.iter().find(|(k, _)| *k == "Access-Control-Expose-Headers").unwrap().1;
     for name in ["Content-Length", "Content-Range", "ETag", "X-Sympath-Cache"] {
         assert!(expose.contains(name), "{name}");
-    }
-}
-
-#[test]
-fn r63_r64_pointers_to_urls_are_followed_and_unc_paths_are_misses() {
-    assert_eq!(
-        pointer(b"PATH:https://files.example/x/ntdll.pdb\r\n"),
-        Pointer::Follow { url: "https://files.example/x/ntdll.pdb".into(), compressed: false }
-    );
-    assert_eq!(
-        pointer(b"https://files.example/x/ntdll.pd_?sig=1"),
-        Pointer::Follow { url: "https://files.example/x/ntdll.pd_?sig=1".into(), compressed: true }
-    );
-    for (body, why) in [
-        (&b"PATH:\\\\builds\\sym\\ntdll.pdb"[..], "cannot reach"),
-        (b"PATH:C:\\sym\\ntdll.pdb", "cannot reach"),
-        (b"MSG:NoLongerIndexed", "NoLongerIndexed"),
-        (b"  \r\n", "empty"),
-    ] {
-        match pointer(body) {
-            Pointer::Miss(m) => assert!(m.contains(why), "{m}"),
-            other => panic!("{other:?}"),
-        }
     }
 }
 
