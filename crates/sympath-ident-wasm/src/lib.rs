@@ -2,22 +2,11 @@
 //! stays small; the page loads it only when a file is dropped.
 #![forbid(unsafe_code)]
 
-use serde::Serialize;
 use wasm_bindgen::prelude::*;
 
-/// Every error crosses as one JS `Error` whose `code` property names what
-/// was wrong (`corrupt`, `unsupported`, `too-large`, `bad-key`).
-fn error(code: &str, message: impl std::fmt::Display) -> JsValue {
-    let e = js_sys::Error::new(&message.to_string());
-    let _ = js_sys::Reflect::set(&e, &JsValue::from_str("code"), &JsValue::from_str(code));
-    e.into()
-}
-
-/// Results cross as JSON (see sympath-wasm): `null` for absent values, as the declarations say.
-fn to_js<T: Serialize>(v: &T) -> Result<JsValue, JsValue> {
-    let json = serde_json::to_string(v).map_err(|e| error("internal", e))?;
-    js_sys::JSON::parse(&json).map_err(|_| error("internal", "JSON.parse failed"))
-}
+#[path = "../../sympath-wasm/src/js.rs"]
+mod js;
+use js::{error, to_js};
 
 /// Reads the identity of a file's bytes (PE, PDB, ELF, Mach-O, portable PDB,
 /// or a CAB-compressed `.pd_`/`.ex_`). `fileName` names PE images and PDBs.

@@ -17,6 +17,9 @@ use sympath::{Dialect, ParseOptions, StoreKey, StoreLayout};
 use tsify::Tsify;
 use wasm_bindgen::prelude::*;
 
+mod js;
+use js::{error, to_js};
+
 /// Everything that determines an expansion. All fields are optional.
 #[derive(Debug, Default, Deserialize, Tsify)]
 #[serde(default, rename_all = "camelCase")]
@@ -106,22 +109,6 @@ pub struct PlanRequest {
     /// Leave out the debugger's current-directory fallback.
     #[tsify(optional)]
     pub no_fallback: bool,
-}
-
-/// Every error crosses as one JS `Error` whose `code` property names what
-/// was wrong (`bad-input`, `bad-key`, …) and whose message says it for a person.
-fn error(code: &str, message: impl std::fmt::Display) -> JsValue {
-    let e = js_sys::Error::new(&message.to_string());
-    let _ = js_sys::Reflect::set(&e, &JsValue::from_str("code"), &JsValue::from_str(code));
-    e.into()
-}
-
-/// Results cross into JS as one JSON string that V8's `JSON.parse` turns into
-/// objects: several times faster than building them field by field through
-/// the boundary, which matters for validation on every keystroke.
-fn to_js<T: Serialize>(v: &T) -> Result<JsValue, JsValue> {
-    let json = serde_json::to_string(v).map_err(|e| error("internal", e))?;
-    js_sys::JSON::parse(&json).map_err(|_| error("internal", "JSON.parse failed"))
 }
 
 fn from_js<T: for<'de> Deserialize<'de>>(v: JsValue, what: &str) -> Result<T, JsValue> {
