@@ -6,6 +6,7 @@
 
 mod synth;
 
+use std::io::{Read, Seek};
 use std::path::PathBuf;
 
 use sympath_crash::{symbolicate, ModuleRef, PdbReader, Symbols};
@@ -34,6 +35,69 @@ impl Symbols for Store {
         let id = m.debug_id.clone().ok_or("no debug id")?;
         let f = std::fs::File::open(self.root.join(&file).join(id).join(&file)).map_err(|e| e.to_string())?;
         Ok(Box::new(f))
+    }
+}
+
+/// A reader that records which `block`-sized blocks of the file were read.
+#[derive(Debug)]
+struct Counting {
+    file: std::io::Cursor<Vec<u8>>,
+    block: u64,
+    touched: std::sync::Arc<std::sync::Mutex<std::collections::BTreeSet<u64>>>,
+}
+
+impl std::io::Read for Counting {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let at = self.file.position();
+        let n = self.file.read(buf)?;
+        if n > 0 {
+            let mut t = self.touched.lock().unwrap();
+            for b in at / self.block..=(at + n as u64 - 1) / self.block {
+                t.insert(b);
+            }
+        }
+        Ok(n)
+    }
+}
+
+impl std::io::Seek for Counting {
+    fn seek(&mut self, to: std::io::SeekFrom) -> std::io::Result<u64> {
+        self.file.seek(to)
+    }
+}
+
+/// The store, with the PDB read through [`Counting`].
+struct CountingStore {
+    inner: Store,
+    block: u64,
+    touched: std::sync::Arc<std::sync::Mutex<std::collections::BTreeSet<u64>>>,
+    size: u64,
+}
+
+impl Symbols for CountingStore {
+    fn image(&mut self, m: &ModuleRef) -> Result<Vec<u8>, String> {
+        self.inner.image(m)
+    }
+    fn pdb(&mut self, m: &ModuleRef) -> Result<Box<dyn PdbReader>, String> {
+        let mut r = self.inner.pdb(m)?;
+        let mut bytes = Vec::new();
+        r.read_to_end(&mut bytes).map_err(|e| e.to_string())?;
+        self.size = bytes.len() as u64;
+        Ok(Box::new(Counting { file: std::io::Cursor::new(bytes), block: self.block, touched: self.touched.clone() }))
+    }
+}
+
+#[test]
+fn reads_a_part_of_the_pdb() {
+    // What a Range reader with 4 KiB blocks (the PDB's page size) would fetch.
+    for block in [4096u64, 16384, 65536] {
+        let touched = std::sync::Arc::new(std::sync::Mutex::new(std::collections::BTreeSet::new()));
+        let mut store = CountingStore { inner: Store::new(), block, touched: touched.clone(), size: 0 };
+        let report = symbolicate(&synth::minidump(), &mut store).unwrap();
+        assert_eq!(report.threads[0].frames[0].function.as_deref(), Some("printf"));
+        let read = touched.lock().unwrap().len() as u64 * block;
+        println!("block {block}: {read} of {} bytes ({:.1} %)", store.size, read as f64 * 100.0 / store.size as f64);
+        assert!(read < store.size, "less than the whole PDB is read");
     }
 }
 
