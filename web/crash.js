@@ -17,7 +17,7 @@ const el = (tag, attrs = {}, ...kids) => {
 };
 
 // What tests (and curious people) can look at.
-const state = { modules: [], results: {}, client: null, crash: null, crashError: null, progress: [] };
+const state = { modules: [], results: {}, client: null, crash: null, crashError: null, progress: [], lastDump: null };
 window.__crash = state;
 
 // By default the page's own origin is the store: served by the sympath mirror, that is the mirror.
@@ -111,7 +111,9 @@ async function symbolize(file) {
   try {
     const { symbolicate } = await import("./pkg/crash.js");
     const mirror = $("mirror").value.trim() || undefined;
-    const result = await symbolicate(await file.arrayBuffer(), {
+    const bytes = await file.arrayBuffer();
+    state.lastDump = bytes.slice(0);
+    const result = await symbolicate(bytes, {
       symbolPath: $("sympath").value.trim(),
       mirror,
       onProgress: (p) => {

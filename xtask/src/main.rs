@@ -275,6 +275,7 @@ fn test() -> Result<(), String> {
     run("cargo", &["build", "--locked", "-p", "sympath-cli"])?;
     // Minidumps for the binding and crash-viewer tests come from the minidump-synth example.
     run("cargo", &["build", "--locked", "-p", "sympath-ident", "--example", "synth_minidump"])?;
+    run("cargo", &["build", "--locked", "-p", "sympath-crash", "--example", "crash_minidump"])?;
     run_env("node", &["--test", "--test-concurrency=1", "tests/web/"], &[("SYMPATH_CLI", "target/debug/sympath")])?;
     // The edge mirror in the local Workers runtime (wrangler dev builds it with worker-build).
     let env = worker_build_env()?;

@@ -133,7 +133,8 @@ async function loadBlocks(p: Pdb, cacheName: string | null) {
     const cache = await caches.open(BLOCK_CACHE);
     const index = await cache.match(blockUrl(p.key, "index"));
     if (!index) return;
-    const list = (await index.json()) as number[];
+    const { size, blocks: list } = (await index.json()) as { size: number; blocks: number[] };
+    p.size = size;
     await Promise.all(list.map(async (b) => {
       const r = await cache.match(blockUrl(p.key, b));
       if (r) p.blocks.set(b, new Uint8Array(await r.arrayBuffer()));
@@ -150,7 +151,7 @@ async function saveBlocks(cacheName: string | null) {
     for (const p of pdbs.values()) {
       if (typeof p === "string" || p.whole || p.fresh.size === 0) continue;
       await Promise.all([...p.fresh].map((b) => cache.put(blockUrl(p.key, b), new Response(p.blocks.get(b) as Uint8Array<ArrayBuffer>))));
-      await cache.put(blockUrl(p.key, "index"), new Response(JSON.stringify([...p.blocks.keys()])));
+      await cache.put(blockUrl(p.key, "index"), new Response(JSON.stringify({ size: p.size, blocks: [...p.blocks.keys()] })));
       p.fresh.clear();
     }
   } catch {
@@ -180,6 +181,10 @@ async function openPdb(client: SymbolClient, m: ModuleArg, cacheName: string | n
     if (found.url && hit?.kind === "http" && hit.variant === "plain") {
       const p: Pdb = { key, size: 0, url: found.url, blocks: new Map(), fresh: new Set(), fetched: 0, requests: 0 };
       await loadBlocks(p, cacheName);
+      if (p.size > 0 && p.blocks.has(0)) {
+        pdbs.set(m.base, p); // known from an earlier run: no request needed to start
+        return;
+      }
       // The first block tells the size (Content-Range); a server without Range sends it all.
       const r = await fetch(found.url, { headers: { Range: `bytes=0-${blockSize - 1}` } });
       const body = new Uint8Array(await r.arrayBuffer());

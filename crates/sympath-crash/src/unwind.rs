@@ -13,7 +13,7 @@ use pe_unwind_info::x86_64::{FunctionTableEntries, Register, UnwindState, XmmReg
 
 use crate::pdbsym::PdbSymbols;
 use crate::report::SymbolState;
-use crate::{FileStatus, ModuleRef, Statuses, Symbols};
+use crate::{ModuleRef, Statuses, Symbols};
 
 /// A module's image: its bytes and where its sections are.
 struct Image {
@@ -116,7 +116,7 @@ impl State<'_> {
             let r = module_ref(module);
             self.symbols.progress(&r, "image");
             let loaded = self.symbols.image(&r).and_then(Image::parse);
-            let status = self.statuses.entry(base).or_insert_with(FileStatus::default);
+            let status = self.statuses.entry(base).or_default();
             let image = match loaded {
                 Ok(i) => {
                     status.image = SymbolState::Loaded;
@@ -145,7 +145,7 @@ impl State<'_> {
                 self.symbols.progress(&r, "pdb");
                 self.symbols.pdb(&r).and_then(|reader| PdbSymbols::open(reader, base))
             };
-            let status = self.statuses.entry(base).or_insert_with(FileStatus::default);
+            let status = self.statuses.entry(base).or_default();
             let pdb = match loaded {
                 Ok(p) => {
                     status.pdb = SymbolState::Loaded;
@@ -205,12 +205,12 @@ impl SymbolProvider for Provider<'_> {
         }
         let mut regs = Regs::new(walker);
         let rip = table.unwind_frame(&mut regs, |r| image.at_rva(r), rva)?;
-        let rsp = regs.values[Register::RSP as usize];
+        let rsp = regs.read_register(Register::RSP);
         let written = regs.written;
         let values = regs.values;
-        for (i, name) in NAMES.iter().enumerate() {
+        for (i, (name, value)) in NAMES.iter().zip(values).enumerate() {
             if written & (1 << i) != 0 && i != Register::RSP as usize {
-                walker.set_caller_register(name, values[i])?;
+                walker.set_caller_register(name, value)?;
             }
         }
         walker.set_cfa(rsp)?;

@@ -6,7 +6,7 @@
 
 mod synth;
 
-use std::io::{Read, Seek};
+use std::io::Read;
 use std::path::PathBuf;
 
 use sympath_crash::{symbolicate, ModuleRef, PdbReader, Symbols};

@@ -17,7 +17,7 @@
 //!
 //! A second thread waits in `nodebug.dll`, a module without debug info.
 
-#![allow(clippy::expect_used, dead_code)] // test data: a bad constant is a bug in the test
+#![allow(clippy::expect_used, clippy::indexing_slicing, dead_code)] // test data: a bad constant is a bug in the test
 
 use minidump_synth::{amd64_context, Exception, Memory, Module, SynthMinidump, SystemInfo, Thread};
 use test_assembler::{Endian, Section};
