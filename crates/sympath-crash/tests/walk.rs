@@ -101,6 +101,94 @@ fn reads_a_part_of_the_pdb() {
     }
 }
 
+/// A frame reduced to what both tools print. dump_syms writes C++ names with
+/// their parameter lists, read from the PDB's type stream, which sympath does
+/// not fetch (it would cost most of a large PDB's bytes): names are compared
+/// without them.
+fn normalize(f: &serde_json::Value) -> serde_json::Value {
+    let bare = |v: &serde_json::Value| match v.as_str() {
+        Some(n) => serde_json::Value::from(n.find('(').map_or(n, |i| &n[..i])),
+        None => serde_json::Value::Null,
+    };
+    let hex = |v: &serde_json::Value| match v.as_str() {
+        Some(h) => serde_json::Value::from(format!("{:#x}", u64::from_str_radix(h.trim_start_matches("0x"), 16).unwrap())),
+        None => serde_json::Value::Null,
+    };
+    let function = bare(&f["function"]);
+    serde_json::json!({
+        "module": f["module"],
+        "module_offset": hex(&f["module_offset"]),
+        "function_offset": if function.is_null() { serde_json::Value::Null } else { hex(&f["function_offset"]) },
+        "function": function,
+        "file": f["file"],
+        "line": f["line"],
+        "trust": f["trust"],
+        "inlines": f["inlines"].as_array().map(|v| v.iter().map(|i| serde_json::json!({
+            "function": bare(&i["function"]), "file": i["file"], "line": i["line"],
+        })).collect::<Vec<_>>()).unwrap_or_default(),
+    })
+}
+
+#[test]
+fn crashing_thread_equals_minidump_stackwalk() {
+    let text = std::fs::read_to_string(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../tests/data/crash/stackwalk.json")).unwrap();
+    let theirs: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let index = theirs["crashing_thread"]["threads_index"].as_u64().unwrap() as usize;
+    let want: Vec<_> = theirs["threads"][index]["frames"].as_array().unwrap().iter().map(normalize).collect();
+
+    let mut store = Store::new();
+    let report = symbolicate(&synth::minidump(), &mut store).unwrap();
+    let ours = serde_json::to_value(&report).unwrap();
+    assert_eq!(ours["threads"][0]["crashed"], true, "the crashing thread comes first");
+    let got: Vec<_> = ours["threads"][0]["frames"].as_array().unwrap().iter().map(normalize).collect();
+    assert_eq!(got, want);
+    assert_eq!(report.crash.as_ref().unwrap().reason, theirs["crash_info"]["type"].as_str().unwrap());
+    assert_eq!(report.crash.as_ref().unwrap().address, theirs["crash_info"]["address"].as_str().unwrap());
+    // The walk needed the PE's unwind info: the callers were found by call frame info.
+    assert!(got[1..3].iter().all(|f| f["trust"] == "cfi"));
+    assert!(store.asked.contains(&"image ShowSSEConfig.exe".to_string()));
+}
+
+#[test]
+fn bad_dumps_are_errors_not_panics() {
+    let dump = synth::minidump();
+    for cut in [0, 4, 32, 100, 200, dump.len() / 2, dump.len() - 1] {
+        let r = symbolicate(&dump[..cut], &mut Store::new());
+        if let Err(e) = r {
+            assert!(e.to_string().starts_with("not a readable minidump") || e.to_string().starts_with("unsupported"), "{e}");
+        }
+    }
+    // Flipped bytes anywhere: never a panic.
+    for i in (0..dump.len()).step_by(7) {
+        let mut d = dump.clone();
+        d[i] ^= 0xff;
+        let _ = symbolicate(&d, &mut Store::new());
+    }
+}
+
+#[test]
+fn other_operating_systems_are_named() {
+    // The same dump with the platform id of Linux (0x8201): the walker says what it supports.
+    let mut dump = synth::minidump();
+    let text = format!("{:?}", symbolicate(&dump, &mut Store::new()).map(|_| ()));
+    assert_eq!(text, "Ok(())");
+    let at = find_platform_id(&dump);
+    dump[at..at + 4].copy_from_slice(&0x8201u32.to_le_bytes());
+    let e = symbolicate(&dump, &mut Store::new()).unwrap_err();
+    assert!(e.to_string().contains("only Windows dumps (x64, x86, ARM64) are supported"), "{e}");
+}
+
+/// The offset of the system info stream's platform id (MINIDUMP_SYSTEM_INFO + 20).
+fn find_platform_id(dump: &[u8]) -> usize {
+    let u32_at = |o: usize| u32::from_le_bytes(dump[o..o + 4].try_into().unwrap()) as usize;
+    let (count, dir) = (u32_at(8), u32_at(12));
+    (0..count)
+        .map(|i| dir + i * 12)
+        .find(|&e| u32_at(e) == 7) // SystemInfoStream
+        .map(|e| u32_at(e + 8) + 20)
+        .unwrap()
+}
+
 #[test]
 fn prints() {
     let mut store = Store::new();
