@@ -258,6 +258,8 @@ fn test() -> Result<(), String> {
             "-p",
             "sympath-ident-wasm",
             "-p",
+            "sympath-crash-wasm",
+            "-p",
             "sympath-worker",
             "--target",
             "wasm32-unknown-unknown",
