@@ -143,7 +143,8 @@ fn crashing_thread_equals_minidump_stackwalk() {
     let got: Vec<_> = ours["threads"][0]["frames"].as_array().unwrap().iter().map(normalize).collect();
     assert_eq!(got, want);
     assert_eq!(report.crash.as_ref().unwrap().reason, theirs["crash_info"]["type"].as_str().unwrap());
-    assert_eq!(report.crash.as_ref().unwrap().address, theirs["crash_info"]["address"].as_str().unwrap());
+    let number = |h: &str| u64::from_str_radix(h.trim_start_matches("0x"), 16).unwrap();
+    assert_eq!(number(&report.crash.as_ref().unwrap().address), number(theirs["crash_info"]["address"].as_str().unwrap()));
     // The walk needed the PE's unwind info: the callers were found by call frame info.
     assert!(got[1..3].iter().all(|f| f["trust"] == "cfi"));
     assert!(store.asked.contains(&"image ShowSSEConfig.exe".to_string()));
