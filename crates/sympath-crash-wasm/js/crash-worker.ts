@@ -59,6 +59,7 @@ function xhrRange(url: string, from: number, to: number): { status: number; body
   const xhr = new XMLHttpRequest();
   xhr.open("GET", url, false);
   xhr.responseType = "arraybuffer";
+  xhr.timeout = 60_000; // a stalled store fails the read (the frame stays module+offset), never hangs
   xhr.setRequestHeader("Range", `bytes=${from}-${to - 1}`);
   xhr.send();
   return { status: xhr.status, body: new Uint8Array(xhr.response as ArrayBuffer) };
