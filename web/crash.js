@@ -17,7 +17,7 @@ const el = (tag, attrs = {}, ...kids) => {
 };
 
 // What tests (and curious people) can look at.
-const state = { modules: [], results: {}, client: null };
+const state = { modules: [], results: {}, client: null, crash: null, crashError: null, progress: [], lastDump: null };
 window.__crash = state;
 
 // By default the page's own origin is the store: served by the sympath mirror, that is the mirror.
@@ -53,8 +53,97 @@ async function openDump(file) {
   } catch (e) {
     $("dump-error").textContent = `${file.name} is not a readable minidump: ${e.message ?? e}`;
     $("dump-error").hidden = false;
+    return;
+  }
+  await symbolize(file);
+}
+
+// ---- the crash: stack walk and symbols (a Web Worker, see pkg/crash.js) ----------------------
+
+const PROBES = (m) => {
+  const p = new URLSearchParams({ p: $("sympath").value.trim(), kind: "pdb", name: m.debug_file ?? "", debugid: m.debug_id ?? "", image: m.name });
+  if ($("mirror").value.trim()) p.set("mirror", $("mirror").value.trim());
+  return `./#${p}`;
+};
+
+function frameLine(f, modulesByName) {
+  const li = el("li", { class: "frame", "data-trust": f.trust });
+  const m = f.module ? modulesByName.get(f.module) : null;
+  const inl = f.inlines.map((i) => el("div", { class: "inline mono" },
+    el("span", { class: "muted" }, "inlined "), `${f.module}!${i.function}`, i.file ? el("small", {}, ` ${i.file}:${i.line ?? "?"}`) : null));
+  const name = f.function ? `${f.module}!${f.function}+${f.function_offset}` : f.module ? `${f.module}+${f.module_offset}` : f.address;
+  li.append(...inl, el("div", { class: "mono" },
+    el("span", { class: "fno" }, `${f.index} `),
+    m && m.debug_id ? el("a", { href: PROBES(m), title: `Where ${m.debug_file} is looked for` }, name) : name,
+    f.file ? el("small", {}, ` ${f.file}:${f.line}`) : null,
+    el("small", { class: "muted" }, ` [${f.trust.replace("_", " ")}]`)));
+  return li;
+}
+
+function renderCrash(report, done) {
+  $("crash-card").hidden = false;
+  const modulesByName = new Map(report.modules.map((m) => [m.name, m]));
+  const c = report.crash;
+  const facts = [["Exception", c ? `${c.reason} (${c.code})` : "none recorded"], ["Address", c?.address ?? "—"], ["Crashing thread", c ? String(c.thread_id) : "—"], ["System", `${report.os}, ${report.cpu}`]];
+  $("crash-summary").replaceChildren(...facts.flatMap(([k, v]) => [el("dt", {}, k), el("dd", { class: "mono" }, v)]));
+  $("threads").replaceChildren(...report.threads.map((t) => {
+    const d = el("details", { class: "thread", "data-thread": String(t.id), ...(t.crashed ? { open: "" } : {}) },
+      el("summary", {}, `Thread ${t.index} (id ${t.id}${t.name ? `, ${t.name}` : ""})${t.crashed ? " — crashed" : ""}, ${t.frames.length} frame${t.frames.length === 1 ? "" : "s"}`),
+      t.note ? el("p", { class: "muted" }, t.note) : null,
+      el("ol", { class: "frames" }, ...t.frames.map((f) => frameLine(f, modulesByName))));
+    return d;
+  }));
+  const state_ = (s) => s.state === "loaded" ? "loaded" : s.state === "missing" ? `missing: ${s.reason}` : "not needed";
+  $("crash-modules").replaceChildren(...report.modules.map((m) => el("li", { "data-module": m.name },
+    el("strong", { class: "mono" }, m.name), ` symbols ${state_(m.pdb)}; unwind info ${state_(m.image)}`)));
+  $("copy-report").disabled = !done;
+}
+
+async function symbolize(file) {
+  state.crash = null;
+  state.crashError = null;
+  state.progress = [];
+  $("crash-card").hidden = false;
+  $("threads").replaceChildren();
+  $("crash-traffic").textContent = "";
+  const started = performance.now();
+  $("crash-progress").textContent = "Walking the stacks…";
+  try {
+    const { symbolicate } = await import("./pkg/crash.js");
+    const mirror = $("mirror").value.trim() || undefined;
+    const bytes = await file.arrayBuffer();
+    state.lastDump = bytes.slice(0);
+    const result = await symbolicate(bytes, {
+      symbolPath: $("sympath").value.trim(),
+      mirror,
+      onProgress: (p) => {
+        state.progress.push(p.type === "partial" ? "partial" : `${p.module}: ${p.what}`);
+        if (p.type === "partial") renderCrash(p.report, false);
+        else $("crash-progress").textContent = `${p.module}: ${p.what}…`;
+      },
+    });
+    state.crash = result;
+    renderCrash(result.report, true);
+    const ms = Math.round(performance.now() - started);
+    $("crash-progress").textContent = `Symbolized in ${ms} ms (${result.rounds} round${result.rounds === 1 ? "" : "s"}).`;
+    $("crash-traffic").textContent = result.traffic.map((t) => `${t.key}: ${t.ranged ? `read ${hexSize(t.fetched)} of ${hexSize(t.size)} in ${t.requests} range request${t.requests === 1 ? "" : "s"}` : `${hexSize(t.fetched)} fetched whole`}`).join("; ");
+  } catch (e) {
+    state.crashError = String(e.message ?? e);
+    $("crash-progress").textContent = "";
+    $("dump-error").textContent = `${file.name}: ${state.crashError}`;
+    $("dump-error").hidden = false;
   }
 }
+
+$("copy-report").addEventListener("click", async () => {
+  if (!state.crash) return;
+  try {
+    await navigator.clipboard.writeText(state.crash.report.text);
+    $("crash-progress").textContent = "Report copied.";
+  } catch {
+    $("crash-progress").textContent = "Copying failed; the report is in window.__crash.crash.report.text.";
+  }
+});
 
 function render() {
   const tbody = $("modules").tBodies[0];

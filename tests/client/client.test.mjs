@@ -419,3 +419,150 @@ test("the crash viewer: a synthesized minidump's modules, and the fixture progra
     await context.close();
   }
 });
+
+// ---- the crash viewer symbolizes: stack walk + PDB in a Web Worker, PDB read in Range blocks ----
+
+/** The crashing thread's frames as minidump-stackwalk printed them (tests/data/crash/README.md), normalized. */
+async function stackwalkFrames() {
+  const out = JSON.parse(await readFile(join(ROOT, "tests", "data", "crash", "stackwalk.json"), "utf8"));
+  const thread = out.threads[out.crashing_thread.threads_index];
+  return thread.frames.map((f) => normalizeFrame({
+    module: f.module ?? null, function: f.function ?? null, function_offset: f.function_offset ?? null,
+    file: f.file ?? null, line: f.line ?? null, trust: f.trust, module_offset: f.module_offset ?? null,
+    inlines: (f.inlines ?? []).map((i) => ({ function: i.function, file: i.file ?? null, line: i.line ?? null })),
+  }));
+}
+
+/** dump_syms writes C++ names with their parameter lists (read from the type stream, which sympath does not fetch): compare names without them. */
+function normalizeFrame(f) {
+  const bare = (n) => (n === null ? null : n.replace(/\(.*\)$/, ""));
+  const hex = (h) => (h === null ? null : `0x${BigInt(h).toString(16)}`);
+  return {
+    module: f.module, function: bare(f.function), function_offset: f.function ? hex(f.function_offset) : null, module_offset: hex(f.module_offset),
+    file: f.file, line: f.line, trust: f.trust.replace("frame_pointer", "frame_pointer"),
+    inlines: f.inlines.map((i) => ({ function: bare(i.function), file: i.file, line: i.line })),
+  };
+}
+
+async function crashDump() {
+  const dir = await mkdtemp(join(tmpdir(), "sympath-crash-"));
+  const dump = join(dir, "crash.dmp");
+  execFileSync("cargo", ["run", "--quiet", "--locked", "-p", "sympath-crash", "--example", "crash_minidump", "--", dump], { cwd: ROOT, stdio: "inherit" });
+  return dump;
+}
+
+/** Fetches the fixture PDB and EXE through the mirror once, until its cache answers Range (the mirror reads ranges from its cache, not from upstreams). */
+async function warmMirror() {
+  for (const key of [PDB, EXE]) await (await fetch(`${mirror.url}/${key}`)).arrayBuffer();
+  for (let i = 0; i < 50; i++) {
+    const r = await fetch(`${mirror.url}/${PDB}`, { headers: { Range: "bytes=0-4095" } });
+    await r.arrayBuffer();
+    if (r.status === 206) return;
+    await new Promise((ok) => setTimeout(ok, 200));
+  }
+  throw new Error("the mirror never answered Range for the fixture PDB");
+}
+
+test("the crash viewer symbolizes a crash: frames equal minidump-stackwalk's, the PDB read in Range blocks costs a part of a whole download, and a repeat costs nothing", async () => {
+  const dump = await crashDump();
+  await warmMirror();
+  const expected = await stackwalkFrames();
+  const wholeSize = (await readFile(join(STORE, PDB))).length;
+  const context = await browser.newContext();
+  const p = await context.newPage();
+  const errors = [];
+  p.on("pageerror", (e) => errors.push(String(e)));
+  try {
+    await p.goto(`${mirror.url}/crash.html`);
+    await p.waitForSelector("html[data-ready=true]");
+    const started = Date.now();
+    await p.setInputFiles("#file", dump);
+    await p.waitForFunction(() => window.__crash.crash || window.__crash.crashError, null, { timeout: 60_000 });
+    const dropToSymbols = Date.now() - started;
+    const state = await p.evaluate(() => ({ crash: window.__crash.crash, error: window.__crash.crashError, progress: window.__crash.progress }));
+    assert.equal(state.error, null);
+    const report = state.crash.report;
+    assert.equal(report.crash.reason, "EXCEPTION_ACCESS_VIOLATION_READ");
+    assert.equal(report.crash.code, "0xc0000005");
+    assert.equal(report.threads[0].crashed, true, "the crashing thread comes first");
+    assert.deepEqual(report.threads[0].frames.map(normalizeFrame), expected, "the crashing thread's frames equal minidump-stackwalk's");
+    assert.ok(state.progress.some((s) => /ShowSSEConfig.exe: (reading symbols|locating symbols)/.test(s)), "progress was shown");
+
+    // The page: summary, crashing thread open with module!function+off (file:line), missing symbols with reasons, per-frame probe links.
+    assert.match(await p.locator("#crash-summary").innerText(), /EXCEPTION_ACCESS_VIOLATION_READ/);
+    const crashed = p.locator(`details.thread[data-thread="${report.crash.thread_id}"]`);
+    assert.equal(await crashed.getAttribute("open"), "");
+    const text = await crashed.innerText();
+    assert.match(text, /ShowSSEConfig\.exe!printf\+0x45 .*stdio\.h:958/);
+    assert.match(text, /inlined ShowSSEConfig\.exe!invoke_main/);
+    const link = await crashed.locator("a").first().getAttribute("href");
+    assert.match(link, /#p=.*&kind=pdb&name=ShowSSEConfig\.pdb&debugid=A62592418D7807494C4C44205044422E1/);
+    assert.match(await p.locator('#crash-modules li[data-module="kernel32.dll"]').innerText(), /symbols missing: kernel32\.pdb.*not found/);
+    assert.match(await p.locator('#crash-modules li[data-module="nodebug.dll"]').innerText(), /symbols missing: the dump records no PDB/);
+    assert.match(report.text, /Crash reason: EXCEPTION_ACCESS_VIOLATION_READ/);
+    assert.match(report.text, /kernel32\.dll\+0x17033/);
+    assert.equal(await p.locator("#copy-report").isDisabled(), false);
+
+    // The PDB came in Range blocks (64 KiB by the page's default); a whole download is the file's size.
+    const t = state.crash.traffic.find((x) => x.key === PDB);
+    assert.equal(t.ranged, true, "read in Range blocks");
+    assert.equal(t.size, wholeSize);
+
+    // With 4 KiB blocks (the PDB's page size) and no cached blocks: measured against a whole-file download.
+    const measured = await p.evaluate(async (PDB) => {
+      await caches.delete("sympath-pdb-blocks");
+      const { symbolicate } = await import("./pkg/crash.js");
+      const { SymbolClient } = await import("./pkg/client.js");
+      const dump = window.__crash.lastDump;
+      const symbolPath = `srv*${location.origin}`;
+      const t0 = performance.now();
+      const ranged = await symbolicate(dump, { symbolPath, blockSize: 4096 });
+      const rangedMs = performance.now() - t0;
+      const again = await symbolicate(dump, { symbolPath, blockSize: 4096 });
+      const t1 = performance.now();
+      const whole = await new SymbolClient({ symbolPath, cacheName: null }).fetchSymbol({ name: "ShowSSEConfig.pdb", debugId: PDB.split("/")[1] });
+      const wholeBytes = (await (await whole.blob()).arrayBuffer()).byteLength;
+      return { ranged: ranged.traffic, rangedMs, again: again.traffic, frames: again.report.threads[0].frames, wholeBytes, wholeMs: performance.now() - t1 };
+    }, PDB);
+    const r = measured.ranged.find((x) => x.key === PDB);
+    console.log(`# crash viewer: drop to symbolized ${dropToSymbols} ms; PDB by Range (4 KiB blocks): ${r.fetched} B in ${r.requests} requests, ${Math.round(measured.rangedMs)} ms; whole download ${measured.wholeBytes} B, ${Math.round(measured.wholeMs)} ms`);
+    assert.equal(measured.wholeBytes, wholeSize);
+    assert.ok(r.ranged && r.fetched <= 0.3 * measured.wholeBytes, `Range reads fetched ${r.fetched} of ${measured.wholeBytes} bytes`);
+    assert.equal(measured.again.find((x) => x.key === PDB).fetched, 0, "a repeat reads the blocks from Cache Storage");
+    assert.deepEqual(measured.frames.map(normalizeFrame), expected);
+    assert.deepEqual(errors, []);
+    await p.screenshot({ path: join(ROOT, "test-output", "web", "crash-symbolized.png"), fullPage: true });
+  } finally {
+    await context.close();
+  }
+});
+
+test("the crash viewer says clearly what it cannot read: a truncated dump, random bytes", async () => {
+  const dump = await readFile(await crashDump());
+  const context = await browser.newContext();
+  const p = await context.newPage();
+  try {
+    await p.goto(`${mirror.url}/crash.html`);
+    await p.waitForSelector("html[data-ready=true]");
+    const out = await p.evaluate(async (bytes) => {
+      const { symbolicate } = await import("./pkg/crash.js");
+      const results = [];
+      for (const b of [new Uint8Array(bytes).slice(0, 200), new Uint8Array(4096).fill(0x41)]) {
+        try {
+          await symbolicate(b, { symbolPath: `srv*${location.origin}` });
+          results.push("resolved");
+        } catch (e) {
+          results.push(e.message);
+        }
+      }
+      return results;
+    }, [...dump]);
+    assert.match(out[0], /^corrupt: not a readable minidump/);
+    assert.match(out[1], /^corrupt: not a readable minidump/);
+    await p.setInputFiles("#file", { name: "cut.dmp", mimeType: "application/octet-stream", buffer: dump.subarray(0, 300) });
+    await p.waitForSelector("#dump-error:not([hidden])");
+    assert.match(await p.locator("#dump-error").innerText(), /cut\.dmp/);
+  } finally {
+    await context.close();
+  }
+});

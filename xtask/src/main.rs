@@ -124,7 +124,12 @@ fn build_wasm() -> Result<(), String> {
     ensure_wasm_target()?;
     let bindgen = wasm_bindgen()?;
     ensure_node_modules()?;
-    for (package, lib, dir) in [("sympath-wasm", "sympath_wasm", "pkg"), ("sympath-ident-wasm", "sympath_ident_wasm", "pkg/ident")] {
+    for (package, lib, dir) in [
+        ("sympath-wasm", "sympath_wasm", "pkg"),
+        ("sympath-ident-wasm", "sympath_ident_wasm", "pkg/ident"),
+        // The crash viewer's stack walker and PDB reader: loaded only by its Web Worker.
+        ("sympath-crash-wasm", "sympath_crash_wasm", "pkg/crash"),
+    ] {
         run("cargo", &["build", "--locked", "-p", package, "--target", "wasm32-unknown-unknown", "--profile", "wasm"])?;
         let out = root().join("web").join(dir);
         let wasm = root().join(format!("target/wasm32-unknown-unknown/wasm/{lib}.wasm"));
@@ -145,6 +150,7 @@ fn build_wasm() -> Result<(), String> {
         run(&opt.to_string_lossy(), &args)?;
     }
     build_client()?;
+    build_crash()?;
     write_package_json(&root().join("web").join("pkg"))
 }
 
@@ -176,6 +182,37 @@ fn build_client() -> Result<(), String> {
     status
 }
 
+/// Compiles `symbolicate()` (`crates/sympath-crash-wasm/js/crash.ts`) and
+/// its Web Worker into the package, next to the client they import.
+fn build_crash() -> Result<(), String> {
+    let pkg = root().join("web").join("pkg");
+    let names = ["crash.ts", "crash-worker.ts"];
+    for n in names {
+        std::fs::copy(root().join("crates/sympath-crash-wasm/js").join(n), pkg.join(n)).map_err(|e| format!("{n}: {e}"))?;
+    }
+    let tsc = root().join("node_modules/.bin/tsc");
+    let srcs: Vec<String> = names.iter().map(|n| pkg.join(n).to_string_lossy().into_owned()).collect();
+    let mut args = vec![
+        "--strict",
+        "--target",
+        "es2022",
+        "--module",
+        "es2022",
+        "--moduleResolution",
+        "bundler",
+        "--lib",
+        "es2022,dom,dom.iterable",
+        "--declaration",
+        "--skipLibCheck",
+    ];
+    args.extend(srcs.iter().map(String::as_str));
+    let status = run(&tsc.to_string_lossy(), &args);
+    for s in &srcs {
+        let _ = std::fs::remove_file(s);
+    }
+    status
+}
+
 /// One npm package, `sympath`: the core module (`.`), the identity readers
 /// loaded on demand (`./ident`) and the browser symbol client (`./client`).
 fn write_package_json(out: &Path) -> Result<(), String> {
@@ -191,10 +228,12 @@ fn write_package_json(out: &Path) -> Result<(), String> {
   "exports": {{
     ".": {{ "types": "./sympath_wasm.d.ts", "default": "./sympath_wasm.js" }},
     "./client": {{ "types": "./client.d.ts", "default": "./client.js" }},
-    "./ident": {{ "types": "./ident/sympath_ident_wasm.d.ts", "default": "./ident/sympath_ident_wasm.js" }}
+    "./ident": {{ "types": "./ident/sympath_ident_wasm.d.ts", "default": "./ident/sympath_ident_wasm.js" }},
+    "./crash": {{ "types": "./crash.d.ts", "default": "./crash.js" }}
   }},
   "files": ["sympath_wasm.js", "sympath_wasm.d.ts", "sympath_wasm_bg.wasm", "sympath_wasm_bg.wasm.d.ts", "client.js", "client.d.ts",
-    "ident/sympath_ident_wasm.js", "ident/sympath_ident_wasm.d.ts", "ident/sympath_ident_wasm_bg.wasm", "ident/sympath_ident_wasm_bg.wasm.d.ts"],
+    "ident/sympath_ident_wasm.js", "ident/sympath_ident_wasm.d.ts", "ident/sympath_ident_wasm_bg.wasm", "ident/sympath_ident_wasm_bg.wasm.d.ts",
+    "crash.js", "crash.d.ts", "crash-worker.js", "crash-worker.d.ts", "crash/sympath_crash_wasm.js", "crash/sympath_crash_wasm.d.ts", "crash/sympath_crash_wasm_bg.wasm", "crash/sympath_crash_wasm_bg.wasm.d.ts"],
   "sideEffects": false,
   "keywords": ["windbg", "symbols", "pdb", "symsrv", "minidump", "wasm"]
 }}
@@ -219,6 +258,8 @@ fn test() -> Result<(), String> {
             "-p",
             "sympath-ident-wasm",
             "-p",
+            "sympath-crash-wasm",
+            "-p",
             "sympath-worker",
             "--target",
             "wasm32-unknown-unknown",
@@ -241,6 +282,7 @@ fn test() -> Result<(), String> {
     run("cargo", &["build", "--locked", "-p", "sympath-cli"])?;
     // Minidumps for the binding and crash-viewer tests come from the minidump-synth example.
     run("cargo", &["build", "--locked", "-p", "sympath-ident", "--example", "synth_minidump"])?;
+    run("cargo", &["build", "--locked", "-p", "sympath-crash", "--example", "crash_minidump"])?;
     run_env("node", &["--test", "--test-concurrency=1", "tests/web/"], &[("SYMPATH_CLI", "target/debug/sympath")])?;
     // The edge mirror in the local Workers runtime (wrangler dev builds it with worker-build).
     let env = worker_build_env()?;
