@@ -2,23 +2,11 @@
 // rust-minidump reader) and fetches each module's PDB through a symbol path
 // with the browser symbol client (Cache Storage as the downstream store).
 import { SymbolClient, SymbolError } from "./pkg/client.js";
-import { dropZone } from "./drop.js";
-
-const $ = (id) => document.getElementById(id);
-const el = (tag, attrs = {}, ...kids) => {
-  const e = document.createElement(tag);
-  for (const [k, v] of Object.entries(attrs)) {
-    if (v === undefined || v === null) continue;
-    if (k === "class") e.className = v;
-    else e.setAttribute(k, v);
-  }
-  e.append(...kids.filter((k) => k !== null && k !== undefined));
-  return e;
-};
+import { $, dropZone, el, errorText } from "./dom.js";
 
 // What tests (and curious people) can look at.
 const state = { modules: [], results: {}, client: null, crash: null, crashError: null, progress: [], lastDump: null };
-window.__crash = state;
+/** @type {any} */ (window).__crash = state;
 
 // By default the page's own origin is the store: served by the sympath mirror, that is the mirror.
 const params = new URLSearchParams(location.hash.slice(1));
@@ -51,7 +39,7 @@ async function openDump(file) {
     $("dump-facts").textContent = `${file.name}: ${info.modules.length} modules${info.cpu ? `, ${info.cpu}` : ""}${info.os ? `, ${info.os}` : ""}`;
     render();
   } catch (e) {
-    $("dump-error").textContent = `${file.name} is not a readable minidump: ${e.message ?? e}`;
+    $("dump-error").textContent = `${file.name} is not a readable minidump: ${errorText(e)}`;
     $("dump-error").hidden = false;
     return;
   }
@@ -128,7 +116,7 @@ async function symbolize(file) {
     $("crash-progress").textContent = `Symbolized in ${ms} ms (${result.rounds} round${result.rounds === 1 ? "" : "s"}).`;
     $("crash-traffic").textContent = result.traffic.map((t) => `${t.key}: ${t.ranged ? `read ${hexSize(t.fetched)} of ${hexSize(t.size)} in ${t.requests} range request${t.requests === 1 ? "" : "s"}` : `${hexSize(t.fetched)} fetched whole`}`).join("; ");
   } catch (e) {
-    state.crashError = String(e.message ?? e);
+    state.crashError = errorText(e);
     $("crash-progress").textContent = "";
     $("dump-error").textContent = `${file.name}: ${state.crashError}`;
     $("dump-error").hidden = false;

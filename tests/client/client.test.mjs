@@ -552,11 +552,12 @@ test("the crash viewer says clearly what it cannot read: a truncated dump, rando
           await symbolicate(b, { symbolPath: `srv*${location.origin}` });
           results.push("resolved");
         } catch (e) {
-          results.push(e.message);
+          results.push(`${e.code}: ${e.message}`);
         }
       }
       return results;
     }, [...dump]);
+    // An Error with a code, the message for a person.
     assert.match(out[0], /^corrupt: not a readable minidump/);
     assert.match(out[1], /^corrupt: not a readable minidump/);
     await p.setInputFiles("#file", { name: "cut.dmp", mimeType: "application/octet-stream", buffer: dump.subarray(0, 300) });

@@ -248,6 +248,6 @@ onmessage = async (e: MessageEvent<Start>) => {
   try {
     post({ type: "done", ...(await run(e.data)) });
   } catch (err) {
-    post({ type: "error", message: err instanceof Error ? err.message : String(err) });
+    post({ type: "error", code: (err as { code?: unknown })?.code, message: err instanceof Error ? err.message : String(err) });
   }
 };

@@ -112,11 +112,11 @@ export async function symbolicate(dump: ArrayBuffer | Uint8Array | Blob, options
       options.signal?.addEventListener("abort", () => reject(new Error("symbolication was aborted")), { once: true });
       worker.onerror = (e) => reject(new Error(`the symbolication worker failed: ${e.message}`));
       worker.onmessage = (e: MessageEvent) => {
-        const m = e.data as { type: string; message?: string };
+        const m = e.data as { type: string; code?: string; message?: string };
         if (m.type === "done") {
           const r = m as unknown as SymbolicateResult;
           resolve({ report: r.report, traffic: r.traffic, rounds: r.rounds, ms: r.ms });
-        } else if (m.type === "error") reject(new Error(m.message));
+        } else if (m.type === "error") reject(Object.assign(new Error(m.message), m.code ? { code: m.code } : {}));
         else options.onProgress?.(m as CrashProgress);
       };
       worker.postMessage(

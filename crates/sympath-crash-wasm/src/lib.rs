@@ -22,6 +22,9 @@ use serde::Serialize;
 use sympath_crash::{ModuleRef, PdbReader, Report, Symbols};
 use wasm_bindgen::prelude::*;
 
+#[path = "../../sympath-wasm/src/js.rs"]
+mod js;
+
 thread_local! {
     /// The host object of the running call (JS values are not `Send`, which the
     /// walker's provider must be, so it is reached through this instead).
@@ -147,9 +150,9 @@ struct Round<'a> {
 
 /// One round of walking and symbolizing `dump` with the files `host` has.
 /// Returns JSON `{ report, pending: { images: [base…], pdbs: [base…] } }`;
-/// throws an `Error` (`corrupt: …`, `unsupported: …`) for a dump it cannot read.
+/// throws an `Error` with a `code` (`corrupt`, `unsupported`) for a dump it cannot read.
 #[wasm_bindgen]
-pub fn symbolicate(dump: &[u8], host: JsValue) -> Result<String, JsError> {
+pub fn symbolicate(dump: &[u8], host: JsValue) -> Result<String, JsValue> {
     HOST.with(|h| *h.borrow_mut() = Some(host));
     let mut symbols = Host { pending: Pending::default() };
     let result = sympath_crash::symbolicate(dump, &mut symbols);
@@ -159,7 +162,7 @@ pub fn symbolicate(dump: &[u8], host: JsValue) -> Result<String, JsError> {
             sympath_crash::CrashError::Corrupt(_) => "corrupt",
             sympath_crash::CrashError::Unsupported(_) => "unsupported",
         };
-        JsError::new(&format!("{code}: {e}"))
+        js::error(code, e)
     })?;
-    serde_json::to_string(&Round { report: &report, pending: &symbols.pending }).map_err(|e| JsError::new(&format!("internal: {e}")))
+    serde_json::to_string(&Round { report: &report, pending: &symbols.pending }).map_err(|e| js::error("internal", e))
 }
