@@ -22,7 +22,9 @@ use serde::Serialize;
 use sympath_crash::{ModuleRef, PdbReader, Report, Symbols};
 use wasm_bindgen::prelude::*;
 
+// Errors with a code, as every binding throws them (this binding returns JSON text itself).
 #[path = "../../sympath-wasm/src/js.rs"]
+#[allow(dead_code)]
 mod js;
 
 thread_local! {
