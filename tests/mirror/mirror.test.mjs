@@ -5,8 +5,11 @@
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import { createServer } from "node:http";
-import { readFile } from "node:fs/promises";
+import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { spawnSync } from "node:child_process";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { deflateRawSync, gzipSync } from "node:zlib";
 import { ROOT, startMirror } from "./harness.mjs";
 
 const STORE = join(ROOT, "tests", "data", "store");
@@ -18,9 +21,77 @@ const PDB_MAGIC = Buffer.from("Microsoft C/C++ MSF 7.00\r\n\x1aDS\0\0\0", "latin
 // A 2 MB "PDB": magic, then a pattern a truncation or an offset error would break.
 const BIG = Buffer.concat([PDB_MAGIC, Buffer.from(Array.from({ length: 2_000_000 - PDB_MAGIC.length }, (_, i) => (i * 7 + (i >> 8)) & 255))]);
 const TIMEOUT_MS = 2000;
+const DEADLINE_MS = 6000;
 const log = [];
 const secondLog = [];
 const authSeen = { first: [], second: [] };
+/** Every request the first upstream got: method, path and the headers a client might try to smuggle. */
+const seen = [];
+
+// Every answer the mirror gave in this file, headers and error bodies: none may
+// carry SYMBOL_PATH's credentials (checked at the end).
+const answers = [];
+const realFetch = globalThis.fetch;
+globalThis.fetch = async (...args) => {
+  const r = await realFetch(...args);
+  const entry = { url: String(args[0]), headers: [...r.headers].map(([k, v]) => `${k}: ${v}`).join("\n"), body: "" };
+  answers.push(entry);
+  if (!r.ok && r.status !== 304) r.clone().text().then((t) => { entry.body = t; }, () => {});
+  return r;
+};
+
+/**
+ * A cabinet (MSZIP) holding `name`, `size` bytes of zeros: a few kilobytes
+ * that expand to `size` (a cabinet bomb when `size` is over the mirror's bound).
+ */
+function cabOfZeros(name, size) {
+  const block = deflateRawSync(Buffer.alloc(32768));
+  const blocks = [];
+  for (let left = size; left > 0; left -= 32768) {
+    const n = Math.min(left, 32768);
+    const data = n === 32768 ? block : deflateRawSync(Buffer.alloc(n));
+    const h = Buffer.alloc(8);
+    h.writeUInt16LE(data.length + 2, 4);
+    h.writeUInt16LE(n, 6);
+    blocks.push(h, Buffer.from("CK"), data);
+  }
+  const file = Buffer.concat([Buffer.alloc(16), Buffer.from(`${name}\0`, "latin1")]);
+  file.writeUInt32LE(size, 0);
+  file.writeUInt16LE(0x20, 14);
+  const dataStart = 36 + 8 + file.length;
+  const folder = Buffer.alloc(8);
+  folder.writeUInt32LE(dataStart, 0);
+  folder.writeUInt16LE(blocks.length / 3, 4);
+  folder.writeUInt16LE(1, 6); // MSZIP
+  const header = Buffer.alloc(36);
+  header.write("MSCF", 0, "latin1");
+  header.writeUInt32LE(36 + 8, 16);
+  header.writeUInt8(3, 24);
+  header.writeUInt8(1, 25);
+  header.writeUInt16LE(1, 26);
+  header.writeUInt16LE(1, 28);
+  const cab = Buffer.concat([header, folder, file, ...blocks]);
+  cab.writeUInt32LE(cab.length, 8);
+  return cab;
+}
+
+/** Loopback in the spellings a URL parser accepts: every one must be refused as a redirect or pointer target. */
+const loopbackSpellings = (port) => [
+  `http://127.0.0.1:${port}/blob/${PDB}`,
+  `https://127.0.0.1:${port}/x`,
+  `https://127.1:${port}/x`,
+  `https://2130706433:${port}/x`,
+  `https://0x7f000001:${port}/x`,
+  `https://0x7f.0.0.1:${port}/x`,
+  `https://0177.0.0.1:${port}/x`,
+  `https://[::1]:${port}/x`,
+  `https://[0:0:0:0:0:0:0:1]:${port}/x`,
+  `https://[::ffff:127.0.0.1]:${port}/x`,
+  `https://[::ffff:7f00:1]:${port}/x`,
+  `https://localhost:${port}/x`,
+  `https://LOCALHOST.:${port}/x`,
+  `https://a.localhost:${port}/x`,
+];
 
 /** Upstream: the fixture store, plus fault paths keyed by the id segment. */
 function startUpstream() {
@@ -28,8 +99,63 @@ function startUpstream() {
     const path = decodeURIComponent(new URL(req.url, "http://x").pathname.slice(1));
     log.push(path);
     authSeen.first.push(req.headers.authorization ?? null);
+    seen.push({ method: req.method, path, authorization: req.headers.authorization ?? null, cookie: req.headers.cookie ?? null, query: new URL(req.url, "http://x").search });
     const id = path.split("/")[1] ?? "";
-    if (id === "A62592418D7807494C4C44205044422E1" && path.startsWith("moved.pdb/")) {
+    const pdb = () => readFile(join(STORE, PDB));
+    if (["QUERY000000000000000000000000000001", "SMUGGLE00000000000000000000000001", "HEADMISS0000000000000000000000001"].includes(id) && path.endsWith(".pdb")) {
+      const body = await pdb();
+      res.writeHead(200, { "content-type": "application/octet-stream", "content-length": String(body.length) }).end(body);
+    } else if (id === "UNSAFE00000000000000000000000000001" && path.endsWith(".pdb")) {
+      // A hostile store's headers: none of them may reach the client.
+      const body = await pdb();
+      res.writeHead(200, {
+        "content-type": "application/octet-stream",
+        "content-length": String(body.length),
+        "set-cookie": "session=upstream; Path=/",
+        "access-control-allow-origin": "https://evil.example",
+        "access-control-allow-credentials": "true",
+        "content-security-policy": "default-src 'none'",
+        "x-junk": "j".repeat(16_000),
+        location: "https://evil.example/",
+      }).end(body);
+    } else if (id === "HUGEHEADER000000000000000000000001" && path.endsWith(".pdb")) {
+      const body = await pdb();
+      res.writeHead(200, { "content-type": "application/octet-stream", "content-length": String(body.length), "x-huge": "h".repeat(512 * 1024) }).end(body);
+    } else if (id === "GZIP00000000000000000000000000001" && path.endsWith(".pdb")) {
+      // Content-Encoding: the length on the wire is the compressed one.
+      const body = gzipSync(await pdb());
+      res.writeHead(200, { "content-type": "application/octet-stream", "content-encoding": "gzip", "content-length": String(body.length) }).end(body);
+    } else if (id === "BUSY429000000000000000000000000001") {
+      res.writeHead(429, { "retry-after": "3600" }).end("slow down");
+    } else if (id === "BUSY503000000000000000000000000001") {
+      res.writeHead(503, { "retry-after": "120" }).end("maintenance");
+    } else if (id === "LOOP00000000000000000000000000001") {
+      res.writeHead(302, { location: `/${path}` }).end(); // to itself
+    } else if (id === "CHAIN0000000000000000000000000001" && path.endsWith(".pdb")) {
+      res.writeHead(302, { location: `http://127.0.0.1:${second.address().port}/hop/${PDB}` }).end();
+    } else if (id === "BOMB00000000000000000000000000001" && path.endsWith(".pd_")) {
+      const body = cabOfZeros(path.split("/")[0], 70 * 1024 * 1024);
+      res.writeHead(200, { "content-type": "application/octet-stream", "content-length": String(body.length) }).end(body);
+    } else if (id === "CORRUPTCAB000000000000000000000001" && path.endsWith(".pd_")) {
+      const body = Buffer.concat([Buffer.from("MSCF\0\0\0\0", "latin1"), Buffer.alloc(60_000, 0xa5)]);
+      res.writeHead(200, { "content-type": "application/octet-stream", "content-length": String(body.length) }).end(body);
+    } else if (id.startsWith("PRIVATE") && path.endsWith(".pdb")) {
+      // A redirect to loopback, spelt as the id's number says.
+      const n = Number(id.slice(-2));
+      res.writeHead(302, { location: loopbackSpellings(second.address().port)[n] }).end();
+    } else if (id === "PTRPRIVATE000000000000000000000001" && path.endsWith("/file.ptr")) {
+      res.writeHead(200, { "content-type": "text/plain" }).end(`PATH:https://[::ffff:7f00:1]:${second.address().port}/blob/${PDB}\r\n`);
+    } else if (id === "DRIP00000000000000000000000000001") {
+      // Never stalls (70 kB every 500 ms beats the 64 KiB-per-timeout rule),
+      // never ends (2 MB at that pace is 14 s): only an overall deadline stops it.
+      res.writeHead(200, { "content-type": "application/octet-stream", "content-length": "2000000" });
+      res.write(Buffer.concat([PDB_MAGIC, Buffer.alloc(70_000, 3)]));
+      const timer = setInterval(() => {
+        if (res.destroyed) return clearInterval(timer);
+        res.write(Buffer.alloc(70_000, 3));
+      }, 500);
+      res.on("close", () => clearInterval(timer));
+    } else if (id === "A62592418D7807494C4C44205044422E1" && path.startsWith("moved.pdb/")) {
       // Like msdl: a 302 to another host (here a second server on 127.0.0.1).
       res.writeHead(302, { location: `http://127.0.0.1:${second.address().port}/blob/${PDB}?sig=x` }).end();
     } else if (id === "HTML0000000000000000000000000000001") {
@@ -122,6 +248,7 @@ function startSecond() {
     const path = decodeURIComponent(new URL(req.url, "http://x").pathname.slice(1));
     authSeen.second.push(req.headers.authorization ?? null);
     secondLog.push(path);
+    if (path.startsWith("hop/")) return res.writeHead(302, { location: `/blob/${path.slice(4)}` }).end(); // a second hop
     const file = path.startsWith("blob/") ? path.slice(5)
       : path.split("/")[1] === "SECONDONLY0000000000000000000000001" && path.endsWith(".pdb") ? PDB : null;
     const body = file && await readFile(join(STORE, file)).catch(() => null);
@@ -142,6 +269,7 @@ before(async () => {
       SYMBOL_PATH: `srv*http://mirror-user:s3cret@127.0.0.1:${upstream.address().port};srv*http://127.0.0.1:${second.address().port}`,
       MISS_TTL: "60",
       UPSTREAM_TIMEOUT_MS: String(TIMEOUT_MS),
+      UPSTREAM_DEADLINE_MS: String(DEADLINE_MS),
       EDGE_CACHE_MAX_BYTES: "1000000",
       ALLOW_PRIVATE_REDIRECTS: "true", // the second host is on 127.0.0.1 too
     },
@@ -556,6 +684,235 @@ test("a page on another origin fetches from the mirror in Chromium: preflight, b
     await browser.close();
     page_server.close();
   }
+});
+
+// ---- A public mirror: hostile upstreams (issue 12) ----
+
+/** The first upstream's requests for `path` with `method`. */
+const asked = (path, method) => seen.filter((s) => s.path === path && (!method || s.method === method)).length;
+
+test("hostile upstream: a drip that never stalls is ended by the overall deadline (UPSTREAM_DEADLINE_MS), never stored", async () => {
+  const key = "drip.pdb/DRIP00000000000000000000000000001/drip.pdb";
+  for (let i = 1; i <= 2; i++) {
+    const t0 = Date.now();
+    const outcome = await fetch(`${mirror}/${key}`).then(
+      (r) => r.arrayBuffer().then(() => `complete ${r.status}`, () => "failed"),
+      () => "failed",
+    );
+    const took = Date.now() - t0;
+    assert.equal(outcome, "failed", "the client sees the transfer fail, not a short file");
+    assert.ok(took < DEADLINE_MS + 3000, `ended by the deadline (${took} ms), not after the 14 s the drip would take`);
+    assert.equal(requested(key), i, "nothing was stored: the next request asks again");
+  }
+});
+
+test("hostile upstream: redirect loops and chains end after one hop (R88), as a failure that is not cached", async () => {
+  for (const id of ["LOOP00000000000000000000000000001", "CHAIN0000000000000000000000000001"]) {
+    const key = `x.pdb/${id}/x.pdb`;
+    const r = await fetch(`${mirror}/${key}`);
+    assert.equal(r.status, 502, id);
+    const body = await r.json();
+    assert.equal(body.code, "upstream_failed");
+    assert.match(body.message, /redirected again; 1 redirect is followed/, id);
+  }
+  assert.equal(requested("x.pdb/LOOP00000000000000000000000000001/x.pdb"), 2, "the loop was followed once, not forever");
+});
+
+test("hostile upstream: unsafe headers (cookies, CORS, CSP, Location, 16 kB junk) never reach the client", async () => {
+  const key = "u.pdb/UNSAFE00000000000000000000000000001/u.pdb";
+  const want = await readFile(join(STORE, PDB));
+  for (const expect of ["miss", "hit"]) {
+    const { r, body } = expect === "miss" ? await (async () => { const r = await fetch(`${mirror}/${key}`); return { r, body: Buffer.from(await r.arrayBuffer()) }; })() : await until(key, "hit");
+    assert.equal(r.status, 200);
+    assert.deepEqual(body, want);
+    assert.equal(r.headers.get("x-sympath-cache"), expect);
+    assert.equal(r.headers.get("set-cookie"), null, expect);
+    assert.equal(r.headers.get("access-control-allow-origin"), "*", expect);
+    assert.equal(r.headers.get("access-control-allow-credentials"), null, expect);
+    assert.equal(r.headers.get("content-security-policy"), null, expect);
+    assert.equal(r.headers.get("location"), null, expect);
+    assert.equal(r.headers.get("x-junk"), null, expect);
+  }
+  // Half a megabyte of headers: the runtime refuses the answer; a failure, never a file.
+  const huge = await fetch(`${mirror}/h.pdb/HUGEHEADER000000000000000000000001/h.pdb`);
+  const text = Buffer.from(await huge.arrayBuffer());
+  assert.equal(huge.headers.get("x-huge"), null);
+  assert.ok(huge.status === 502 || (huge.status === 200 && text.equals(want)), `huge headers: ${huge.status}`);
+});
+
+test("hostile upstream: Content-Encoding: the client gets the decoded file whole, with the decoded length, never cached", async () => {
+  const key = "g.pdb/GZIP00000000000000000000000000001/g.pdb";
+  const want = await readFile(join(STORE, PDB));
+  for (let i = 1; i <= 2; i++) {
+    const r = await fetch(`${mirror}/${key}`);
+    assert.equal(r.status, 200);
+    assert.equal(r.headers.get("content-encoding"), null, "the client is not told to decode again");
+    const body = Buffer.from(await r.arrayBuffer());
+    assert.deepEqual(body, want, "decoded, byte for byte");
+    const len = r.headers.get("content-length");
+    assert.ok(len === null || len === String(want.length), `a length, if any, is the decoded one (${len})`);
+    assert.match(r.headers.get("x-sympath-note") ?? "", /not cached: the store sent it encoded/);
+    assert.equal(requested(key), i, "not stored: its length could not be checked");
+  }
+});
+
+test("hostile upstream: 429 and 503 with Retry-After are failures, never remembered as misses", async () => {
+  for (const [id, status] of [["BUSY429000000000000000000000000001", 429], ["BUSY503000000000000000000000000001", 503]]) {
+    const key = `b.pdb/${id}/b.pdb`;
+    for (let i = 1; i <= 2; i++) {
+      const r = await fetch(`${mirror}/${key}`);
+      assert.equal(r.status, 502, id);
+      const body = await r.json();
+      assert.equal(body.code, "upstream_failed");
+      assert.match(body.message, new RegExp(`busy \\(${status}, retry after \\d+\\): not a miss`));
+      assert.notEqual(r.headers.get("x-sympath-cache"), "negative");
+      assert.equal(requested(key), i, "asked again: a busy store is not a miss");
+    }
+  }
+});
+
+test("hostile upstream: a cabinet bomb and a corrupt cabinet are misses that say so; nothing is stored", async () => {
+  const bomb = "bomb.pdb/BOMB00000000000000000000000000001/bomb.pdb";
+  const r = await fetch(`${mirror}/${bomb}`);
+  assert.equal(r.status, 404);
+  assert.match((await r.json()).message, /bomb\.pd_: the cabinet is over the 67108864-byte limit/);
+  const corrupt = "c.pdb/CORRUPTCAB000000000000000000000001/c.pdb";
+  const c = await fetch(`${mirror}/${corrupt}`);
+  assert.equal(c.status, 404);
+  assert.match((await c.json()).message, /c\.pd_: corrupt: /);
+});
+
+test("hostile upstream: redirects and file.ptr targets to loopback in every spelling are refused by a public mirror; a refused connection fails over to the next store", async () => {
+  // ALLOW_PRIVATE_REDIRECTS unset: the deployment's policy. Only loopback
+  // spellings are sent here (no test sends traffic off this machine); the
+  // core's tests (target.rs) cover private, link-local and metadata ranges.
+  const closed = await new Promise((ok) => { const s = createServer(); s.listen(0, "127.0.0.1", () => { const p = s.address().port; s.close(() => ok(p)); }); });
+  const pub = await startMirror({
+    port: 18787 + (process.pid % 1000) + 700,
+    vars: {
+      SYMBOL_PATH: `srv*http://127.0.0.1:${closed};srv*http://127.0.0.1:${upstream.address().port}`,
+      UPSTREAM_TIMEOUT_MS: String(TIMEOUT_MS),
+    },
+  });
+  try {
+    const before = secondLog.length;
+    const spellings = loopbackSpellings(second.address().port);
+    for (let n = 0; n < spellings.length; n++) {
+      const id = `PRIVATE${"0".repeat(26)}${String(n).padStart(2, "0")}`;
+      const r = await fetch(`${pub.url}/p.pdb/${id}/p.pdb`);
+      assert.equal(r.status, 502, spellings[n]);
+      const body = await r.json();
+      assert.match(body.message, /redirect refused: (a private address is refused|plain http is refused)/, spellings[n]);
+      assert.match(body.message, new RegExp(`127\\.0\\.0\\.1:${closed}/[^ ]+: no answer: `), "the refused connection to the first store is a failure too");
+    }
+    const ptr = await fetch(`${pub.url}/ptr.pdb/PTRPRIVATE000000000000000000000001/ptr.pdb`);
+    assert.equal(ptr.status, 502, "the first store failed (refused), so a miss in the second is not a miss");
+    assert.match((await ptr.json()).message, /file\.ptr target refused: a private address is refused/);
+    assert.equal(secondLog.length, before, "no request reached the loopback target");
+    // Connection refused by the first store: the second serves the file.
+    const ok = await fetch(`${pub.url}/${PDB}`);
+    assert.equal(ok.status, 200);
+    assert.deepEqual(Buffer.from(await ok.arrayBuffer()), await readFile(join(STORE, PDB)));
+    assert.equal(ok.headers.get("x-sympath-upstream"), `http://127.0.0.1:${upstream.address().port}`);
+    const health = await fetch(`${pub.url}/health`);
+    assert.equal(health.status, 200);
+    assert.equal((await health.json()).ok, true);
+  } finally {
+    await pub.stop();
+  }
+});
+
+// ---- Hostile clients ----
+
+test("hostile client: HEAD on a miss asks the upstream with HEAD (nothing downloaded, nothing stored)", async () => {
+  const key = "hm.pdb/HEADMISS0000000000000000000000001/hm.pdb";
+  const want = await readFile(join(STORE, PDB));
+  const head = await fetch(`${mirror}/${key}`, { method: "HEAD" });
+  assert.equal(head.status, 200);
+  assert.equal(head.headers.get("content-length"), String(want.length));
+  assert.equal(head.headers.get("x-sympath-cache"), "miss");
+  assert.equal(asked(key, "HEAD"), 1);
+  assert.equal(asked(key, "GET"), 0, "no GET: the file was not downloaded");
+  const get = await fetch(`${mirror}/${key}`);
+  assert.equal(get.headers.get("x-sympath-cache"), "miss", "the HEAD stored nothing");
+  assert.deepEqual(Buffer.from(await get.arrayBuffer()), want);
+  assert.equal(asked(key, "GET"), 1);
+  const none = await fetch(`${mirror}/nothere.pdb/HEADMISS0000000000000000000000009/nothere.pdb`, { method: "HEAD" });
+  assert.equal(none.status, 404);
+});
+
+test("hostile client: cache keys ignore query strings (only ?fresh bypasses), and Cookie/Authorization are never forwarded", async () => {
+  const key = "q.pdb/QUERY000000000000000000000000000001/q.pdb";
+  const r1 = await fetch(`${mirror}/${key}?a=1&token=x`);
+  assert.equal(r1.status, 200);
+  await r1.arrayBuffer();
+  const { r } = await until(`${key}?b=2`, "hit");
+  assert.equal(r.status, 200);
+  assert.equal(requested(key), 1, "one upstream request for every query string");
+  assert.ok(seen.filter((s) => s.path === key).every((s) => s.query === ""), "no query string goes upstream");
+
+  const smuggle = "s.pdb/SMUGGLE00000000000000000000000001/s.pdb";
+  const s = await fetch(`${mirror}/${smuggle}`, { headers: { cookie: "session=client", authorization: "Bearer client-token", "x-forwarded-for": "10.0.0.1" } });
+  assert.equal(s.status, 200);
+  await s.arrayBuffer();
+  const got = seen.filter((x) => x.path === smuggle);
+  assert.equal(got.length, 1);
+  assert.equal(got[0].cookie, null, "no Cookie upstream");
+  assert.equal(got[0].authorization, `Basic ${Buffer.from("mirror-user:s3cret").toString("base64")}`, "only the store's own credentials");
+});
+
+test("hostile client: every bad key or method is a 4xx JSON error with zero upstream requests", async () => {
+  const before = log.length + secondLog.length;
+  // PROPFIND and MKCOL: methods the worker crate's `Method` reads as GET.
+  for (const method of ["POST", "PUT", "DELETE", "PATCH", "PROPFIND", "MKCOL", "get2"]) {
+    const r = await fetch(`${mirror}/${PDB}`, { method, body: ["POST", "PUT", "PATCH"].includes(method) ? "x" : undefined });
+    assert.equal(r.status, 405, method);
+    assert.equal((await r.json()).code, "method_not_allowed");
+  }
+  for (const path of [
+    "/", "/a.pdb", "/a.pdb/ABC1", "/a.pdb/ABC1/a.pdb/more", "/a.pdb/AB%20C1/a.pdb", "/a.pdb/ABC1/a.pdb%00",
+    `/${"n".repeat(3000)}.pdb/ABC1/${"n".repeat(3000)}.pdb`, "/a.pdb/..%2f..%2fetc/a.pdb", "/a.pdb/%2e%2e%2f/a.pdb", "/a.pdb/A_B/a.pdb",
+  ]) {
+    const r = await fetch(mirror + path);
+    assert.ok(r.status >= 400 && r.status < 500, `${path.slice(0, 40)}: ${r.status}`);
+    assert.equal(typeof (await r.json()).code, "string");
+  }
+  assert.equal(log.length + secondLog.length, before, "nothing reached an upstream");
+});
+
+test("the symsrv crate (samply's downloader) fetches through the mirror: srv*<tmp>*<mirror> gives the fixture files", async (t) => {
+  const bin = process.env.SYMSRV_GET ?? join(ROOT, "target", "debug", "examples", "symsrv_get");
+  const dir = await mkdtemp(join(tmpdir(), "sympath-symsrv-"));
+  try {
+    const args = [`srv*${dir}*${mirror}`, "ShowSSEConfig.pdb", "A62592418D7807494C4C44205044422E1", "ShowSSEConfig.exe", "63E6C7F78000", "ShowSSEConfig.exe", "C0MPRESSED0NLY00"];
+    const run = spawnSync(bin, args, { encoding: "utf8", timeout: 120_000 });
+    assert.equal(run.error, undefined, `${bin}: ${run.error} (built by cargo xtask test: cargo build -p sympath-bench --example symsrv_get)`);
+    assert.equal(run.status, 0, run.stdout + run.stderr);
+    const files = run.stdout.trim().split("\n");
+    assert.equal(files.length, 3);
+    assert.deepEqual(await readFile(files[0]), await readFile(join(STORE, PDB)));
+    assert.deepEqual(await readFile(files[1]), await readFile(join(STORE, EXE)));
+    assert.deepEqual(await readFile(files[2]), await readFile(join(STORE, EXE)), "a compressed-only store, expanded by the mirror");
+    assert.ok(files.every((f) => f.startsWith(dir)), "kept in the downstream store it was given");
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
+test("after all of it: /health is 200, and SYMBOL_PATH's credentials appear in no answer and no log line", async () => {
+  const health = await fetch(`${mirror}/health`);
+  assert.equal(health.status, 200);
+  assert.equal((await health.json()).ok, true);
+  await new Promise((r) => setTimeout(r, 300)); // let the last error bodies be read
+  const secrets = ["s3cret", "mirror-user", Buffer.from("mirror-user:s3cret").toString("base64")];
+  assert.ok(answers.length > 50, `${answers.length} answers checked`);
+  for (const a of answers) {
+    for (const s of secrets) {
+      assert.ok(!a.headers.includes(s), `${a.url}: a header carries ${s}`);
+      assert.ok(!a.body.includes(s), `${a.url}: the body carries ${s}`);
+    }
+  }
+  for (const s of secrets) assert.ok(!server.output().includes(s), `the mirror's log carries ${s}`);
 });
 
 test("an invalid variable is reported by /health and answered 500 bad_config, never silently defaulted", async () => {

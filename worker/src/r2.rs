@@ -65,12 +65,12 @@ async fn refill(bucket: &Bucket, path: &str, meta: HashMap<String, String>, leng
     let Ok(key) = sympath::key::RequestKey::parse(path) else { return };
     let Some(mut lookup) = config.lookup(&key) else { return };
     while let sympath::lookup::Step::Fetch(fetch) = lookup.next() {
-        let Some(found) = upstream::run(&mut lookup, &fetch, config.timeout_ms).await else { continue };
+        let Some(found) = upstream::run(&mut lookup, &fetch, config.timeout_ms, config.deadline_ms).await else { continue };
         let Body::Stream { head } = found.body else { return };
         if found.take.length != Some(length) || found.take.store != sympath::lookup::Storable::Yes {
             return;
         }
-        let Ok(t) = streams::pass_body(&head.rest, &head.js, Some(length), config.timeout_ms, 0, 0) else { return };
+        let Ok(t) = streams::pass_body(&head.rest, &head.js, Some(length), found.limits, 0, 0) else { return };
         let stored = put(bucket, path, Data::ReadableStream(t.readable), meta).await;
         if stored && streams::ended(t.done).await.is_none() {
             let _ = bucket.delete(path.to_string()).await;
@@ -128,8 +128,9 @@ pub async fn serve(bucket: &Bucket, req: &Request, job: &Job<'_>) -> Result<Opti
             // the next request in this location is an edge-cache hit.
             let to_edge = rules::edge_uncacheable(Some(size), job.config.edge_max).is_none();
             let empty = js_sys::Uint8Array::new_with_length(0);
-            let t = streams::pass_body(&stream, &empty, Some(size), job.config.timeout_ms, u32::from(to_edge), job.config.copy_window)
-                .map_err(rust_error)?;
+            let limits = streams::Limits::starting_now(job.config.timeout_ms, job.config.deadline_ms);
+            let t =
+                streams::pass_body(&stream, &empty, Some(size), limits, u32::from(to_edge), job.config.copy_window).map_err(rust_error)?;
             if let Some(copy) = t.copies.into_iter().next() {
                 let mut copy = edge::streamed(copy)?;
                 stored_headers(copy.headers_mut(), &object, &etag)?;
