@@ -9,7 +9,8 @@ import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { spawnSync } from "node:child_process";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { deflateRawSync, gzipSync } from "node:zlib";
+import { gzipSync } from "node:zlib";
+import { cabinet, withTimestamp } from "./cab.mjs";
 import { ROOT, startMirror } from "./harness.mjs";
 
 const STORE = join(ROOT, "tests", "data", "store");
@@ -22,6 +23,12 @@ const PDB_MAGIC = Buffer.from("Microsoft C/C++ MSF 7.00\r\n\x1aDS\0\0\0", "latin
 const BIG = Buffer.concat([PDB_MAGIC, Buffer.from(Array.from({ length: 2_000_000 - PDB_MAGIC.length }, (_, i) => (i * 7 + (i >> 8)) & 255))]);
 const TIMEOUT_MS = 2000;
 const DEADLINE_MS = 6000;
+// The fixture EXE with TimeDateStamp 0x0C0FFEE0: its key id is CONLY_ID (R67).
+const CONLY_ID = "0C0FFEE08000";
+const conlyExe = async () => withTimestamp(await readFile(join(STORE, EXE)), 0x0c0ffee0);
+// A key whose file.ptr names a .ex_ on the second host: the EXE with TimeDateStamp 0x0C0FFEE1.
+const PTRCAB_ID = "0C0FFEE18000";
+const ptrExe = async () => withTimestamp(await readFile(join(STORE, EXE)), 0x0c0ffee1);
 const log = [];
 const secondLog = [];
 const authSeen = { first: [], second: [] };
@@ -39,41 +46,6 @@ globalThis.fetch = async (...args) => {
   if (!r.ok && r.status !== 304) r.clone().text().then((t) => { entry.body = t; }, () => {});
   return r;
 };
-
-/**
- * A cabinet (MSZIP) holding `name`, `size` bytes of zeros: a few kilobytes
- * that expand to `size` (a cabinet bomb when `size` is over the mirror's bound).
- */
-function cabOfZeros(name, size) {
-  const block = deflateRawSync(Buffer.alloc(32768));
-  const blocks = [];
-  for (let left = size; left > 0; left -= 32768) {
-    const n = Math.min(left, 32768);
-    const data = n === 32768 ? block : deflateRawSync(Buffer.alloc(n));
-    const h = Buffer.alloc(8);
-    h.writeUInt16LE(data.length + 2, 4);
-    h.writeUInt16LE(n, 6);
-    blocks.push(h, Buffer.from("CK"), data);
-  }
-  const file = Buffer.concat([Buffer.alloc(16), Buffer.from(`${name}\0`, "latin1")]);
-  file.writeUInt32LE(size, 0);
-  file.writeUInt16LE(0x20, 14);
-  const dataStart = 36 + 8 + file.length;
-  const folder = Buffer.alloc(8);
-  folder.writeUInt32LE(dataStart, 0);
-  folder.writeUInt16LE(blocks.length / 3, 4);
-  folder.writeUInt16LE(1, 6); // MSZIP
-  const header = Buffer.alloc(36);
-  header.write("MSCF", 0, "latin1");
-  header.writeUInt32LE(36 + 8, 16);
-  header.writeUInt8(3, 24);
-  header.writeUInt8(1, 25);
-  header.writeUInt16LE(1, 26);
-  header.writeUInt16LE(1, 28);
-  const cab = Buffer.concat([header, folder, file, ...blocks]);
-  cab.writeUInt32LE(cab.length, 8);
-  return cab;
-}
 
 /** Loopback in the spellings a URL parser accepts: every one must be refused as a redirect or pointer target. */
 const loopbackSpellings = (port) => [
@@ -134,7 +106,7 @@ function startUpstream() {
     } else if (id === "CHAIN0000000000000000000000000001" && path.endsWith(".pdb")) {
       res.writeHead(302, { location: `http://127.0.0.1:${second.address().port}/hop/${PDB}` }).end();
     } else if (id === "BOMB00000000000000000000000000001" && path.endsWith(".pd_")) {
-      const body = cabOfZeros(path.split("/")[0], 70 * 1024 * 1024);
+      const body = cabinet(path.split("/")[0], Buffer.alloc(70 * 1024 * 1024)); // 70 MiB of zeros in ~100 kB
       res.writeHead(200, { "content-type": "application/octet-stream", "content-length": String(body.length) }).end(body);
     } else if (id === "CORRUPTCAB000000000000000000000001" && path.endsWith(".pd_")) {
       const body = Buffer.concat([Buffer.from("MSCF\0\0\0\0", "latin1"), Buffer.alloc(60_000, 0xa5)]);
@@ -167,9 +139,9 @@ function startUpstream() {
       res.writeHead(200, { "content-type": "application/octet-stream", "content-length": "40000000" });
       res.write(Buffer.concat([Buffer.from("MSCF\0\0\0\0", "latin1"), Buffer.alloc(4096)]));
       setTimeout(() => res.destroy(), 2000);
-    } else if (id === "C0MPRESSED0NLY00" && path.endsWith(".ex_")) {
-      // A compressed-only store: the .ex_ of the fixture under another id.
-      const body = await readFile(join(STORE, "ShowSSEConfig.exe/63E6C7F78000/ShowSSEConfig.ex_"));
+    } else if (id === CONLY_ID && path.endsWith(".ex_")) {
+      // A compressed-only store: the fixture EXE with another TimeDateStamp (so another id, R67), as a cabinet.
+      const body = cabinet("ShowSSEConfig.exe", await conlyExe());
       res.writeHead(200, { "content-type": "application/octet-stream", "content-length": String(body.length) }).end(body);
     } else if (id === "SHORT000000000000000000000000000001") {
       // Announces 100 000 bytes, sends a PDB header, then hangs up.
@@ -218,10 +190,16 @@ function startUpstream() {
         else res.end();
       };
       next();
+    } else if (id === PTRCAB_ID && path.endsWith("/file.ptr")) {
+      res.writeHead(200, { "content-type": "text/plain" }).end(`PATH:http://127.0.0.1:${second.address().port}/ptrcab.ex_\r\n`);
+    } else if (id === "63E6C7F79000" && path.endsWith(".exe")) {
+      // A misconfigured store: the fixture EXE (SizeOfImage 0x8000) under a key that says 0x9000.
+      const body = await readFile(join(STORE, EXE));
+      res.writeHead(200, { "content-type": "application/octet-stream", "content-length": String(body.length) }).end(body);
     } else if (id.startsWith("PTR") && path.endsWith("/file.ptr")) {
       const target = {
         PTRURL000000000000000000000000000001: `PATH:http://127.0.0.1:${second.address().port}/blob/${PDB}`,
-        PTRCAB000000000000000000000000000001: `PATH:http://127.0.0.1:${second.address().port}/blob/${EXE.replace(/exe$/, "ex_")}`,
+        PTRWRONGPE00000000000000000000001: `PATH:http://127.0.0.1:${second.address().port}/blob/${EXE}`,
         PTRUNC000000000000000000000000000001: "PATH:\\\\builds\\symbols\\ptr.pdb",
         PTRMSG000000000000000000000000000001: "MSG:NoLongerIndexed",
       }[id];
@@ -248,6 +226,10 @@ function startSecond() {
     const path = decodeURIComponent(new URL(req.url, "http://x").pathname.slice(1));
     authSeen.second.push(req.headers.authorization ?? null);
     secondLog.push(path);
+    if (path === "ptrcab.ex_") {
+      const cab = cabinet("ShowSSEConfig.exe", await ptrExe());
+      return res.writeHead(200, { "content-type": "application/octet-stream", "content-length": String(cab.length) }).end(cab);
+    }
     if (path.startsWith("hop/")) return res.writeHead(302, { location: `/blob/${path.slice(4)}` }).end(); // a second hop
     const file = path.startsWith("blob/") ? path.slice(5)
       : path.split("/")[1] === "SECONDONLY0000000000000000000000001" && path.endsWith(".pdb") ? PDB : null;
@@ -381,8 +363,8 @@ test("CORS preflight and HEAD parity", async () => {
 });
 
 test("a compressed-only upstream: the .ex_ is expanded at the edge and served under the plain name", async () => {
-  const key = "ShowSSEConfig.exe/C0MPRESSED0NLY00/ShowSSEConfig.exe";
-  const want = await readFile(join(STORE, EXE));
+  const key = `ShowSSEConfig.exe/${CONLY_ID}/ShowSSEConfig.exe`;
+  const want = await conlyExe();
   const r = await fetch(`${mirror}/${key}`);
   assert.equal(r.status, 200);
   assert.equal(r.headers.get("x-sympath-expanded"), "cab");
@@ -528,8 +510,8 @@ test("file.ptr: a pointer to a URL is followed (expanding a .ex_ target); UNC an
   const { body } = await until(key, "hit");
   assert.deepEqual(body, pdb, "served again from the cache under the requested key");
 
-  const exe = await readFile(join(STORE, EXE));
-  const cab = await fetch(`${mirror}/ShowSSEConfig.exe/PTRCAB000000000000000000000000000001/ShowSSEConfig.exe`);
+  const exe = await ptrExe();
+  const cab = await fetch(`${mirror}/ShowSSEConfig.exe/${PTRCAB_ID}/ShowSSEConfig.exe`);
   assert.equal(cab.status, 200);
   assert.equal(cab.headers.get("x-sympath-expanded"), "cab");
   assert.deepEqual(Buffer.from(await cab.arrayBuffer()), exe);
@@ -880,11 +862,26 @@ test("hostile client: every bad key or method is a 4xx JSON error with zero upst
   assert.equal(log.length + secondLog.length, before, "nothing reached an upstream");
 });
 
+test("integrity: a PE whose TimeDateStamp + SizeOfImage are not the key's is a miss that says so, never served or stored (R67)", async () => {
+  const key = "ShowSSEConfig.exe/63E6C7F79000/ShowSSEConfig.exe";
+  const r = await fetch(`${mirror}/${key}`);
+  assert.equal(r.status, 404);
+  assert.match((await r.json()).message, /a PE image with id 63E6C7F78000 \(TimeDateStamp, SizeOfImage\), not the key's 63E6C7F79000: the store is misconfigured/);
+  // Through a file.ptr too: the target is judged like the file itself.
+  const ptr = await fetch(`${mirror}/ShowSSEConfig.exe/PTRWRONGPE00000000000000000000001/ShowSSEConfig.exe`);
+  assert.equal(ptr.status, 404);
+  assert.match((await ptr.json()).message, /not the key's PTRWRONGPE00000000000000000000001/);
+  // The right key for the same bytes is served.
+  const ok = await fetch(`${mirror}/${EXE}`);
+  assert.equal(ok.status, 200);
+  assert.deepEqual(Buffer.from(await ok.arrayBuffer()), await readFile(join(STORE, EXE)));
+});
+
 test("the symsrv crate (samply's downloader) fetches through the mirror: srv*<tmp>*<mirror> gives the fixture files", async (t) => {
   const bin = process.env.SYMSRV_GET ?? join(ROOT, "target", "debug", "examples", "symsrv_get");
   const dir = await mkdtemp(join(tmpdir(), "sympath-symsrv-"));
   try {
-    const args = [`srv*${dir}*${mirror}`, "ShowSSEConfig.pdb", "A62592418D7807494C4C44205044422E1", "ShowSSEConfig.exe", "63E6C7F78000", "ShowSSEConfig.exe", "C0MPRESSED0NLY00"];
+    const args = [`srv*${dir}*${mirror}`, "ShowSSEConfig.pdb", "A62592418D7807494C4C44205044422E1", "ShowSSEConfig.exe", "63E6C7F78000", "ShowSSEConfig.exe", CONLY_ID];
     const run = spawnSync(bin, args, { encoding: "utf8", timeout: 120_000 });
     assert.equal(run.error, undefined, `${bin}: ${run.error} (built by cargo xtask test: cargo build -p sympath-bench --example symsrv_get)`);
     assert.equal(run.status, 0, run.stdout + run.stderr);
@@ -892,7 +889,7 @@ test("the symsrv crate (samply's downloader) fetches through the mirror: srv*<tm
     assert.equal(files.length, 3);
     assert.deepEqual(await readFile(files[0]), await readFile(join(STORE, PDB)));
     assert.deepEqual(await readFile(files[1]), await readFile(join(STORE, EXE)));
-    assert.deepEqual(await readFile(files[2]), await readFile(join(STORE, EXE)), "a compressed-only store, expanded by the mirror");
+    assert.deepEqual(await readFile(files[2]), await conlyExe(), "a compressed-only store, expanded by the mirror");
     assert.ok(files.every((f) => f.startsWith(dir)), "kept in the downstream store it was given");
   } finally {
     await rm(dir, { recursive: true, force: true });

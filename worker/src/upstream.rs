@@ -91,7 +91,7 @@ pub async fn run(lk: &mut Lookup, fetch: &Fetch, timeout_ms: u64, deadline_ms: u
                         Err(sympath_ident::IdentError::TooLarge { limit, .. }) => lk.problem(fetch.id, &Problem::TooLarge(limit)),
                         Err(e) => lk.problem(fetch.id, &Problem::Corrupt(e.to_string())),
                         Ok((inner, bytes)) => {
-                            let first = bytes.get(..64).unwrap_or(&bytes);
+                            let first = bytes.get(..sympath::lookup::SNIFF_BYTES).unwrap_or(&bytes);
                             match lk.expanded(fetch.id, &inner, bytes.len() as u64, first) {
                                 Decision::Take(take) => return Some(Found { body: Body::Expanded(bytes), take, limits }),
                                 other => other,
