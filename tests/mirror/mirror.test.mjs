@@ -192,6 +192,10 @@ function startUpstream() {
       next();
     } else if (id === PTRCAB_ID && path.endsWith("/file.ptr")) {
       res.writeHead(200, { "content-type": "text/plain" }).end(`PATH:http://127.0.0.1:${second.address().port}/ptrcab.ex_\r\n`);
+    } else if (id === "A62592418D7807494C4C44205044422E2" && path.endsWith(".pdb")) {
+      // A misconfigured store: the fixture PDB (age 1) under a key that says age 2.
+      const body = await pdb();
+      res.writeHead(200, { "content-type": "application/octet-stream", "content-length": String(body.length) }).end(body);
     } else if (id === "63E6C7F79000" && path.endsWith(".exe")) {
       // A misconfigured store: the fixture EXE (SizeOfImage 0x8000) under a key that says 0x9000.
       const body = await readFile(join(STORE, EXE));
@@ -878,6 +882,26 @@ test("integrity: a PE whose TimeDateStamp + SizeOfImage are not the key's is a m
   const ok = await fetch(`${mirror}/${EXE}`);
   assert.equal(ok.status, 200);
   assert.deepEqual(Buffer.from(await ok.arrayBuffer()), await readFile(join(STORE, EXE)));
+});
+
+test("integrity: a PDB whose GUID + age (behind its MSF directory) are not the key's is never committed to the edge cache or R2 (R70, R72)", async () => {
+  const key = "ShowSSEConfig.pdb/A62592418D7807494C4C44205044422E2/ShowSSEConfig.pdb";
+  const want = await readFile(join(STORE, PDB));
+  // The first client gets the bytes: they were streamed before the identity could be read.
+  const r1 = await fetch(`${mirror}/${key}`);
+  assert.equal(r1.status, 200);
+  assert.deepEqual(Buffer.from(await r1.arrayBuffer()), want);
+  await new Promise((r) => setTimeout(r, 1500)); // the stores' checks run after the response
+  for (let i = 2; i <= 4; i++) {
+    const r = await fetch(`${mirror}/${key}`);
+    await r.arrayBuffer();
+    assert.equal(r.headers.get("x-sympath-cache"), "miss", "neither the edge cache nor R2 serves it");
+    assert.equal(requested(key), i, "every request asks the upstream again");
+    await new Promise((res) => setTimeout(res, 500));
+  }
+  // The same bytes under their own key were checked and committed (the first test's hit).
+  const { r } = await until(PDB, "hit");
+  assert.equal(r.status, 200);
 });
 
 test("the symsrv crate (samply's downloader) fetches through the mirror: srv*<tmp>*<mirror> gives the fixture files", async (t) => {

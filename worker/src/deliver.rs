@@ -14,6 +14,7 @@ use crate::handler::Job;
 use crate::r2;
 use crate::rules;
 use crate::upstream::{Body, Found};
+use crate::verify::Verify;
 use sympath::lookup::Storable;
 
 /// The headers of a file served from upstream (the client's answer and its
@@ -64,6 +65,11 @@ pub fn deliver(found: Found, job: &Job<'_>) -> Result<Response> {
     // R2 needs the length up front.
     let to_r2 = job.bucket.is_some() && not_stored.is_none() && length.is_some();
     let pointer = take.pointer.clone();
+    let verify = match &body {
+        Body::Stream { head } => Verify::for_file(job.path, &head.bytes),
+        Body::Expanded(b) => Verify::for_file(job.path, b),
+        Body::Headers => None,
+    };
     let headers = || file_headers(job, upstream, expanded, pointer.as_deref(), length);
     let (out, edge, r2, transfer) = match body {
         Body::Headers => return Err(Error::RustError("a HEAD answer has no body to deliver".into())),
@@ -88,7 +94,7 @@ pub fn deliver(found: Found, job: &Job<'_>) -> Result<Response> {
         }
     };
     if let Some(copy) = edge {
-        edge::fill(job, copy.with_headers(headers()?), transfer.clone().map(|d| (d, 0)));
+        edge::fill(job, copy.with_headers(headers()?), transfer.clone().map(|d| (d, 0)), verify.clone());
     }
     if let (Some(copy), Some(len)) = (r2, length) {
         let mut meta = std::collections::HashMap::new();
@@ -99,7 +105,7 @@ pub fn deliver(found: Found, job: &Job<'_>) -> Result<Response> {
         if let Some(url) = &pointer {
             meta.insert("pointer".to_string(), url.to_string());
         }
-        r2::fill(job, r2::Copy { body: copy, meta, transfer: transfer.map(|d| (d, usize::from(to_edge))), length: len });
+        r2::fill(job, r2::Copy { body: copy, meta, transfer: transfer.map(|d| (d, usize::from(to_edge))), length: len, verify });
     }
     let mut out = out.with_headers(headers()?);
     if let Some(why) = not_edge {
