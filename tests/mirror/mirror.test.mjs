@@ -23,6 +23,7 @@ const PDB_MAGIC = Buffer.from("Microsoft C/C++ MSF 7.00\r\n\x1aDS\0\0\0", "latin
 const BIG = Buffer.concat([PDB_MAGIC, Buffer.from(Array.from({ length: 2_000_000 - PDB_MAGIC.length }, (_, i) => (i * 7 + (i >> 8)) & 255))]);
 const TIMEOUT_MS = 2000;
 const DEADLINE_MS = 6000;
+let bomb;
 // The fixture EXE with TimeDateStamp 0x0C0FFEE0: its key id is CONLY_ID (R67).
 const CONLY_ID = "0C0FFEE08000";
 const conlyExe = async () => withTimestamp(await readFile(join(STORE, EXE)), 0x0c0ffee0);
@@ -74,10 +75,10 @@ function startUpstream() {
     seen.push({ method: req.method, path, authorization: req.headers.authorization ?? null, cookie: req.headers.cookie ?? null, query: new URL(req.url, "http://x").search });
     const id = path.split("/")[1] ?? "";
     const pdb = () => readFile(join(STORE, PDB));
-    if (["QUERY000000000000000000000000000001", "SMUGGLE00000000000000000000000001", "HEADMISS0000000000000000000000001"].includes(id) && path.endsWith(".pdb")) {
+    if ((["SMUGGLE00000000000000000000000001", "HEADMISS0000000000000000000000001"].includes(id) && path.endsWith(".pdb")) || path === `query.pdb/${PDB.split("/")[1]}/query.pdb`) {
       const body = await pdb();
       res.writeHead(200, { "content-type": "application/octet-stream", "content-length": String(body.length) }).end(body);
-    } else if (id === "UNSAFE00000000000000000000000000001" && path.endsWith(".pdb")) {
+    } else if (path === `unsafe.pdb/${PDB.split("/")[1]}/unsafe.pdb`) {
       // A hostile store's headers: none of them may reach the client.
       const body = await pdb();
       res.writeHead(200, {
@@ -106,7 +107,8 @@ function startUpstream() {
     } else if (id === "CHAIN0000000000000000000000000001" && path.endsWith(".pdb")) {
       res.writeHead(302, { location: `http://127.0.0.1:${second.address().port}/hop/${PDB}` }).end();
     } else if (id === "BOMB00000000000000000000000000001" && path.endsWith(".pd_")) {
-      const body = cabinet(path.split("/")[0], Buffer.alloc(70 * 1024 * 1024)); // 70 MiB of zeros in ~100 kB
+      bomb ??= cabinet("bomb.pdb", Buffer.alloc(70 * 1024 * 1024)); // 70 MiB of zeros in ~100 kB
+      const body = bomb;
       res.writeHead(200, { "content-type": "application/octet-stream", "content-length": String(body.length) }).end(body);
     } else if (id === "CORRUPTCAB000000000000000000000001" && path.endsWith(".pd_")) {
       const body = Buffer.concat([Buffer.from("MSCF\0\0\0\0", "latin1"), Buffer.alloc(60_000, 0xa5)]);
@@ -190,6 +192,9 @@ function startUpstream() {
         else res.end();
       };
       next();
+    } else if (path === `ptr.pdb/${PDB.split("/")[1]}/file.ptr`) {
+      // The fixture PDB's id under another name: only a file.ptr, to the PDB on the second host.
+      res.writeHead(200, { "content-type": "text/plain" }).end(`PATH:http://127.0.0.1:${second.address().port}/blob/${PDB}\r\n`);
     } else if (id === PTRCAB_ID && path.endsWith("/file.ptr")) {
       res.writeHead(200, { "content-type": "text/plain" }).end(`PATH:http://127.0.0.1:${second.address().port}/ptrcab.ex_\r\n`);
     } else if (id === "A62592418D7807494C4C44205044422E2" && path.endsWith(".pdb")) {
@@ -202,7 +207,6 @@ function startUpstream() {
       res.writeHead(200, { "content-type": "application/octet-stream", "content-length": String(body.length) }).end(body);
     } else if (id.startsWith("PTR") && path.endsWith("/file.ptr")) {
       const target = {
-        PTRURL000000000000000000000000000001: `PATH:http://127.0.0.1:${second.address().port}/blob/${PDB}`,
         PTRWRONGPE00000000000000000000001: `PATH:http://127.0.0.1:${second.address().port}/blob/${EXE}`,
         PTRUNC000000000000000000000000000001: "PATH:\\\\builds\\symbols\\ptr.pdb",
         PTRMSG000000000000000000000000000001: "MSG:NoLongerIndexed",
@@ -505,7 +509,8 @@ test("a transfer that stalls mid-body or is reset fails for the client and is ne
 
 test("file.ptr: a pointer to a URL is followed (expanding a .ex_ target); UNC and MSG pointers are misses (R63, R64)", async () => {
   const pdb = await readFile(join(STORE, PDB));
-  const key = "ptr.pdb/PTRURL000000000000000000000000000001/ptr.pdb";
+  // The PDB's own id (a PDB under another id is never stored, R70): only the store's file.ptr has it.
+  const key = `ptr.pdb/${PDB.split("/")[1]}/ptr.pdb`;
   const r = await fetch(`${mirror}/${key}`);
   assert.equal(r.status, 200);
   assert.deepEqual(Buffer.from(await r.arrayBuffer()), pdb);
@@ -705,7 +710,7 @@ test("hostile upstream: redirect loops and chains end after one hop (R88), as a 
 });
 
 test("hostile upstream: unsafe headers (cookies, CORS, CSP, Location, 16 kB junk) never reach the client", async () => {
-  const key = "u.pdb/UNSAFE00000000000000000000000000001/u.pdb";
+  const key = `unsafe.pdb/${PDB.split("/")[1]}/unsafe.pdb`; // the PDB's own id: it is stored
   const want = await readFile(join(STORE, PDB));
   for (const expect of ["miss", "hit"]) {
     const { r, body } = expect === "miss" ? await (async () => { const r = await fetch(`${mirror}/${key}`); return { r, body: Buffer.from(await r.arrayBuffer()) }; })() : await until(key, "hit");
@@ -830,7 +835,7 @@ test("hostile client: HEAD on a miss asks the upstream with HEAD (nothing downlo
 });
 
 test("hostile client: cache keys ignore query strings (only ?fresh bypasses), and Cookie/Authorization are never forwarded", async () => {
-  const key = "q.pdb/QUERY000000000000000000000000000001/q.pdb";
+  const key = `query.pdb/${PDB.split("/")[1]}/query.pdb`; // the PDB's own id: it is stored
   const r1 = await fetch(`${mirror}/${key}?a=1&token=x`);
   assert.equal(r1.status, 200);
   await r1.arrayBuffer();
@@ -859,10 +864,10 @@ test("hostile client: every bad key or method is a 4xx JSON error with zero upst
     assert.equal((await r.json()).code, "method_not_allowed");
   }
   for (const path of [
-    "/", "/a.pdb", "/a.pdb/ABC1", "/a.pdb/ABC1/a.pdb/more", "/a.pdb/AB%20C1/a.pdb", "/a.pdb/ABC1/a.pdb%00",
+    "/a.pdb", "/a.pdb/ABC1", "/a.pdb/ABC1/a.pdb/more", "/a.pdb/AB%20C1/a.pdb", "/a.pdb/ABC1/a.pdb%00",
     `/${"n".repeat(3000)}.pdb/ABC1/${"n".repeat(3000)}.pdb`, "/a.pdb/..%2f..%2fetc/a.pdb", "/a.pdb/%2e%2e%2f/a.pdb", "/a.pdb/A_B/a.pdb",
   ]) {
-    const r = await fetch(mirror + path);
+    const r = await fetch(mirror + path); // (`/` is the page: the mirror serves it)
     assert.ok(r.status >= 400 && r.status < 500, `${path.slice(0, 40)}: ${r.status}`);
     assert.equal(typeof (await r.json()).code, "string");
   }
