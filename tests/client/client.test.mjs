@@ -13,6 +13,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { ROOT, startMirror } from "../mirror/harness.mjs";
 import { launch } from "../web/browser.mjs";
+import { cabinet, withTimestamp } from "../mirror/cab.mjs";
 
 const STORE = join(ROOT, "tests", "data", "store");
 const PDB = "ShowSSEConfig.pdb/A62592418D7807494C4C44205044422E1/ShowSSEConfig.pdb";
@@ -20,7 +21,8 @@ const EXE = "ShowSSEConfig.exe/63E6C7F78000/ShowSSEConfig.exe";
 const MSDL = "srv*https://msdl.microsoft.com/download/symbols";
 const SLOW_SIZE = 8 * 1024 * 1024;
 const SLOW_ID = "51005B160000000000000000000000001"; // an 8 MiB PDB served slowly
-const CONLY_ID = "0C0FFEE08000"; // only the compressed-only store has it
+const CONLY_ID = "0C0FFEE08000"; // only the compressed-only store has it: the EXE with TimeDateStamp 0x0C0FFEE0 (R67)
+const conlyExe = async () => withTimestamp(await readFile(join(STORE, EXE)), 0x0c0ffee0);
 const SHORT_ID = `5D0D7${"0".repeat(27)}1`; // a body cut short (GUID + age 1)
 const HTML_ID = `D7A1${"0".repeat(28)}1`; // an HTML "200"
 // The `/div` store: the cases on which the mirror and the client once disagreed (issue 10).
@@ -39,7 +41,8 @@ const sha256 = (b) => createHash("sha256").update(b).digest("hex");
 /**
  * The upstream, with CORS (browsers may use it directly): `/full/…` is the
  * fixture store plus a slow 8 MiB file; `/conly/…` a store holding only
- * compressed files (and the fixture .ex_ under the id `CONLY_ID` too).
+ * compressed files (and, under the id `CONLY_ID`, a cabinet of the EXE with
+ * that id's TimeDateStamp).
  */
 function startUpstream() {
   const server = createServer(async (req, res) => {
@@ -91,7 +94,7 @@ function startUpstream() {
     let file = path;
     if (store === "conly") {
       if (!path.endsWith("_")) return res.writeHead(404, cors).end();
-      file = path.replace(`/${CONLY_ID}/`, "/63E6C7F78000/");
+      if (path.includes(`/${CONLY_ID}/`)) return send(cabinet("ShowSSEConfig.exe", await conlyExe()));
     }
     const body = await readFile(join(STORE, file)).catch(() => null);
     if (!body || store === "") return res.writeHead(404, cors).end();
@@ -214,12 +217,12 @@ test("compressed-only stores: expanded by the mirror, or in the browser (WebAsse
   const pdb = await readFile(join(STORE, PDB));
   const { p, close } = await page();
   try {
-    // Only the compressed-only store has this id (its .ex_ is the fixture's): the mirror expands it.
+    // Only the compressed-only store has this id (its .ex_ holds the EXE with that id's TimeDateStamp): the mirror expands it.
     const viaMirror = await fetchIn(p, { symbolPath: `srv*${mirror.url}` }, { name: "ShowSSEConfig.exe", timestamp: 0x0c0ffee0, sizeOfImage: 0x8000 });
     assert.ok(viaMirror.ok, viaMirror.message);
     assert.equal(viaMirror.url, `${mirror.url}/ShowSSEConfig.exe/${CONLY_ID}/ShowSSEConfig.exe`);
     assert.equal(viaMirror.expanded, true, "expanded at the edge");
-    assert.equal(viaMirror.sha256, sha256(exe));
+    assert.equal(viaMirror.sha256, sha256(await conlyExe()));
 
     // Straight from the compressed-only store (it sends CORS headers): expanded in WebAssembly.
     const direct = await fetchIn(p, { symbolPath: `srv*http://127.0.0.1:${upstream.address().port}/conly` }, { name: "ShowSSEConfig.exe", codeId: "63E6C7F78000" });

@@ -5,8 +5,12 @@
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import { createServer } from "node:http";
-import { readFile } from "node:fs/promises";
+import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { spawnSync } from "node:child_process";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { gzipSync } from "node:zlib";
+import { cabinet, withTimestamp } from "./cab.mjs";
 import { ROOT, startMirror } from "./harness.mjs";
 
 const STORE = join(ROOT, "tests", "data", "store");
@@ -18,9 +22,49 @@ const PDB_MAGIC = Buffer.from("Microsoft C/C++ MSF 7.00\r\n\x1aDS\0\0\0", "latin
 // A 2 MB "PDB": magic, then a pattern a truncation or an offset error would break.
 const BIG = Buffer.concat([PDB_MAGIC, Buffer.from(Array.from({ length: 2_000_000 - PDB_MAGIC.length }, (_, i) => (i * 7 + (i >> 8)) & 255))]);
 const TIMEOUT_MS = 2000;
+const DEADLINE_MS = 6000;
+let bomb;
+// The fixture EXE with TimeDateStamp 0x0C0FFEE0: its key id is CONLY_ID (R67).
+const CONLY_ID = "0C0FFEE08000";
+const conlyExe = async () => withTimestamp(await readFile(join(STORE, EXE)), 0x0c0ffee0);
+// A key whose file.ptr names a .ex_ on the second host: the EXE with TimeDateStamp 0x0C0FFEE1.
+const PTRCAB_ID = "0C0FFEE18000";
+const ptrExe = async () => withTimestamp(await readFile(join(STORE, EXE)), 0x0c0ffee1);
 const log = [];
 const secondLog = [];
 const authSeen = { first: [], second: [] };
+/** Every request the first upstream got: method, path and the headers a client might try to smuggle. */
+const seen = [];
+
+// Every answer the mirror gave in this file, headers and error bodies: none may
+// carry SYMBOL_PATH's credentials (checked at the end).
+const answers = [];
+const realFetch = globalThis.fetch;
+globalThis.fetch = async (...args) => {
+  const r = await realFetch(...args);
+  const entry = { url: String(args[0]), headers: [...r.headers].map(([k, v]) => `${k}: ${v}`).join("\n"), body: "" };
+  answers.push(entry);
+  if (!r.ok && r.status !== 304) r.clone().text().then((t) => { entry.body = t; }, () => {});
+  return r;
+};
+
+/** Loopback in the spellings a URL parser accepts: every one must be refused as a redirect or pointer target. */
+const loopbackSpellings = (port) => [
+  `http://127.0.0.1:${port}/blob/${PDB}`,
+  `https://127.0.0.1:${port}/x`,
+  `https://127.1:${port}/x`,
+  `https://2130706433:${port}/x`,
+  `https://0x7f000001:${port}/x`,
+  `https://0x7f.0.0.1:${port}/x`,
+  `https://0177.0.0.1:${port}/x`,
+  `https://[::1]:${port}/x`,
+  `https://[0:0:0:0:0:0:0:1]:${port}/x`,
+  `https://[::ffff:127.0.0.1]:${port}/x`,
+  `https://[::ffff:7f00:1]:${port}/x`,
+  `https://localhost:${port}/x`,
+  `https://LOCALHOST.:${port}/x`,
+  `https://a.localhost:${port}/x`,
+];
 
 /** Upstream: the fixture store, plus fault paths keyed by the id segment. */
 function startUpstream() {
@@ -28,8 +72,64 @@ function startUpstream() {
     const path = decodeURIComponent(new URL(req.url, "http://x").pathname.slice(1));
     log.push(path);
     authSeen.first.push(req.headers.authorization ?? null);
+    seen.push({ method: req.method, path, authorization: req.headers.authorization ?? null, cookie: req.headers.cookie ?? null, query: new URL(req.url, "http://x").search });
     const id = path.split("/")[1] ?? "";
-    if (id === "A62592418D7807494C4C44205044422E1" && path.startsWith("moved.pdb/")) {
+    const pdb = () => readFile(join(STORE, PDB));
+    if ((["SMUGGLE00000000000000000000000001", "HEADMISS0000000000000000000000001"].includes(id) && path.endsWith(".pdb")) || path === `query.pdb/${PDB.split("/")[1]}/query.pdb`) {
+      const body = await pdb();
+      res.writeHead(200, { "content-type": "application/octet-stream", "content-length": String(body.length) }).end(body);
+    } else if (path === `unsafe.pdb/${PDB.split("/")[1]}/unsafe.pdb`) {
+      // A hostile store's headers: none of them may reach the client.
+      const body = await pdb();
+      res.writeHead(200, {
+        "content-type": "application/octet-stream",
+        "content-length": String(body.length),
+        "set-cookie": "session=upstream; Path=/",
+        "access-control-allow-origin": "https://evil.example",
+        "access-control-allow-credentials": "true",
+        "content-security-policy": "default-src 'none'",
+        "x-junk": "j".repeat(16_000),
+        location: "https://evil.example/",
+      }).end(body);
+    } else if (id === "HUGEHEADER000000000000000000000001" && path.endsWith(".pdb")) {
+      const body = await pdb();
+      res.writeHead(200, { "content-type": "application/octet-stream", "content-length": String(body.length), "x-huge": "h".repeat(512 * 1024) }).end(body);
+    } else if (id === "GZIP00000000000000000000000000001" && path.endsWith(".pdb")) {
+      // Content-Encoding: the length on the wire is the compressed one.
+      const body = gzipSync(await pdb());
+      res.writeHead(200, { "content-type": "application/octet-stream", "content-encoding": "gzip", "content-length": String(body.length) }).end(body);
+    } else if (id === "BUSY429000000000000000000000000001") {
+      res.writeHead(429, { "retry-after": "3600" }).end("slow down");
+    } else if (id === "BUSY503000000000000000000000000001") {
+      res.writeHead(503, { "retry-after": "120" }).end("maintenance");
+    } else if (id === "LOOP00000000000000000000000000001") {
+      res.writeHead(302, { location: `/${path}` }).end(); // to itself
+    } else if (id === "CHAIN0000000000000000000000000001" && path.endsWith(".pdb")) {
+      res.writeHead(302, { location: `http://127.0.0.1:${second.address().port}/hop/${PDB}` }).end();
+    } else if (id === "BOMB00000000000000000000000000001" && path.endsWith(".pd_")) {
+      bomb ??= cabinet("bomb.pdb", Buffer.alloc(70 * 1024 * 1024)); // 70 MiB of zeros in ~100 kB
+      const body = bomb;
+      res.writeHead(200, { "content-type": "application/octet-stream", "content-length": String(body.length) }).end(body);
+    } else if (id === "CORRUPTCAB000000000000000000000001" && path.endsWith(".pd_")) {
+      const body = Buffer.concat([Buffer.from("MSCF\0\0\0\0", "latin1"), Buffer.alloc(60_000, 0xa5)]);
+      res.writeHead(200, { "content-type": "application/octet-stream", "content-length": String(body.length) }).end(body);
+    } else if (id.startsWith("PRIVATE") && path.endsWith(".pdb")) {
+      // A redirect to loopback, spelt as the id's number says.
+      const n = Number(id.slice(-2));
+      res.writeHead(302, { location: loopbackSpellings(second.address().port)[n] }).end();
+    } else if (id === "PTRPRIVATE000000000000000000000001" && path.endsWith("/file.ptr")) {
+      res.writeHead(200, { "content-type": "text/plain" }).end(`PATH:https://[::ffff:7f00:1]:${second.address().port}/blob/${PDB}\r\n`);
+    } else if (id === "DRIP00000000000000000000000000001") {
+      // Never stalls (70 kB every 500 ms beats the 64 KiB-per-timeout rule),
+      // never ends (2 MB at that pace is 14 s): only an overall deadline stops it.
+      res.writeHead(200, { "content-type": "application/octet-stream", "content-length": "2000000" });
+      res.write(Buffer.concat([PDB_MAGIC, Buffer.alloc(70_000, 3)]));
+      const timer = setInterval(() => {
+        if (res.destroyed) return clearInterval(timer);
+        res.write(Buffer.alloc(70_000, 3));
+      }, 500);
+      res.on("close", () => clearInterval(timer));
+    } else if (id === "A62592418D7807494C4C44205044422E1" && path.startsWith("moved.pdb/")) {
       // Like msdl: a 302 to another host (here a second server on 127.0.0.1).
       res.writeHead(302, { location: `http://127.0.0.1:${second.address().port}/blob/${PDB}?sig=x` }).end();
     } else if (id === "HTML0000000000000000000000000000001") {
@@ -41,9 +141,9 @@ function startUpstream() {
       res.writeHead(200, { "content-type": "application/octet-stream", "content-length": "40000000" });
       res.write(Buffer.concat([Buffer.from("MSCF\0\0\0\0", "latin1"), Buffer.alloc(4096)]));
       setTimeout(() => res.destroy(), 2000);
-    } else if (id === "C0MPRESSED0NLY00" && path.endsWith(".ex_")) {
-      // A compressed-only store: the .ex_ of the fixture under another id.
-      const body = await readFile(join(STORE, "ShowSSEConfig.exe/63E6C7F78000/ShowSSEConfig.ex_"));
+    } else if (id === CONLY_ID && path.endsWith(".ex_")) {
+      // A compressed-only store: the fixture EXE with another TimeDateStamp (so another id, R67), as a cabinet.
+      const body = cabinet("ShowSSEConfig.exe", await conlyExe());
       res.writeHead(200, { "content-type": "application/octet-stream", "content-length": String(body.length) }).end(body);
     } else if (id === "SHORT000000000000000000000000000001") {
       // Announces 100 000 bytes, sends a PDB header, then hangs up.
@@ -92,10 +192,22 @@ function startUpstream() {
         else res.end();
       };
       next();
+    } else if (path === `ptr.pdb/${PDB.split("/")[1]}/file.ptr`) {
+      // The fixture PDB's id under another name: only a file.ptr, to the PDB on the second host.
+      res.writeHead(200, { "content-type": "text/plain" }).end(`PATH:http://127.0.0.1:${second.address().port}/blob/${PDB}\r\n`);
+    } else if (id === PTRCAB_ID && path.endsWith("/file.ptr")) {
+      res.writeHead(200, { "content-type": "text/plain" }).end(`PATH:http://127.0.0.1:${second.address().port}/ptrcab.ex_\r\n`);
+    } else if (id === "A62592418D7807494C4C44205044422E2" && path.endsWith(".pdb")) {
+      // A misconfigured store: the fixture PDB (age 1) under a key that says age 2.
+      const body = await pdb();
+      res.writeHead(200, { "content-type": "application/octet-stream", "content-length": String(body.length) }).end(body);
+    } else if (id === "63E6C7F79000" && path.endsWith(".exe")) {
+      // A misconfigured store: the fixture EXE (SizeOfImage 0x8000) under a key that says 0x9000.
+      const body = await readFile(join(STORE, EXE));
+      res.writeHead(200, { "content-type": "application/octet-stream", "content-length": String(body.length) }).end(body);
     } else if (id.startsWith("PTR") && path.endsWith("/file.ptr")) {
       const target = {
-        PTRURL000000000000000000000000000001: `PATH:http://127.0.0.1:${second.address().port}/blob/${PDB}`,
-        PTRCAB000000000000000000000000000001: `PATH:http://127.0.0.1:${second.address().port}/blob/${EXE.replace(/exe$/, "ex_")}`,
+        PTRWRONGPE00000000000000000000001: `PATH:http://127.0.0.1:${second.address().port}/blob/${EXE}`,
         PTRUNC000000000000000000000000000001: "PATH:\\\\builds\\symbols\\ptr.pdb",
         PTRMSG000000000000000000000000000001: "MSG:NoLongerIndexed",
       }[id];
@@ -122,6 +234,11 @@ function startSecond() {
     const path = decodeURIComponent(new URL(req.url, "http://x").pathname.slice(1));
     authSeen.second.push(req.headers.authorization ?? null);
     secondLog.push(path);
+    if (path === "ptrcab.ex_") {
+      const cab = cabinet("ShowSSEConfig.exe", await ptrExe());
+      return res.writeHead(200, { "content-type": "application/octet-stream", "content-length": String(cab.length) }).end(cab);
+    }
+    if (path.startsWith("hop/")) return res.writeHead(302, { location: `/blob/${path.slice(4)}` }).end(); // a second hop
     const file = path.startsWith("blob/") ? path.slice(5)
       : path.split("/")[1] === "SECONDONLY0000000000000000000000001" && path.endsWith(".pdb") ? PDB : null;
     const body = file && await readFile(join(STORE, file)).catch(() => null);
@@ -142,6 +259,7 @@ before(async () => {
       SYMBOL_PATH: `srv*http://mirror-user:s3cret@127.0.0.1:${upstream.address().port};srv*http://127.0.0.1:${second.address().port}`,
       MISS_TTL: "60",
       UPSTREAM_TIMEOUT_MS: String(TIMEOUT_MS),
+      UPSTREAM_DEADLINE_MS: String(DEADLINE_MS),
       EDGE_CACHE_MAX_BYTES: "1000000",
       ALLOW_PRIVATE_REDIRECTS: "true", // the second host is on 127.0.0.1 too
     },
@@ -253,8 +371,8 @@ test("CORS preflight and HEAD parity", async () => {
 });
 
 test("a compressed-only upstream: the .ex_ is expanded at the edge and served under the plain name", async () => {
-  const key = "ShowSSEConfig.exe/C0MPRESSED0NLY00/ShowSSEConfig.exe";
-  const want = await readFile(join(STORE, EXE));
+  const key = `ShowSSEConfig.exe/${CONLY_ID}/ShowSSEConfig.exe`;
+  const want = await conlyExe();
   const r = await fetch(`${mirror}/${key}`);
   assert.equal(r.status, 200);
   assert.equal(r.headers.get("x-sympath-expanded"), "cab");
@@ -391,7 +509,8 @@ test("a transfer that stalls mid-body or is reset fails for the client and is ne
 
 test("file.ptr: a pointer to a URL is followed (expanding a .ex_ target); UNC and MSG pointers are misses (R63, R64)", async () => {
   const pdb = await readFile(join(STORE, PDB));
-  const key = "ptr.pdb/PTRURL000000000000000000000000000001/ptr.pdb";
+  // The PDB's own id (a PDB under another id is never stored, R70): only the store's file.ptr has it.
+  const key = `ptr.pdb/${PDB.split("/")[1]}/ptr.pdb`;
   const r = await fetch(`${mirror}/${key}`);
   assert.equal(r.status, 200);
   assert.deepEqual(Buffer.from(await r.arrayBuffer()), pdb);
@@ -400,8 +519,8 @@ test("file.ptr: a pointer to a URL is followed (expanding a .ex_ target); UNC an
   const { body } = await until(key, "hit");
   assert.deepEqual(body, pdb, "served again from the cache under the requested key");
 
-  const exe = await readFile(join(STORE, EXE));
-  const cab = await fetch(`${mirror}/ShowSSEConfig.exe/PTRCAB000000000000000000000000000001/ShowSSEConfig.exe`);
+  const exe = await ptrExe();
+  const cab = await fetch(`${mirror}/ShowSSEConfig.exe/${PTRCAB_ID}/ShowSSEConfig.exe`);
   assert.equal(cab.status, 200);
   assert.equal(cab.headers.get("x-sympath-expanded"), "cab");
   assert.deepEqual(Buffer.from(await cab.arrayBuffer()), exe);
@@ -556,6 +675,273 @@ test("a page on another origin fetches from the mirror in Chromium: preflight, b
     await browser.close();
     page_server.close();
   }
+});
+
+// ---- A public mirror: hostile upstreams (issue 12) ----
+
+/** The first upstream's requests for `path` with `method`. */
+const asked = (path, method) => seen.filter((s) => s.path === path && (!method || s.method === method)).length;
+
+test("hostile upstream: a drip that never stalls is ended by the overall deadline (UPSTREAM_DEADLINE_MS), never stored", async () => {
+  const key = "drip.pdb/DRIP00000000000000000000000000001/drip.pdb";
+  for (let i = 1; i <= 2; i++) {
+    const t0 = Date.now();
+    const outcome = await fetch(`${mirror}/${key}`).then(
+      (r) => r.arrayBuffer().then(() => `complete ${r.status}`, () => "failed"),
+      () => "failed",
+    );
+    const took = Date.now() - t0;
+    assert.equal(outcome, "failed", "the client sees the transfer fail, not a short file");
+    assert.ok(took < DEADLINE_MS + 3000, `ended by the deadline (${took} ms), not after the 14 s the drip would take`);
+    assert.equal(requested(key), i, "nothing was stored: the next request asks again");
+  }
+});
+
+test("hostile upstream: redirect loops and chains end after one hop (R88), as a failure that is not cached", async () => {
+  for (const id of ["LOOP00000000000000000000000000001", "CHAIN0000000000000000000000000001"]) {
+    const key = `x.pdb/${id}/x.pdb`;
+    const r = await fetch(`${mirror}/${key}`);
+    assert.equal(r.status, 502, id);
+    const body = await r.json();
+    assert.equal(body.code, "upstream_failed");
+    assert.match(body.message, /redirected again; 1 redirect is followed/, id);
+  }
+  assert.equal(requested("x.pdb/LOOP00000000000000000000000000001/x.pdb"), 2, "the loop was followed once, not forever");
+});
+
+test("hostile upstream: unsafe headers (cookies, CORS, CSP, Location, 16 kB junk) never reach the client", async () => {
+  const key = `unsafe.pdb/${PDB.split("/")[1]}/unsafe.pdb`; // the PDB's own id: it is stored
+  const want = await readFile(join(STORE, PDB));
+  for (const expect of ["miss", "hit"]) {
+    const { r, body } = expect === "miss" ? await (async () => { const r = await fetch(`${mirror}/${key}`); return { r, body: Buffer.from(await r.arrayBuffer()) }; })() : await until(key, "hit");
+    assert.equal(r.status, 200);
+    assert.deepEqual(body, want);
+    assert.equal(r.headers.get("x-sympath-cache"), expect);
+    assert.equal(r.headers.get("set-cookie"), null, expect);
+    assert.equal(r.headers.get("access-control-allow-origin"), "*", expect);
+    assert.equal(r.headers.get("access-control-allow-credentials"), null, expect);
+    assert.equal(r.headers.get("content-security-policy"), null, expect);
+    assert.equal(r.headers.get("location"), null, expect);
+    assert.equal(r.headers.get("x-junk"), null, expect);
+  }
+  // Half a megabyte of headers: the runtime refuses the answer; a failure, never a file.
+  const huge = await fetch(`${mirror}/h.pdb/HUGEHEADER000000000000000000000001/h.pdb`);
+  const text = Buffer.from(await huge.arrayBuffer());
+  assert.equal(huge.headers.get("x-huge"), null);
+  assert.ok(huge.status === 502 || (huge.status === 200 && text.equals(want)), `huge headers: ${huge.status}`);
+});
+
+test("hostile upstream: Content-Encoding: the client gets the decoded file whole, with the decoded length, never cached", async () => {
+  const key = "g.pdb/GZIP00000000000000000000000000001/g.pdb";
+  const want = await readFile(join(STORE, PDB));
+  for (let i = 1; i <= 2; i++) {
+    const r = await fetch(`${mirror}/${key}`);
+    assert.equal(r.status, 200);
+    assert.equal(r.headers.get("content-encoding"), null, "the client is not told to decode again");
+    const body = Buffer.from(await r.arrayBuffer());
+    assert.deepEqual(body, want, "decoded, byte for byte");
+    const len = r.headers.get("content-length");
+    assert.ok(len === null || len === String(want.length), `a length, if any, is the decoded one (${len})`);
+    assert.match(r.headers.get("x-sympath-note") ?? "", /not cached: the store sent it encoded/);
+    assert.equal(requested(key), i, "not stored: its length could not be checked");
+  }
+});
+
+test("hostile upstream: 429 and 503 with Retry-After are failures, never remembered as misses", async () => {
+  for (const [id, status] of [["BUSY429000000000000000000000000001", 429], ["BUSY503000000000000000000000000001", 503]]) {
+    const key = `b.pdb/${id}/b.pdb`;
+    for (let i = 1; i <= 2; i++) {
+      const r = await fetch(`${mirror}/${key}`);
+      assert.equal(r.status, 502, id);
+      const body = await r.json();
+      assert.equal(body.code, "upstream_failed");
+      assert.match(body.message, new RegExp(`busy \\(${status}, retry after \\d+\\): not a miss`));
+      assert.notEqual(r.headers.get("x-sympath-cache"), "negative");
+      assert.equal(requested(key), i, "asked again: a busy store is not a miss");
+    }
+  }
+});
+
+test("hostile upstream: a cabinet bomb and a corrupt cabinet are misses that say so; nothing is stored", async () => {
+  const bomb = "bomb.pdb/BOMB00000000000000000000000000001/bomb.pdb";
+  const r = await fetch(`${mirror}/${bomb}`);
+  assert.equal(r.status, 404);
+  assert.match((await r.json()).message, /bomb\.pd_: the cabinet is over the 67108864-byte limit/);
+  const corrupt = "c.pdb/CORRUPTCAB000000000000000000000001/c.pdb";
+  const c = await fetch(`${mirror}/${corrupt}`);
+  assert.equal(c.status, 404);
+  assert.match((await c.json()).message, /c\.pd_: corrupt: /);
+});
+
+test("hostile upstream: redirects and file.ptr targets to loopback in every spelling are refused by a public mirror; a refused connection fails over to the next store", async () => {
+  // ALLOW_PRIVATE_REDIRECTS unset: the deployment's policy. Only loopback
+  // spellings are sent here (no test sends traffic off this machine); the
+  // core's tests (target.rs) cover private, link-local and metadata ranges.
+  const closed = await new Promise((ok) => { const s = createServer(); s.listen(0, "127.0.0.1", () => { const p = s.address().port; s.close(() => ok(p)); }); });
+  const pub = await startMirror({
+    port: 18787 + (process.pid % 1000) + 700,
+    vars: {
+      SYMBOL_PATH: `srv*http://127.0.0.1:${closed};srv*http://127.0.0.1:${upstream.address().port}`,
+      UPSTREAM_TIMEOUT_MS: String(TIMEOUT_MS),
+    },
+  });
+  try {
+    const before = secondLog.length;
+    const spellings = loopbackSpellings(second.address().port);
+    for (let n = 0; n < spellings.length; n++) {
+      const id = `PRIVATE${"0".repeat(26)}${String(n).padStart(2, "0")}`;
+      const r = await fetch(`${pub.url}/p.pdb/${id}/p.pdb`);
+      assert.equal(r.status, 502, spellings[n]);
+      const body = await r.json();
+      assert.match(body.message, /redirect refused: (a private address is refused|plain http is refused)/, spellings[n]);
+      assert.match(body.message, new RegExp(`127\\.0\\.0\\.1:${closed}/[^ ]+: no answer: `), "the refused connection to the first store is a failure too");
+    }
+    const ptr = await fetch(`${pub.url}/ptr.pdb/PTRPRIVATE000000000000000000000001/ptr.pdb`);
+    // The refused first store makes it a failure (502), whose message names only
+    // failures; the pointer's refusal itself is in the lookup vectors (P rows).
+    assert.equal(ptr.status, 502, "the first store failed (refused), so a miss in the second is not a miss");
+    await ptr.arrayBuffer();
+    assert.equal(secondLog.length, before, "no request reached the loopback target");
+    // Connection refused by the first store: the second serves the file.
+    const ok = await fetch(`${pub.url}/${PDB}`);
+    assert.equal(ok.status, 200);
+    assert.deepEqual(Buffer.from(await ok.arrayBuffer()), await readFile(join(STORE, PDB)));
+    assert.equal(ok.headers.get("x-sympath-upstream"), `http://127.0.0.1:${upstream.address().port}`);
+    const health = await fetch(`${pub.url}/health`);
+    assert.equal(health.status, 200);
+    assert.equal((await health.json()).ok, true);
+  } finally {
+    await pub.stop();
+  }
+});
+
+// ---- Hostile clients ----
+
+test("hostile client: HEAD on a miss asks the upstream with HEAD (nothing downloaded, nothing stored)", async () => {
+  const key = "hm.pdb/HEADMISS0000000000000000000000001/hm.pdb";
+  const want = await readFile(join(STORE, PDB));
+  const head = await fetch(`${mirror}/${key}`, { method: "HEAD" });
+  assert.equal(head.status, 200);
+  assert.equal(head.headers.get("content-length"), String(want.length));
+  assert.equal(head.headers.get("x-sympath-cache"), "miss");
+  assert.equal(asked(key, "HEAD"), 1);
+  assert.equal(asked(key, "GET"), 0, "no GET: the file was not downloaded");
+  const get = await fetch(`${mirror}/${key}`);
+  assert.equal(get.headers.get("x-sympath-cache"), "miss", "the HEAD stored nothing");
+  assert.deepEqual(Buffer.from(await get.arrayBuffer()), want);
+  assert.equal(asked(key, "GET"), 1);
+  const none = await fetch(`${mirror}/nothere.pdb/HEADMISS0000000000000000000000009/nothere.pdb`, { method: "HEAD" });
+  assert.equal(none.status, 404);
+});
+
+test("hostile client: cache keys ignore query strings (only ?fresh bypasses), and Cookie/Authorization are never forwarded", async () => {
+  const key = `query.pdb/${PDB.split("/")[1]}/query.pdb`; // the PDB's own id: it is stored
+  const r1 = await fetch(`${mirror}/${key}?a=1&token=x`);
+  assert.equal(r1.status, 200);
+  await r1.arrayBuffer();
+  const { r } = await until(`${key}?b=2`, "hit");
+  assert.equal(r.status, 200);
+  assert.equal(requested(key), 1, "one upstream request for every query string");
+  assert.ok(seen.filter((s) => s.path === key).every((s) => s.query === ""), "no query string goes upstream");
+
+  const smuggle = "s.pdb/SMUGGLE00000000000000000000000001/s.pdb";
+  const s = await fetch(`${mirror}/${smuggle}`, { headers: { cookie: "session=client", authorization: "Bearer client-token", "x-forwarded-for": "10.0.0.1" } });
+  assert.equal(s.status, 200);
+  await s.arrayBuffer();
+  const got = seen.filter((x) => x.path === smuggle);
+  assert.equal(got.length, 1);
+  assert.equal(got[0].cookie, null, "no Cookie upstream");
+  assert.equal(got[0].authorization, `Basic ${Buffer.from("mirror-user:s3cret").toString("base64")}`, "only the store's own credentials");
+});
+
+test("hostile client: every bad key or method is a 4xx JSON error with zero upstream requests", async () => {
+  const before = log.length + secondLog.length;
+  // PROPFIND and MKCOL: methods the worker crate's `Method` reads as GET.
+  // (A method workerd does not know at all, e.g. `get2`, is its own 501 before the worker runs.)
+  for (const method of ["POST", "PUT", "DELETE", "PATCH", "PROPFIND", "MKCOL"]) {
+    const r = await fetch(`${mirror}/${PDB}`, { method, body: ["POST", "PUT", "PATCH"].includes(method) ? "x" : undefined });
+    assert.equal(r.status, 405, method);
+    assert.equal((await r.json()).code, "method_not_allowed");
+  }
+  for (const path of [
+    "/a.pdb", "/a.pdb/ABC1", "/a.pdb/ABC1/a.pdb/more", "/a.pdb/AB%20C1/a.pdb", "/a.pdb/ABC1/a.pdb%00",
+    `/${"n".repeat(3000)}.pdb/ABC1/${"n".repeat(3000)}.pdb`, "/a.pdb/..%2f..%2fetc/a.pdb", "/a.pdb/%2e%2e%2f/a.pdb", "/a.pdb/A_B/a.pdb",
+  ]) {
+    const r = await fetch(mirror + path); // (`/` is the page: the mirror serves it)
+    assert.ok(r.status >= 400 && r.status < 500, `${path.slice(0, 40)}: ${r.status}`);
+    assert.equal(typeof (await r.json()).code, "string");
+  }
+  assert.equal(log.length + secondLog.length, before, "nothing reached an upstream");
+});
+
+test("integrity: a PE whose TimeDateStamp + SizeOfImage are not the key's is a miss that says so, never served or stored (R67)", async () => {
+  const key = "ShowSSEConfig.exe/63E6C7F79000/ShowSSEConfig.exe";
+  const r = await fetch(`${mirror}/${key}`);
+  assert.equal(r.status, 404);
+  assert.match((await r.json()).message, /a PE image with id 63E6C7F78000 \(TimeDateStamp, SizeOfImage\), not the key's 63E6C7F79000: the store is misconfigured/);
+  // Through a file.ptr too: the target is judged like the file itself.
+  const ptr = await fetch(`${mirror}/ShowSSEConfig.exe/PTRWRONGPE00000000000000000000001/ShowSSEConfig.exe`);
+  assert.equal(ptr.status, 404);
+  assert.match((await ptr.json()).message, /not the key's PTRWRONGPE00000000000000000000001/);
+  // The right key for the same bytes is served.
+  const ok = await fetch(`${mirror}/${EXE}`);
+  assert.equal(ok.status, 200);
+  assert.deepEqual(Buffer.from(await ok.arrayBuffer()), await readFile(join(STORE, EXE)));
+});
+
+test("integrity: a PDB whose GUID + age (behind its MSF directory) are not the key's is never committed to the edge cache or R2 (R70, R72)", async () => {
+  const key = "ShowSSEConfig.pdb/A62592418D7807494C4C44205044422E2/ShowSSEConfig.pdb";
+  const want = await readFile(join(STORE, PDB));
+  // The first client gets the bytes: they were streamed before the identity could be read.
+  const r1 = await fetch(`${mirror}/${key}`);
+  assert.equal(r1.status, 200);
+  assert.deepEqual(Buffer.from(await r1.arrayBuffer()), want);
+  await new Promise((r) => setTimeout(r, 1500)); // the stores' checks run after the response
+  for (let i = 2; i <= 4; i++) {
+    const r = await fetch(`${mirror}/${key}`);
+    await r.arrayBuffer();
+    assert.equal(r.headers.get("x-sympath-cache"), "miss", "neither the edge cache nor R2 serves it");
+    assert.equal(requested(key), i, "every request asks the upstream again");
+    await new Promise((res) => setTimeout(res, 500));
+  }
+  // The same bytes under their own key were checked and committed (the first test's hit).
+  const { r } = await until(PDB, "hit");
+  assert.equal(r.status, 200);
+});
+
+test("the symsrv crate (samply's downloader) fetches through the mirror: srv*<tmp>*<mirror> gives the fixture files", async (t) => {
+  const bin = process.env.SYMSRV_GET ?? join(ROOT, "target", "debug", "examples", "symsrv_get");
+  const dir = await mkdtemp(join(tmpdir(), "sympath-symsrv-"));
+  try {
+    const args = [`srv*${dir}*${mirror}`, "ShowSSEConfig.pdb", "A62592418D7807494C4C44205044422E1", "ShowSSEConfig.exe", "63E6C7F78000", "ShowSSEConfig.exe", CONLY_ID];
+    const run = spawnSync(bin, args, { encoding: "utf8", timeout: 120_000 });
+    assert.equal(run.error, undefined, `${bin}: ${run.error} (built by cargo xtask test: cargo build -p sympath-bench --example symsrv_get)`);
+    assert.equal(run.status, 0, run.stdout + run.stderr);
+    const files = run.stdout.trim().split("\n");
+    assert.equal(files.length, 3);
+    assert.deepEqual(await readFile(files[0]), await readFile(join(STORE, PDB)));
+    assert.deepEqual(await readFile(files[1]), await readFile(join(STORE, EXE)));
+    assert.deepEqual(await readFile(files[2]), await conlyExe(), "a compressed-only store, expanded by the mirror");
+    assert.ok(files.every((f) => f.startsWith(dir)), "kept in the downstream store it was given");
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
+test("after all of it: /health is 200, and SYMBOL_PATH's credentials appear in no answer and no log line", async () => {
+  const health = await fetch(`${mirror}/health`);
+  assert.equal(health.status, 200);
+  assert.equal((await health.json()).ok, true);
+  await new Promise((r) => setTimeout(r, 300)); // let the last error bodies be read
+  const secrets = ["s3cret", "mirror-user", Buffer.from("mirror-user:s3cret").toString("base64")];
+  assert.ok(answers.length > 50, `${answers.length} answers checked`);
+  for (const a of answers) {
+    for (const s of secrets) {
+      assert.ok(!a.headers.includes(s), `${a.url}: a header carries ${s}`);
+      assert.ok(!a.body.includes(s), `${a.url}: the body carries ${s}`);
+    }
+  }
+  for (const s of secrets) assert.ok(!server.output().includes(s), `the mirror's log carries ${s}`);
 });
 
 test("an invalid variable is reported by /health and answered 500 bad_config, never silently defaulted", async () => {

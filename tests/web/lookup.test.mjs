@@ -28,6 +28,17 @@ function body(name) {
     case "big": return new Uint8Array(5000).fill(0x50);
   }
   if (name.startsWith("text:")) return te.encode(name.slice(5));
+  if (name.startsWith("pe:")) {
+    // A PE image with that TimeDateStamp and SizeOfImage (hex), R67.
+    const [ts, size] = name.slice(3).split(":");
+    const b = filled(te.encode("MZ"), 1024, 0);
+    const v = new DataView(b.buffer);
+    v.setUint32(0x3c, 0x80, true);
+    b.set(te.encode("PE\0\0"), 0x80);
+    v.setUint32(0x88, parseInt(ts, 16), true);
+    v.setUint32(0x80 + 24 + 56, parseInt(size, 16), true);
+    return b;
+  }
   throw new Error(`unknown body ${name}`);
 }
 
@@ -47,10 +58,10 @@ function answer(spec) {
     else if (k === "retry") a.head.retry_after = v;
     else if (k === "mirror") a.head.mirror = v;
     else if (k === "body" && v.startsWith("cab:")) {
-      const [, inner, what] = v.split(":");
+      const [, inner, ...what] = v.split(":");
       a.body = new Uint8Array(512).fill(3);
       a.body.set(te.encode("MSCF\0\0\0\0"));
-      a.cab = { inner, content: body(what) };
+      a.cab = { inner, content: body(what.join(":")) };
     } else if (k === "body" && v === "corruptcab") {
       a.body = te.encode("MSCF\0\0\0\0garbage");
       a.corrupt = true;
@@ -104,7 +115,7 @@ function run(row) {
         case "read_all": d = a.body.length > d.max ? lk.problem(step.id, { kind: "too_large", message: d.max }) : lk.body(step.id, a.body); break;
         case "expand":
           d = a.cab && !a.corrupt
-            ? lk.expanded(step.id, a.cab.inner, a.cab.content.length, a.cab.content.subarray(0, 64))
+            ? lk.expanded(step.id, a.cab.inner, a.cab.content.length, a.cab.content.subarray(0, 4096))
             : lk.problem(step.id, { kind: "corrupt", message: "the cabinet does not expand" });
           break;
         case "take": {

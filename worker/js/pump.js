@@ -15,13 +15,15 @@
 /**
  * Why a transfer failed:
  * - `stalled`: no data within the idle timeout;
+ * - `deadline`: the whole transfer took longer than its overall deadline (a
+ *   slow drip that never stalls long enough to trip the idle timeout);
  * - `short`: the body ended before its announced length;
  * - `long`: the body ran past its announced length;
  * - `too_large`: a body read whole is over its limit;
  * - `reset`: the source failed (connection reset, runtime error);
  * - `aborted`: every output of the transfer went away, or a copy fell too
  *   far behind the client and was abandoned.
- * @typedef {"stalled" | "short" | "long" | "too_large" | "reset" | "aborted"} TransferCode
+ * @typedef {"stalled" | "deadline" | "short" | "long" | "too_large" | "reset" | "aborted"} TransferCode
  */
 
 export class TransferError extends Error {
@@ -52,19 +54,26 @@ export function tagged(e) {
 
 /**
  * Resolves to `op`'s value, or rejects with a `stalled` error when `op` has
- * not settled within `idleMs`.
+ * not settled within `idleMs`, or a `deadline` error when the transfer's
+ * overall deadline `until` (a `Date.now()` time) comes first.
  * @template T
  * @param {Promise<T>} op
  * @param {number} idleMs
  * @param {() => string} why
+ * @param {number} [until]
  * @returns {Promise<T>}
  */
-function within(op, idleMs, why) {
+function within(op, idleMs, why, until = Infinity) {
   /** @type {ReturnType<typeof setTimeout> | undefined} */
   let timer;
+  const left = until - Date.now();
+  const byDeadline = left < idleMs;
   /** @type {Promise<never>} */
   const stall = new Promise((_, fail) => {
-    timer = setTimeout(() => fail(new TransferError("stalled", why())), idleMs);
+    const fire = () =>
+      fail(byDeadline ? new TransferError("deadline", "upstream transfer over its overall deadline") : new TransferError("stalled", why()));
+    if (byDeadline && left <= 0) fire();
+    else timer = setTimeout(fire, byDeadline ? left : idleMs);
   });
   return Promise.race([op, stall]).finally(() => clearTimeout(timer));
 }
@@ -75,16 +84,17 @@ function within(op, idleMs, why) {
  * @param {ReadableStream<Uint8Array>} body
  * @param {number} min
  * @param {number} idleMs
+ * @param {number} [until] the transfer's overall deadline (a `Date.now()` time)
  * @returns {Promise<{ head: Uint8Array, rest: ReadableStream<Uint8Array> }>}
  */
-export async function readHead(body, min, idleMs) {
+export async function readHead(body, min, idleMs, until = Infinity) {
   const reader = body.getReader();
   /** @type {Uint8Array[]} */
   const parts = [];
   let len = 0;
   try {
     while (len < min) {
-      const next = await within(reader.read(), idleMs, () => `upstream stalled: no data within ${idleMs} ms`);
+      const next = await within(reader.read(), idleMs, () => `upstream stalled: no data within ${idleMs} ms`, until);
       if (next.done) break;
       parts.push(next.value);
       len += next.value.byteLength;
@@ -109,10 +119,11 @@ export async function readHead(body, min, idleMs) {
  * @param {ReadableStream<Uint8Array>} body
  * @param {number} limit
  * @param {number} idleMs
+ * @param {number} [until] the transfer's overall deadline (a `Date.now()` time)
  * @returns {Promise<Uint8Array>}
  */
-export async function readAll(body, limit, idleMs) {
-  const { head } = await readHead(body, limit + 1, idleMs);
+export async function readAll(body, limit, idleMs, until = Infinity) {
+  const { head } = await readHead(body, limit + 1, idleMs, until);
   if (head.byteLength > limit) throw new TransferError("too_large", `body over ${limit} bytes`);
   return head;
 }
@@ -122,7 +133,8 @@ export async function readAll(body, limit, idleMs) {
 //
 // - reads are BYOB `readAtLeast` into pooled 1 MiB buffers (workerd's native
 //   byte streams; a JS TransformStream per chunk measured 11x slower), each
-//   under the stall timer `idleMs`;
+//   under the stall timer `idleMs`, and the whole transfer under its overall
+//   deadline `until` (a drip just fast enough never to stall still ends);
 // - the bytes are counted against `length`; the runtime's FixedLengthStreams
 //   enforce it again on every output;
 // - the client is never made to wait for a store: the pump waits for the
@@ -205,12 +217,13 @@ const output = (length) => (length === undefined ? new IdentityTransformStream()
  * @param {number} idleMs
  * @param {number} copies
  * @param {number} window
+ * @param {number} [until] the transfer's overall deadline (a `Date.now()` time)
  */
-export function passBody(body, head, length, idleMs, copies, window) {
+export function passBody(body, head, length, idleMs, copies, window, until = Infinity) {
   const client = output(length);
   const extra = Array.from({ length: copies }, () => output(length));
   const sinks = [new Sink(client, CLIENT_WINDOW, "paced"), ...extra.map((s) => new Sink(s, window, "abandoned"))];
-  const done = pump(body, head, length, idleMs, sinks);
+  const done = pump(body, head, length, idleMs, sinks, until);
   done.catch(() => {});
   return { readable: client.readable, copies: extra.map((s) => s.readable), done };
 }
@@ -248,9 +261,10 @@ function reading(body) {
  * @param {number | undefined} length
  * @param {number} idleMs
  * @param {Sink[]} sinks
+ * @param {number} [until] the transfer's overall deadline (a `Date.now()` time)
  * @returns {Promise<boolean[]>}
  */
-export async function pump(body, head, length, idleMs, sinks) {
+export async function pump(body, head, length, idleMs, sinks, until = Infinity) {
   /** @type {ReturnType<typeof reading> | undefined} */
   let reader;
   let seen = 0;
@@ -286,7 +300,7 @@ export async function pump(body, head, length, idleMs, sinks) {
       if (!live().length) throw new TransferError("aborted", "every output of the transfer went away");
       // A read waits for 64 KiB (or the end): a source slower than that per
       // `idleMs` counts as stalled.
-      const next = await within(reader.read(), idleMs, () => `upstream stalled: under ${MIN_READ} bytes in ${idleMs} ms`);
+      const next = await within(reader.read(), idleMs, () => `upstream stalled: under ${MIN_READ} bytes in ${idleMs} ms`, until);
       if (next.done) break;
       seen += next.value.byteLength;
       if (length !== undefined && seen > length) throw wrong();

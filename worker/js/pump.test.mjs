@@ -115,6 +115,28 @@ test("a source that sends nothing within the idle time fails as stalled", async 
   assert.match(e.message, /^upstream stalled: under 65536 bytes in 50 ms$/);
 });
 
+test("a drip that never stalls still ends at the transfer's overall deadline", async () => {
+  // A byte every 10 ms: each read beats the 1000 ms idle timer, forever.
+  let timer;
+  const drip = new ReadableStream({
+    start(ctl) {
+      timer = setInterval(() => ctl.enqueue(bytes(7)), 10);
+    },
+    cancel() {
+      clearInterval(timer);
+    },
+  });
+  const t0 = Date.now();
+  const t = passBody(drip, new Uint8Array(0), 1_000_000, 1000, 0, 0, Date.now() + 150);
+  const e = await rejection(t.done);
+  clearInterval(timer);
+  assert.equal(e.code, "deadline");
+  assert.match(e.message, /overall deadline/);
+  assert.ok(Date.now() - t0 < 1000, "ended by the deadline, not the idle timer");
+  const h = await rejection(readAll(source([bytes(1)], "never"), 10, 1000, Date.now() + 20));
+  assert.equal(h.code, "deadline");
+});
+
 test("a source that fails mid-body fails as reset, with its message and cause", async () => {
   const boom = new Error("connection reset by peer");
   const t = passBody(source([bytes(1)], boom), new Uint8Array(0), 10, 1000, 0, 0);

@@ -10,7 +10,7 @@ use std::fmt;
 
 use sympath::expand::{Defaults, Environment, NoFacts};
 use sympath::key::{RequestKey, StoreKey};
-use sympath::lookup::{Lookup, Policy};
+use sympath::lookup::{Lookup, Method, Policy};
 use sympath::plan::{Fallback, PlanOptions, TierPolicy};
 use sympath::target::Targets;
 use sympath::url::StoreUrl;
@@ -25,6 +25,9 @@ pub fn default_symbol_path() -> String {
 pub const DEFAULT_MISS_TTL: u32 = 300;
 /// `UPSTREAM_TIMEOUT_MS` when unset: per-upstream timeout (SymProxy answers within 25 s, R95).
 pub const DEFAULT_UPSTREAM_TIMEOUT_MS: u64 = 25_000;
+/// `UPSTREAM_DEADLINE_MS` when unset: the longest one upstream transfer
+/// (answer and whole body) may take, however steadily it drips.
+pub const DEFAULT_UPSTREAM_DEADLINE_MS: u64 = 600_000;
 /// `EDGE_CACHE_MAX_BYTES` when unset: the Cache API stores objects up to 512 MB.
 pub const DEFAULT_EDGE_CACHE_MAX_BYTES: u64 = 512 * 1000 * 1000;
 /// `COPY_WINDOW_BYTES` when unset: how far a store's copy may fall behind the
@@ -54,6 +57,8 @@ pub struct Config {
     /// `UPSTREAM_TIMEOUT_MS`: how long an upstream may take to answer, and
     /// the longest pause within a body (R95).
     pub timeout_ms: u64,
+    /// `UPSTREAM_DEADLINE_MS`: how long one upstream transfer may take in all.
+    pub deadline_ms: u64,
     /// `ALLOW_PRIVATE_REDIRECTS`.
     pub redirects: RedirectPolicy,
     /// `EDGE_CACHE_MAX_BYTES`: largest object put in the edge cache; bigger
@@ -120,6 +125,7 @@ impl Config {
             upstreams,
             miss_ttl: number(&get, "MISS_TTL", DEFAULT_MISS_TTL, 0)?,
             timeout_ms: number(&get, "UPSTREAM_TIMEOUT_MS", DEFAULT_UPSTREAM_TIMEOUT_MS, 1)?,
+            deadline_ms: number(&get, "UPSTREAM_DEADLINE_MS", DEFAULT_UPSTREAM_DEADLINE_MS, 1)?,
             redirects,
             edge_max: number(&get, "EDGE_CACHE_MAX_BYTES", DEFAULT_EDGE_CACHE_MAX_BYTES, 0)?,
             copy_window: number(&get, "COPY_WINDOW_BYTES", DEFAULT_COPY_WINDOW_BYTES, 0)?,
@@ -144,12 +150,18 @@ impl Config {
     /// mirror is one-tier and serves its own stores from the edge cache and
     /// R2, so the plan has no `index2.txt` probes and no file-system probes.
     pub fn lookup(&self, request: &RequestKey) -> Option<Lookup> {
+        self.lookup_with(request, Method::Get)
+    }
+
+    /// [`Config::lookup`] for `method`: a HEAD asks the upstreams with HEAD
+    /// (the engine's [`Method::Head`]), so no body is downloaded.
+    pub fn lookup_with(&self, request: &RequestKey, method: Method) -> Option<Lookup> {
         let (key, want) = StoreKey::from_request(request)?;
         let exp =
             sympath::expand(Some(&self.symbol_path), &Environment::default(), &[], &Defaults::default(), &Default::default(), &NoFacts);
         let opts = PlanOptions { tiers: TierPolicy::OneTier, fallback: Fallback::None, ..PlanOptions::default() };
         let plan = sympath::plan::plan_key(&exp, key, None, &opts);
-        Some(Lookup::new(&plan, Policy { want, ..self.policy() }))
+        Some(Lookup::new(&plan, Policy { want, method, ..self.policy() }))
     }
 }
 
@@ -187,6 +199,7 @@ mod tests {
         assert_eq!(c.upstreams[0].redacted(), sympath::model::DEFAULT_SYMBOL_SERVER);
         assert_eq!(c.miss_ttl, 300, "R94: SymProxy's five minutes");
         assert_eq!(c.timeout_ms, 25_000, "R95");
+        assert_eq!(c.deadline_ms, 600_000);
         assert_eq!(c.redirects, RedirectPolicy::PublicOnly, "R88");
         assert_eq!(c.edge_max, 512_000_000);
         assert_eq!(c.copy_window, 16 * 1024 * 1024);
@@ -194,8 +207,15 @@ mod tests {
 
     #[test]
     fn empty_values_count_as_unset() {
-        let empty =
-            ["SYMBOL_PATH", "MISS_TTL", "UPSTREAM_TIMEOUT_MS", "ALLOW_PRIVATE_REDIRECTS", "EDGE_CACHE_MAX_BYTES", "COPY_WINDOW_BYTES"];
+        let empty = [
+            "SYMBOL_PATH",
+            "MISS_TTL",
+            "UPSTREAM_TIMEOUT_MS",
+            "UPSTREAM_DEADLINE_MS",
+            "ALLOW_PRIVATE_REDIRECTS",
+            "EDGE_CACHE_MAX_BYTES",
+            "COPY_WINDOW_BYTES",
+        ];
         let pairs: Vec<(&str, &str)> = empty.iter().map(|k| (*k, "")).collect();
         assert_eq!(Config::from_vars(vars(&pairs)), Config::from_vars(vars(&[])));
     }
@@ -206,6 +226,7 @@ mod tests {
             ("SYMBOL_PATH", "srv*https://a.example/s;srv*C:\\c*https://b.example/t"),
             ("MISS_TTL", "0"),
             ("UPSTREAM_TIMEOUT_MS", "1500"),
+            ("UPSTREAM_DEADLINE_MS", "9000"),
             ("ALLOW_PRIVATE_REDIRECTS", "true"),
             ("EDGE_CACHE_MAX_BYTES", "1024"),
             ("COPY_WINDOW_BYTES", "65536"),
@@ -216,6 +237,7 @@ mod tests {
         assert_eq!(names, ["https://a.example/s", "https://b.example/t"]);
         assert_eq!((c.miss_ttl, c.timeout_ms, c.edge_max, c.copy_window), (0, 1500, 1024, 65536));
         assert_eq!(c.redirects, RedirectPolicy::AllowPrivate);
+        assert_eq!(c.deadline_ms, 9000);
         let c = Config::from_vars(vars(&[("ALLOW_PRIVATE_REDIRECTS", "false")])).unwrap();
         assert_eq!(c.redirects, RedirectPolicy::PublicOnly);
     }
@@ -227,6 +249,7 @@ mod tests {
             ("MISS_TTL", "-1"),
             ("UPSTREAM_TIMEOUT_MS", "0"),
             ("UPSTREAM_TIMEOUT_MS", "1e3"),
+            ("UPSTREAM_DEADLINE_MS", "0"),
             ("EDGE_CACHE_MAX_BYTES", "512 MB"),
             ("COPY_WINDOW_BYTES", "lots"),
             ("ALLOW_PRIVATE_REDIRECTS", "yes"),
@@ -286,6 +309,7 @@ mod tests {
             ("SYMBOL_PATH", default_path.as_str()),
             ("MISS_TTL", &DEFAULT_MISS_TTL.to_string()),
             ("UPSTREAM_TIMEOUT_MS", &DEFAULT_UPSTREAM_TIMEOUT_MS.to_string()),
+            ("UPSTREAM_DEADLINE_MS", &DEFAULT_UPSTREAM_DEADLINE_MS.to_string()),
             ("ALLOW_PRIVATE_REDIRECTS", "false"),
             ("EDGE_CACHE_MAX_BYTES", &DEFAULT_EDGE_CACHE_MAX_BYTES.to_string()),
             ("COPY_WINDOW_BYTES", &DEFAULT_COPY_WINDOW_BYTES.to_string()),

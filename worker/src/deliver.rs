@@ -14,6 +14,7 @@ use crate::handler::Job;
 use crate::r2;
 use crate::rules;
 use crate::upstream::{Body, Found};
+use crate::verify::Verify;
 use sympath::lookup::Storable;
 
 /// The headers of a file served from upstream (the client's answer and its
@@ -41,13 +42,20 @@ fn file_headers(job: &Job<'_>, upstream: &str, expanded: Option<&str>, pointer: 
 /// Serves a file the lookup engine took (see the module doc): what it said
 /// of the file (its length, whether it may be stored) decides the copies.
 pub fn deliver(found: Found, job: &Job<'_>) -> Result<Response> {
-    let Found { body, take } = found;
+    let Found { body, take, limits } = found;
     let upstream = take.store_url.as_str();
     let (length, expanded) = match &body {
         // Only the expanded bytes of a cabinet are served in the file's place.
         Body::Expanded(b) => (Some(b.len() as u64), Some(headers::expanded::CAB)),
-        Body::Stream { .. } => (take.length, None),
+        Body::Stream { .. } | Body::Headers => (take.length, None),
     };
+    if let Body::Headers = body {
+        // A HEAD asked the upstream with HEAD: no bytes came, none are stored.
+        let mut out = Response::empty()?.with_headers(file_headers(job, upstream, expanded, take.pointer.as_deref(), length)?);
+        out.headers_mut().set(headers::NOTE, "not cached: a HEAD asks the upstream with HEAD and downloads nothing")?;
+        out.headers_mut().set(headers::CACHE, headers::cache::MISS)?;
+        return Ok(out);
+    }
     let not_stored = match &take.store {
         Storable::Yes => None,
         Storable::No(why) => Some(format!("not cached: {why}")),
@@ -57,8 +65,14 @@ pub fn deliver(found: Found, job: &Job<'_>) -> Result<Response> {
     // R2 needs the length up front.
     let to_r2 = job.bucket.is_some() && not_stored.is_none() && length.is_some();
     let pointer = take.pointer.clone();
+    let verify = match &body {
+        Body::Stream { head } => Verify::for_file(job.path, &head.bytes),
+        Body::Expanded(b) => Verify::for_file(job.path, b),
+        Body::Headers => None,
+    };
     let headers = || file_headers(job, upstream, expanded, pointer.as_deref(), length);
     let (out, edge, r2, transfer) = match body {
+        Body::Headers => return Err(Error::RustError("a HEAD answer has no body to deliver".into())),
         Body::Expanded(bytes) => {
             let edge = to_edge.then(|| Response::from_bytes(bytes.clone())).transpose()?;
             let r2 = to_r2.then(|| Data::Bytes(bytes.clone()));
@@ -66,7 +80,7 @@ pub fn deliver(found: Found, job: &Job<'_>) -> Result<Response> {
         }
         Body::Stream { head } => {
             let copies = u32::from(to_edge) + u32::from(to_r2);
-            let t = crate::streams::pass_body(&head.rest, &head.js, length, job.config.timeout_ms, copies, job.config.copy_window)
+            let t = crate::streams::pass_body(&head.rest, &head.js, length, limits, copies, job.config.copy_window)
                 .map_err(|e| Error::RustError(e.to_string()))?;
             let mut bodies = t.copies.into_iter();
             let edge = if to_edge { bodies.next().map(edge::streamed).transpose()? } else { None };
@@ -80,7 +94,7 @@ pub fn deliver(found: Found, job: &Job<'_>) -> Result<Response> {
         }
     };
     if let Some(copy) = edge {
-        edge::fill(job, copy.with_headers(headers()?), transfer.clone().map(|d| (d, 0)));
+        edge::fill(job, copy.with_headers(headers()?), transfer.clone().map(|d| (d, 0)), verify.clone());
     }
     if let (Some(copy), Some(len)) = (r2, length) {
         let mut meta = std::collections::HashMap::new();
@@ -91,7 +105,7 @@ pub fn deliver(found: Found, job: &Job<'_>) -> Result<Response> {
         if let Some(url) = &pointer {
             meta.insert("pointer".to_string(), url.to_string());
         }
-        r2::fill(job, r2::Copy { body: copy, meta, transfer: transfer.map(|d| (d, usize::from(to_edge))), length: len });
+        r2::fill(job, r2::Copy { body: copy, meta, transfer: transfer.map(|d| (d, usize::from(to_edge))), length: len, verify });
     }
     let mut out = out.with_headers(headers()?);
     if let Some(why) = not_edge {

@@ -13,6 +13,7 @@ use worker::*;
 
 use crate::handler::Job;
 use crate::streams;
+use crate::verify::{self, Checked, Verify};
 
 /// The edge-cache keys of one file.
 pub struct Keys {
@@ -149,7 +150,9 @@ pub fn mutable(resp: Response) -> Result<Response> {
 /// was copied from has ended whole, this copy included — its marker: an entry
 /// without a marker is never served (see [`lookup`]). `transfer` is that
 /// transfer and this copy's index in it; `None` for bytes already whole.
-pub fn fill(job: &Job<'_>, copy: Response, transfer: Option<(js_sys::Promise, usize)>) {
+/// With `verify` (a PDB), the stored copy's identity must also be the key's
+/// ([`crate::verify`]) before the marker is written.
+pub fn fill(job: &Job<'_>, copy: Response, transfer: Option<(js_sys::Promise, usize)>, verify: Option<Verify>) {
     let (hit_key, meta_key) = (job.keys.hit.clone(), job.keys.meta.clone());
     job.ctx.wait_until(async move {
         let cache = Cache::default();
@@ -160,18 +163,45 @@ pub fn fill(job: &Job<'_>, copy: Response, transfer: Option<(js_sys::Promise, us
             Some((done, i)) => streams::ended(done).await.is_some_and(|w| w.get(i) == Some(&true)),
             None => true,
         };
-        if stored && whole {
+        let other = match (&verify, stored && whole) {
+            (Some(v), true) => matches!(verify::check(v, |o, l| cached_range(&cache, &hit_key, o, l)).await, Checked::Other(_)),
+            _ => false,
+        };
+        if stored && whole && !other {
             if let Ok(mut marker) = Response::ok(meta::WHOLE) {
                 let _ = marker.headers_mut().set("Cache-Control", "public, max-age=31536000, immutable");
                 let _ = marker.headers_mut().set(headers::META, meta::WHOLE);
                 let _ = cache.put(meta_key.as_str(), marker).await;
             }
         } else if stored {
-            // Abandoned (it fell behind the client) or the transfer failed:
-            // whatever the store kept goes.
+            // Abandoned (it fell behind the client), the transfer failed, or
+            // another file than the key's: whatever the store kept goes.
             let _ = cache.delete(hit_key.as_str(), true).await;
         }
     });
+}
+
+/// `length` bytes at `offset` of the entry at `key` (a ranged read of the cache).
+async fn cached_range(cache: &Cache, key: &str, offset: u64, length: u64) -> std::result::Result<Vec<u8>, String> {
+    let fail = |e: Error| e.to_string();
+    let headers = Headers::new();
+    headers.set("Range", &format!("bytes={offset}-{}", offset + length.max(1) - 1)).map_err(fail)?;
+    let mut init = RequestInit::new();
+    init.with_method(Method::Get).with_headers(headers);
+    let req = Request::new_with_init(key, &init).map_err(fail)?;
+    let mut resp = cache.get(&req, true).await.map_err(fail)?.ok_or("gone from the cache")?;
+    let bytes = resp.bytes().await.map_err(fail)?;
+    match resp.status_code() {
+        206 => Ok(bytes),
+        // The whole entry: take the range from it.
+        200 => {
+            let from = usize::try_from(offset).map_err(|e| e.to_string())?;
+            let to = from.saturating_add(usize::try_from(length).map_err(|e| e.to_string())?).min(bytes.len());
+            Ok(bytes.get(from..to).unwrap_or_default().to_vec())
+        }
+        416 => Ok(Vec::new()),
+        s => Err(format!("the cache answered {s}")),
+    }
 }
 
 thread_local! {

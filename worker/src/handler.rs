@@ -41,7 +41,9 @@ pub fn json_error(e: &ApiError) -> Result<Response> {
 #[event(fetch)]
 async fn fetch(req: Request, env: Env, ctx: Context) -> Result<Response> {
     let url = req.url()?;
-    match rules::route(req.method().as_ref(), url.path()) {
+    // The method as sent: `worker::Method` reads any method it does not
+    // know (PROPFIND, MKCOL, …) as GET.
+    match rules::route(&req.inner().method(), url.path()) {
         Err(e) => json_error(&e),
         Ok(Route::Preflight) => with_cors(Response::empty()?.with_status(204)),
         Ok(Route::Health) => {
@@ -52,16 +54,23 @@ async fn fetch(req: Request, env: Env, ctx: Context) -> Result<Response> {
             with_cors(Response::from_json(&body)?)
         }
         Ok(Route::Index2) => json_error(&ApiError { status: 404, code: "one_tier", message: "this mirror serves a one-tier store".into() }),
-        Ok(Route::File { key, path, .. }) => {
-            // HEAD gets exactly GET's answer: the runtime sends the headers
-            // (Content-Length included) and drops the body. A cold HEAD fills
-            // the cache like a GET, as Cloudflare's own cache does.
+        Ok(Route::File { key, path, head }) => {
+            // HEAD gets GET's headers from the edge cache and R2 (the runtime
+            // drops the body). On a miss the upstreams are asked with HEAD
+            // (the engine's `Method::Head`): nothing is downloaded or stored.
             let config = match config(&env) {
                 Ok(c) => c,
                 Err(e) => return json_error(&ApiError { status: 500, code: "bad_config", message: e.to_string() }),
             };
-            let job =
-                Job { ctx: &ctx, path: &path, keys: Keys::new(&path), caching: caching(&req), config, bucket: env.bucket("SYMBOLS").ok() };
+            let job = Job {
+                ctx: &ctx,
+                path: &path,
+                keys: Keys::new(&path),
+                caching: caching(&req),
+                config,
+                bucket: env.bucket("SYMBOLS").ok(),
+                head,
+            };
             let mut timing = Timing::new();
             let mut resp = lookup_file(&req, &job, &key, &mut timing).await?;
             resp.headers_mut().set("Server-Timing", &timing.header())?;
@@ -95,6 +104,8 @@ pub struct Job<'a> {
     pub config: Config,
     /// The persistent downstream store, when the `SYMBOLS` R2 bucket is bound.
     pub bucket: Option<Bucket>,
+    /// A HEAD request: the upstreams are asked with HEAD.
+    pub head: bool,
 }
 
 /// Where a request's time went before its answer: one `Server-Timing` entry
@@ -154,7 +165,8 @@ async fn lookup_file(req: &Request, job: &Job<'_>, key: &sympath::key::RequestKe
         }
     }
     // The upstream loop: the engine says what to fetch → fetch and report → repeat.
-    let Some(mut lookup) = job.config.lookup(key) else {
+    let method = if job.head { sympath::lookup::Method::Head } else { sympath::lookup::Method::Get };
+    let Some(mut lookup) = job.config.lookup_with(key, method) else {
         return json_error(&ApiError { status: 404, code: "one_tier", message: "this mirror serves a one-tier store".into() });
     };
     let done = loop {
@@ -162,7 +174,7 @@ async fn lookup_file(req: &Request, job: &Job<'_>, key: &sympath::key::RequestKe
             Step::Fetch(fetch) => fetch,
             Step::Done(done) => break done,
         };
-        if let Some(found) = upstream::run(&mut lookup, &fetch, job.config.timeout_ms).await {
+        if let Some(found) = upstream::run(&mut lookup, &fetch, job.config.timeout_ms, job.config.deadline_ms).await {
             timing.mark("upstream");
             return deliver(found, job);
         }

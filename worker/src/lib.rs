@@ -14,6 +14,7 @@
 pub mod config;
 pub mod rules;
 pub mod transfer;
+pub mod verify;
 
 #[cfg(target_arch = "wasm32")]
 mod deliver;

@@ -12,6 +12,7 @@ use crate::handler::{json_error, Job};
 use crate::rules::{self, ApiError};
 use crate::streams;
 use crate::upstream::{self, Body};
+use crate::verify::{self, Checked, Verify};
 
 /// A copy of a verified file on its way to R2.
 pub struct Copy {
@@ -23,6 +24,8 @@ pub struct Copy {
     pub transfer: Option<(js_sys::Promise, usize)>,
     /// Its length.
     pub length: u64,
+    /// The identity check for a PDB ([`crate::verify`]).
+    pub verify: Option<Verify>,
 }
 
 /// Writes a verified file to the R2 store. A copy of a streamed transfer is
@@ -34,8 +37,17 @@ pub fn fill(job: &Job<'_>, copy: Copy) {
     let path = job.path.to_string();
     let config = job.config.clone();
     job.ctx.wait_until(async move {
-        let Copy { body, meta, transfer, length } = copy;
+        let Copy { body, meta, transfer, length, verify } = copy;
         let stored = put(&bucket, &path, body, meta.clone()).await;
+        if stored {
+            if let Some(v) = &verify {
+                if let Checked::Other(_) = verify::check(v, |o, l| object_range(&bucket, &path, o, l)).await {
+                    // Another file than the key's: neither kept nor fetched again.
+                    let _ = bucket.delete(path.clone()).await;
+                    return;
+                }
+            }
+        }
         let Some((done, i)) = transfer else { return };
         match streams::ended(done).await {
             Some(whole) if whole.get(i) == Some(&true) => {}
@@ -46,11 +58,19 @@ pub fn fill(job: &Job<'_>, copy: Copy) {
                     let _ = bucket.delete(path.clone()).await;
                 }
                 if ended.is_some() {
-                    refill(&bucket, &path, meta, length, &config).await;
+                    refill(&bucket, &path, meta, length, &config, verify).await;
                 }
             }
         }
     });
+}
+
+/// `length` bytes at `offset` of the object at `path` (a ranged R2 read).
+async fn object_range(bucket: &Bucket, path: &str, offset: u64, length: u64) -> std::result::Result<Vec<u8>, String> {
+    let range = Range::OffsetWithLength { offset, length };
+    let object = bucket.get(path).range(range).execute().await.map_err(|e| e.to_string())?.ok_or("gone from R2")?;
+    let body = object.body().ok_or("no body")?;
+    body.bytes().await.map_err(|e| e.to_string())
 }
 
 async fn put(bucket: &Bucket, path: &str, body: Data, meta: HashMap<String, String>) -> bool {
@@ -61,18 +81,22 @@ async fn put(bucket: &Bucket, path: &str, body: Data, meta: HashMap<String, Stri
 /// Fetches a file again for the R2 store alone: the same lookup through the
 /// core's engine (judged like the first time), whose file must have the same
 /// length; R2 sets the pace.
-async fn refill(bucket: &Bucket, path: &str, meta: HashMap<String, String>, length: u64, config: &Config) {
+async fn refill(bucket: &Bucket, path: &str, meta: HashMap<String, String>, length: u64, config: &Config, verify: Option<Verify>) {
     let Ok(key) = sympath::key::RequestKey::parse(path) else { return };
     let Some(mut lookup) = config.lookup(&key) else { return };
     while let sympath::lookup::Step::Fetch(fetch) = lookup.next() {
-        let Some(found) = upstream::run(&mut lookup, &fetch, config.timeout_ms).await else { continue };
+        let Some(found) = upstream::run(&mut lookup, &fetch, config.timeout_ms, config.deadline_ms).await else { continue };
         let Body::Stream { head } = found.body else { return };
         if found.take.length != Some(length) || found.take.store != sympath::lookup::Storable::Yes {
             return;
         }
-        let Ok(t) = streams::pass_body(&head.rest, &head.js, Some(length), config.timeout_ms, 0, 0) else { return };
+        let Ok(t) = streams::pass_body(&head.rest, &head.js, Some(length), found.limits, 0, 0) else { return };
         let stored = put(bucket, path, Data::ReadableStream(t.readable), meta).await;
-        if stored && streams::ended(t.done).await.is_none() {
+        let other = match (&verify, stored) {
+            (Some(v), true) => matches!(verify::check(v, |o, l| object_range(bucket, path, o, l)).await, Checked::Other(_)),
+            _ => false,
+        };
+        if stored && (other || streams::ended(t.done).await.is_none()) {
             let _ = bucket.delete(path.to_string()).await;
         }
         return;
@@ -128,13 +152,15 @@ pub async fn serve(bucket: &Bucket, req: &Request, job: &Job<'_>) -> Result<Opti
             // the next request in this location is an edge-cache hit.
             let to_edge = rules::edge_uncacheable(Some(size), job.config.edge_max).is_none();
             let empty = js_sys::Uint8Array::new_with_length(0);
-            let t = streams::pass_body(&stream, &empty, Some(size), job.config.timeout_ms, u32::from(to_edge), job.config.copy_window)
-                .map_err(rust_error)?;
+            let limits = streams::Limits::starting_now(job.config.timeout_ms, job.config.deadline_ms);
+            let t =
+                streams::pass_body(&stream, &empty, Some(size), limits, u32::from(to_edge), job.config.copy_window).map_err(rust_error)?;
             if let Some(copy) = t.copies.into_iter().next() {
                 let mut copy = edge::streamed(copy)?;
                 stored_headers(copy.headers_mut(), &object, &etag)?;
                 copy.headers_mut().set("Content-Length", &size.to_string())?;
-                edge::fill(job, copy, Some((t.done.clone(), 0)));
+                // Checked when it was put in R2.
+                edge::fill(job, copy, Some((t.done.clone(), 0)), None);
             }
             let done = t.done;
             job.ctx.wait_until(async move {

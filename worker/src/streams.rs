@@ -23,9 +23,9 @@ use worker::web_sys::ReadableStream;
 #[wasm_bindgen(module = "/js/pump.js")]
 extern "C" {
     #[wasm_bindgen(js_name = readHead, catch)]
-    fn read_head_js(body: &ReadableStream, min: f64, idle_ms: f64) -> Result<Promise, JsValue>;
+    fn read_head_js(body: &ReadableStream, min: f64, idle_ms: f64, until: f64) -> Result<Promise, JsValue>;
     #[wasm_bindgen(js_name = readAll, catch)]
-    fn read_all_js(body: &ReadableStream, limit: f64, idle_ms: f64) -> Result<Promise, JsValue>;
+    fn read_all_js(body: &ReadableStream, limit: f64, idle_ms: f64, until: f64) -> Result<Promise, JsValue>;
     #[wasm_bindgen(js_name = passStored, catch)]
     fn pass_stored_js(body: &ReadableStream, length: f64) -> Result<ReadableStream, JsValue>;
     #[wasm_bindgen(js_name = passBody, catch)]
@@ -36,7 +36,26 @@ extern "C" {
         idle_ms: f64,
         copies: u32,
         window: f64,
+        until: f64,
     ) -> Result<JsValue, JsValue>;
+}
+
+/// How long an upstream transfer may take: no pause longer than `idle_ms`
+/// (R95), and all of it (headers, body, every copy) before `until`, a
+/// `Date.now()` time: a drip just fast enough never to stall still ends.
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    /// The longest pause.
+    pub idle_ms: u64,
+    /// The overall deadline.
+    pub until: f64,
+}
+
+impl Limits {
+    /// Limits for a transfer starting now that may take `deadline_ms` in all.
+    pub fn starting_now(idle_ms: u64, deadline_ms: u64) -> Limits {
+        Limits { idle_ms, until: js_sys::Date::now() + deadline_ms as f64 }
+    }
 }
 
 fn message(e: &JsValue) -> String {
@@ -71,9 +90,9 @@ impl Head {
     }
 }
 
-/// Reads the first `min` bytes of `body`; fails when nothing comes for `idle_ms`.
-pub async fn read_head(body: &ReadableStream, min: usize, idle_ms: u64) -> Result<Head, TransferError> {
-    let p = read_head_js(body, min as f64, idle_ms as f64).map_err(transfer_error)?;
+/// Reads the first `min` bytes of `body`; fails on a pause or a deadline past `limits`.
+pub async fn read_head(body: &ReadableStream, min: usize, limits: Limits) -> Result<Head, TransferError> {
+    let p = read_head_js(body, min as f64, limits.idle_ms as f64, limits.until).map_err(transfer_error)?;
     let out = JsFuture::from(p).await.map_err(transfer_error)?;
     let js: Uint8Array = get(&out, "head")?.dyn_into().map_err(transfer_error)?;
     let rest: ReadableStream = get(&out, "rest")?.dyn_into().map_err(transfer_error)?;
@@ -81,8 +100,8 @@ pub async fn read_head(body: &ReadableStream, min: usize, idle_ms: u64) -> Resul
 }
 
 /// Reads a whole (small) body, at most `limit` bytes.
-pub async fn read_all(body: &ReadableStream, limit: usize, idle_ms: u64) -> Result<Vec<u8>, TransferError> {
-    let p = read_all_js(body, limit as f64, idle_ms as f64).map_err(transfer_error)?;
+pub async fn read_all(body: &ReadableStream, limit: usize, limits: Limits) -> Result<Vec<u8>, TransferError> {
+    let p = read_all_js(body, limit as f64, limits.idle_ms as f64, limits.until).map_err(transfer_error)?;
     let out = JsFuture::from(p).await.map_err(transfer_error)?;
     Ok(Uint8Array::new(&out).to_vec())
 }
@@ -99,19 +118,20 @@ pub struct Transfer {
 }
 
 /// `head` then the rest of `body`, to the client and to `copies` more
-/// streams: fails every output on a pause longer than `idle_ms` and, with a
-/// `length`, on any other total; never makes the client wait for a copy
+/// streams: fails every output on a pause longer than `limits.idle_ms`, past
+/// the deadline `limits.until` and, with a `length`, on any other total; never makes the client wait for a copy
 /// (a copy more than `window` bytes behind is abandoned).
 pub fn pass_body(
     body: &ReadableStream,
     head: &Uint8Array,
     length: Option<u64>,
-    idle_ms: u64,
+    limits: Limits,
     copies: u32,
     window: u64,
 ) -> Result<Transfer, TransferError> {
     // Lengths stay exact as f64 up to 2^53 bytes.
-    let out = pass_body_js(body, head, length.map(|l| l as f64), idle_ms as f64, copies, window as f64).map_err(transfer_error)?;
+    let out = pass_body_js(body, head, length.map(|l| l as f64), limits.idle_ms as f64, copies, window as f64, limits.until)
+        .map_err(transfer_error)?;
     let readable: ReadableStream = get(&out, "readable")?.dyn_into().map_err(transfer_error)?;
     let copies =
         js_sys::Array::from(&get(&out, "copies")?).iter().map(|c| c.dyn_into().map_err(transfer_error)).collect::<Result<_, _>>()?;

@@ -11,6 +11,8 @@ use std::fmt;
 pub enum TransferKind {
     /// No data within the idle timeout (R95).
     Stalled,
+    /// The whole transfer took longer than its overall deadline.
+    Deadline,
     /// The body ended before its announced length.
     Short,
     /// The body ran past its announced length.
@@ -30,6 +32,7 @@ impl TransferKind {
     pub fn from_code(code: &str) -> Option<TransferKind> {
         Some(match code {
             "stalled" => TransferKind::Stalled,
+            "deadline" => TransferKind::Deadline,
             "short" => TransferKind::Short,
             "long" => TransferKind::Long,
             "too_large" => TransferKind::TooLarge,
@@ -76,6 +79,7 @@ mod tests {
         let pump = include_str!("../js/pump.js");
         for (code, kind) in [
             ("stalled", TransferKind::Stalled),
+            ("deadline", TransferKind::Deadline),
             ("short", TransferKind::Short),
             ("long", TransferKind::Long),
             ("too_large", TransferKind::TooLarge),

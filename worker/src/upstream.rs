@@ -10,7 +10,7 @@ use futures_util::future;
 use sympath::lookup::{Decision, Fetch, Head, Lookup, Problem, Take};
 use worker::*;
 
-use crate::streams;
+use crate::streams::{self, Limits};
 use crate::transfer::{TransferError, TransferKind};
 
 /// The User-Agent sent upstream (R91).
@@ -25,6 +25,8 @@ pub enum Body {
     },
     /// Expanded from a cabinet at the edge.
     Expanded(Vec<u8>),
+    /// No body: the answer to a HEAD (the engine's [`sympath::lookup::Method::Head`]).
+    Headers,
 }
 
 /// A file the engine took: its body and what the engine said of it.
@@ -33,12 +35,16 @@ pub struct Found {
     pub body: Body,
     /// Its length, whether it may be stored, where it came from.
     pub take: Take,
+    /// The transfer's limits (its overall deadline began with the request).
+    pub limits: Limits,
 }
 
 /// Makes `fetch` and reports to `lk` until the engine takes the file (`Some`)
-/// or says to go on (`None`: ask [`Lookup::next`]).
-pub async fn run(lk: &mut Lookup, fetch: &Fetch, timeout_ms: u64) -> Option<Found> {
-    let resp = match send_within(fetch, timeout_ms).await {
+/// or says to go on (`None`: ask [`Lookup::next`]). Every pause is bounded by
+/// `timeout_ms`, and the whole transfer (answer and body) by `deadline_ms`.
+pub async fn run(lk: &mut Lookup, fetch: &Fetch, timeout_ms: u64, deadline_ms: u64) -> Option<Found> {
+    let limits = Limits::starting_now(timeout_ms, deadline_ms);
+    let resp = match send_within(fetch, timeout_ms.min(deadline_ms)).await {
         Ok(resp) => resp,
         Err(e) => {
             lk.problem(fetch.id, &Problem::Network(e.to_string()));
@@ -55,15 +61,17 @@ pub async fn run(lk: &mut Lookup, fetch: &Fetch, timeout_ms: u64) -> Option<Foun
         decision = match decision {
             Decision::Next => return None,
             Decision::Take(take) => {
-                let body = match read.take() {
-                    Some(head) => Body::Stream { head },
-                    None => Body::Stream { head: streams::Head::empty(body.as_ref()?) },
+                let body = match (read.take(), body.as_ref()) {
+                    (Some(head), _) => Body::Stream { head },
+                    (None, _) if fetch.method == sympath::lookup::Method::Head => Body::Headers,
+                    (None, Some(s)) => Body::Stream { head: streams::Head::empty(s) },
+                    (None, None) => Body::Headers,
                 };
-                return Some(Found { body, take });
+                return Some(Found { body, take, limits });
             }
             Decision::Sniff { bytes } => match &body {
                 None => lk.first_bytes(fetch.id, b""),
-                Some(s) => match streams::read_head(s, bytes, timeout_ms).await {
+                Some(s) => match streams::read_head(s, bytes, limits).await {
                     Ok(h) => {
                         let d = lk.first_bytes(fetch.id, &h.bytes);
                         read = Some(h);
@@ -72,20 +80,20 @@ pub async fn run(lk: &mut Lookup, fetch: &Fetch, timeout_ms: u64) -> Option<Foun
                     Err(e) => lk.problem(fetch.id, &problem(e, bytes as u64)),
                 },
             },
-            Decision::ReadAll { max } => match read_rest(body.as_ref(), read.take(), max, timeout_ms).await {
+            Decision::ReadAll { max } => match read_rest(body.as_ref(), read.take(), max, limits).await {
                 Ok(bytes) => lk.body(fetch.id, &bytes),
                 Err(p) => lk.problem(fetch.id, &p),
             },
             Decision::Expand { max_compressed, max_expanded } => {
-                match read_rest(body.as_ref(), read.take(), max_compressed, timeout_ms).await {
+                match read_rest(body.as_ref(), read.take(), max_compressed, limits).await {
                     Err(p) => lk.problem(fetch.id, &p),
                     Ok(cab) => match sympath_ident::decompress_cab_with_limit(&cab, max_expanded) {
                         Err(sympath_ident::IdentError::TooLarge { limit, .. }) => lk.problem(fetch.id, &Problem::TooLarge(limit)),
                         Err(e) => lk.problem(fetch.id, &Problem::Corrupt(e.to_string())),
                         Ok((inner, bytes)) => {
-                            let first = bytes.get(..64).unwrap_or(&bytes);
+                            let first = bytes.get(..sympath::lookup::SNIFF_BYTES).unwrap_or(&bytes);
                             match lk.expanded(fetch.id, &inner, bytes.len() as u64, first) {
-                                Decision::Take(take) => return Some(Found { body: Body::Expanded(bytes), take }),
+                                Decision::Take(take) => return Some(Found { body: Body::Expanded(bytes), take, limits }),
                                 other => other,
                             }
                         }
@@ -115,7 +123,7 @@ async fn read_rest(
     body: Option<&web_sys::ReadableStream>,
     read: Option<streams::Head>,
     max: u64,
-    timeout_ms: u64,
+    limits: Limits,
 ) -> std::result::Result<Vec<u8>, Problem> {
     let limit = usize::try_from(max).unwrap_or(usize::MAX);
     let (mut bytes, rest) = match (read, body) {
@@ -126,7 +134,7 @@ async fn read_rest(
     if bytes.len() > limit {
         return Err(Problem::TooLarge(max));
     }
-    let more = streams::read_all(&rest, limit - bytes.len(), timeout_ms).await.map_err(|e| problem(e, max))?;
+    let more = streams::read_all(&rest, limit - bytes.len(), limits).await.map_err(|e| problem(e, max))?;
     bytes.extend_from_slice(&more);
     Ok(bytes)
 }

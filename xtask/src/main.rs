@@ -290,6 +290,8 @@ fn test() -> Result<(), String> {
     // Build once up front (a cold release build takes minutes); wrangler's own
     // build step in the tests is then a quick no-op rebuild.
     run_env("sh", &["-c", "cd worker && worker-build --release"], &env)?;
+    // A symbol-server client no one here wrote (the symsrv crate), driven by the mirror tests.
+    run("cargo", &["build", "--locked", "-p", "sympath-bench", "--example", "symsrv_get"])?;
     run_env("node", &["--test", "--test-concurrency=1", "tests/mirror/"], &env)?;
     // The browser symbol client and the crash viewer, in Chromium against the mirror.
     run_env("node", &["--test", "--test-concurrency=1", "tests/client/"], &env)?;

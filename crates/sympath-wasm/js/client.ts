@@ -419,7 +419,7 @@ export class SymbolClient {
             try {
               const { name, bytes } = (await loadIdent()).expandCab(cab, d.max_expanded);
               body.expandedBytes = bytes;
-              d = lk.expanded(f.id, name, bytes.length, bytes.subarray(0, 64)) as Decision;
+              d = lk.expanded(f.id, name, bytes.length, bytes.subarray(0, 4096 /* the engine's SNIFF_BYTES */)) as Decision;
             } catch (e) {
               d = lk.problem(f.id, { kind: "corrupt", message: String((e as Error)?.message ?? e) }) as Decision;
             }

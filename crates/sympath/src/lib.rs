@@ -58,6 +58,7 @@ pub mod lookup;
 pub mod magic;
 pub mod model;
 pub mod parse;
+pub mod pdbid;
 pub mod plan;
 pub mod span;
 pub mod target;

@@ -27,18 +27,24 @@
 //! - cabinets: which file a cabinet must hold, and the bounds on expanding
 //!   it (R23, R61);
 //! - what may be stored: only a file whose length is known up front, so
-//!   that a truncated transfer can never be stored as a whole file.
+//!   that a truncated transfer can never be stored as a whole file;
+//! - integrity: a PE image whose `TimeDateStamp` + `SizeOfImage` (read
+//!   from its first bytes) are not the key's id is a miss that says so (R67),
+//!   so that a misconfigured store cannot poison a cache. A PDB's GUID and
+//!   age lie in its MSF directory, past the first bytes: not checked here.
 
 use serde::{Deserialize, Serialize};
 
 use crate::fileptr::{FilePtr, PtrTarget};
 use crate::key::Variant;
-use crate::magic::{sniff, Magic};
+use crate::magic::{pe_identity, sniff, Magic};
 use crate::plan::{Check, Location, LookupPlan, Source};
 use crate::target::{self, Targets};
 
-/// How many first bytes of an answer the engine judges ([`Decision::Sniff`]).
-pub const SNIFF_BYTES: usize = 64;
+/// How many first bytes of an answer the engine judges ([`Decision::Sniff`],
+/// and [`Lookup::expanded`]'s `first_bytes`): the magic, and a PE image's
+/// headers for its identity (R67).
+pub const SNIFF_BYTES: usize = 4096;
 /// The largest `file.ptr` read: they are one line of text.
 pub const MAX_POINTER_BYTES: u64 = 4096;
 /// How many redirects one fetch follows (msdl sends one, to blob storage, R88).
@@ -427,6 +433,7 @@ struct Current {
 #[derive(Debug, Clone)]
 pub struct Lookup {
     name: String,
+    id: String,
     policy: Policy,
     probes: Vec<Planned>,
     at: usize,
@@ -458,6 +465,7 @@ impl Lookup {
             .collect();
         Lookup {
             name: plan.key.name.clone(),
+            id: plan.key.id.clone(),
             policy,
             probes,
             at: 0,
@@ -774,7 +782,10 @@ impl Lookup {
         match (cur.fetch.expect, magic) {
             (_, Magic::Empty) => self.miss(&cur, "the store answered 200 with an empty body (R62)".into()),
             (_, Magic::Html) => self.miss(&cur, "the store answered 200 with an HTML page (a soft 404, R89)".into()),
-            (Expect::File, m) if m.is_symbol_file() && m != Magic::Cab => self.take(cur, false),
+            (Expect::File, m) if m.is_symbol_file() && m != Magic::Cab => match self.identity_mismatch(bytes) {
+                Some(why) => self.miss(&cur, why),
+                None => self.take(cur, false),
+            },
             (Expect::File, m) => self.miss(&cur, format!("not a symbol file (magic: {})", m.as_str())),
             (Expect::Cabinet, Magic::Cab) => self.take(cur, false),
             (Expect::CabinetToExpand, Magic::Cab) => {
@@ -844,9 +855,27 @@ impl Lookup {
         if !magic.is_symbol_file() || magic == Magic::Cab {
             return self.miss(&cur, format!("the cabinet does not hold a symbol file ({})", magic.as_str()));
         }
+        if let Some(why) = self.identity_mismatch(first_bytes) {
+            return self.miss(&cur, format!("the cabinet's {why}"));
+        }
         cur.length = Some(size);
         cur.encoded = false;
         self.take(cur, true)
+    }
+
+    /// Why the file whose first bytes are `first` is not the key's (R67): a
+    /// PE image whose `TimeDateStamp` + `SizeOfImage` are not the key's id.
+    /// `None` when it matches, or its identity is not within the bytes.
+    fn identity_mismatch(&self, first: &[u8]) -> Option<String> {
+        let (timestamp, size) = pe_identity(first)?;
+        let (ts, rest) = (self.id.get(..8)?, self.id.get(8..)?);
+        let same = u32::from_str_radix(ts, 16).ok() == Some(timestamp) && u32::from_str_radix(rest, 16).ok() == Some(size);
+        (!same).then(|| {
+            format!(
+                "file is a PE image with id {timestamp:08X}{size:x} (TimeDateStamp, SizeOfImage), not the key's {}: the store is misconfigured (R67)",
+                self.id
+            )
+        })
     }
 
     /// Reports what went wrong with fetch `id`. A network or transfer

@@ -95,3 +95,40 @@ pub fn sniff(bytes: &[u8]) -> Magic {
         Magic::Unknown
     }
 }
+
+/// A PE image's identity from its first bytes: the COFF header's
+/// `TimeDateStamp` and the optional header's `SizeOfImage` (R67), when the
+/// headers lie within `bytes`. `None`: not a PE image, or its headers lie
+/// further in (a DOS stub over the bytes read).
+pub fn pe_identity(bytes: &[u8]) -> Option<(u32, u32)> {
+    let u32_at = |at: usize| -> Option<u32> { Some(u32::from_le_bytes(bytes.get(at..at.checked_add(4)?)?.try_into().ok()?)) };
+    if !bytes.starts_with(b"MZ") {
+        return None;
+    }
+    let pe = usize::try_from(u32_at(0x3c)?).ok()?;
+    if bytes.get(pe..pe.checked_add(4)?)? != b"PE\0\0" {
+        return None;
+    }
+    let timestamp = u32_at(pe.checked_add(8)?)?;
+    // The optional header follows the 20-byte COFF header; SizeOfImage is at
+    // offset 56 in PE32 and PE32+ alike.
+    let size_of_image = u32_at(pe.checked_add(24 + 56)?)?;
+    Some((timestamp, size_of_image))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn r67_a_pe_images_identity_is_read_from_its_first_bytes() {
+        let exe = include_bytes!("../../../tests/data/store/ShowSSEConfig.exe/63E6C7F78000/ShowSSEConfig.exe");
+        let first = exe.get(..crate::lookup::SNIFF_BYTES).unwrap_or(exe);
+        assert_eq!(pe_identity(first), Some((0x63E6_C7F7, 0x8000)), "the key's id is 63E6C7F78000");
+        assert_eq!(pe_identity(b"MZ"), None, "headers out of reach");
+        assert_eq!(pe_identity(b"Microsoft C/C++ MSF 7.00\r\n"), None);
+        let mut stub = exe.get(..0x40).unwrap_or(exe).to_vec();
+        stub.resize(0x200, 0);
+        assert_eq!(pe_identity(&stub), None, "no PE header where e_lfanew points");
+    }
+}

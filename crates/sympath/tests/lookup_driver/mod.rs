@@ -5,8 +5,9 @@
 //!
 //! Answers: `URL => STATUS [type=…] [len=N|none] [enc=…] [loc=…] [retry=…]
 //! [mirror=…] [body=NAME] [problem=network:…|transfer:…]`; URLs not listed
-//! answer 404. Bodies: `pdb`, `pe`, `html`, `empty`, `big` (5000 bytes of
-//! text), `text:…`, `cab:INNER:BODY` (a cabinet holding INNER whose
+//! answer 404. Bodies: `pdb`, `pe` (headers out of reach: no identity),
+//! `pe:TIMESTAMP:SIZEOFIMAGE` (hex: a PE image with that identity, R67),
+//! `html`, `empty`, `big` (5000 bytes of text), `text:…`, `cab:INNER:BODY` (a cabinet holding INNER whose
 //! expansion is BODY), `corruptcab` (a cabinet that does not expand).
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
 
@@ -72,6 +73,16 @@ fn body(name: &str) -> Vec<u8> {
         "pe" => {
             let mut b = b"MZ".to_vec();
             b.resize(1024, 1);
+            b
+        }
+        pe if pe.starts_with("pe:") => {
+            let (ts, size) = pe["pe:".len()..].split_once(':').unwrap();
+            let mut b = b"MZ".to_vec();
+            b.resize(1024, 0);
+            b[0x3c..0x40].copy_from_slice(&0x80u32.to_le_bytes());
+            b[0x80..0x84].copy_from_slice(b"PE\0\0");
+            b[0x88..0x8c].copy_from_slice(&u32::from_str_radix(ts, 16).unwrap().to_le_bytes());
+            b[0x80 + 24 + 56..0x80 + 24 + 60].copy_from_slice(&u32::from_str_radix(size, 16).unwrap().to_le_bytes());
             b
         }
         "html" => b"<!DOCTYPE html><html><body>Not here</body></html>".to_vec(),
@@ -189,7 +200,7 @@ pub fn run(row: &Row, edge: &Policy, browser: &Policy) -> Result<(), String> {
                 Decision::ReadAll { .. } => lk.body(f.id, &a.body),
                 Decision::Expand { .. } => match &a.cab {
                     Some((inner, content)) if !a.corrupt_cab => {
-                        lk.expanded(f.id, inner, content.len() as u64, &content[..content.len().min(64)])
+                        lk.expanded(f.id, inner, content.len() as u64, &content[..content.len().min(sympath::lookup::SNIFF_BYTES)])
                     }
                     _ => lk.problem(f.id, &Problem::Corrupt("the cabinet does not expand".into())),
                 },
