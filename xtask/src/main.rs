@@ -157,38 +157,21 @@ fn build_wasm() -> Result<(), String> {
 /// Compiles the browser symbol client (`crates/sympath-wasm/js/client.ts`)
 /// into the package with tsc, strict, declarations included.
 fn build_client() -> Result<(), String> {
-    let pkg = root().join("web").join("pkg");
-    let src = pkg.join("client.ts");
-    std::fs::copy(root().join("crates/sympath-wasm/js/client.ts"), &src).map_err(|e| format!("client.ts: {e}"))?;
-    let tsc = root().join("node_modules/.bin/tsc");
-    let status = run(
-        &tsc.to_string_lossy(),
-        &[
-            "--strict",
-            "--target",
-            "es2022",
-            "--module",
-            "es2022",
-            "--moduleResolution",
-            "bundler",
-            "--lib",
-            "es2022,dom,dom.iterable",
-            "--declaration",
-            "--skipLibCheck",
-            &src.to_string_lossy(),
-        ],
-    );
-    let _ = std::fs::remove_file(&src);
-    status
+    compile_ts("crates/sympath-wasm/js", &["client.ts"])
 }
 
 /// Compiles `symbolicate()` (`crates/sympath-crash-wasm/js/crash.ts`) and
 /// its Web Worker into the package, next to the client they import.
 fn build_crash() -> Result<(), String> {
+    compile_ts("crates/sympath-crash-wasm/js", &["crash.ts", "crash-worker.ts"])
+}
+
+/// Copies TypeScript sources from `dir` into `web/pkg` and compiles them
+/// there with tsc (strict, ES2022 modules, declarations), then removes the copies.
+fn compile_ts(dir: &str, names: &[&str]) -> Result<(), String> {
     let pkg = root().join("web").join("pkg");
-    let names = ["crash.ts", "crash-worker.ts"];
     for n in names {
-        std::fs::copy(root().join("crates/sympath-crash-wasm/js").join(n), pkg.join(n)).map_err(|e| format!("{n}: {e}"))?;
+        std::fs::copy(root().join(dir).join(n), pkg.join(n)).map_err(|e| format!("{n}: {e}"))?;
     }
     let tsc = root().join("node_modules/.bin/tsc");
     let srcs: Vec<String> = names.iter().map(|n| pkg.join(n).to_string_lossy().into_owned()).collect();
