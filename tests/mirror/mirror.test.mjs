@@ -31,6 +31,8 @@ const conlyExe = async () => withTimestamp(await readFile(join(STORE, EXE)), 0x0
 const PTRCAB_ID = "0C0FFEE18000";
 const ptrExe = async () => withTimestamp(await readFile(join(STORE, EXE)), 0x0c0ffee1);
 const log = [];
+/** `Range` headers the upstream was sent, by path. */
+const rangesSeen = [];
 const secondLog = [];
 const authSeen = { first: [], second: [] };
 /** Every request the first upstream got: method, path and the headers a client might try to smuggle. */
@@ -165,6 +167,17 @@ function startUpstream() {
       setTimeout(() => res.socket.resetAndDestroy(), 50);
     } else if (id === "RESETHEAD0000000000000000000000001") {
       req.socket.resetAndDestroy(); // reset before any answer
+    } else if (id === "RANGE000000000000000000000000000001" && path.endsWith(".pdb")) {
+      // A store that answers Range (as Microsoft's blob storage does).
+      const m = /^bytes=(\d+)-(\d+)$/.exec(req.headers.range ?? "");
+      rangesSeen.push([path, req.headers.range ?? null]);
+      if (m) {
+        const [first, last] = [Number(m[1]), Math.min(Number(m[2]), BIG.length - 1)];
+        res.writeHead(206, { "content-type": "application/octet-stream", "content-length": String(last - first + 1), "content-range": `bytes ${first}-${last}/${BIG.length}` });
+        res.end(BIG.subarray(first, last + 1));
+      } else {
+        res.writeHead(200, { "content-type": "application/octet-stream", "content-length": String(BIG.length) }).end(BIG);
+      }
     } else if (id === "BIG00000000000000000000000000000001") {
       // Over the test's EDGE_CACHE_MAX_BYTES: streamed through, kept in R2 only.
       res.writeHead(200, { "content-type": "application/octet-stream", "content-length": String(BIG.length) }).end(BIG);
@@ -964,4 +977,20 @@ test("an invalid variable is reported by /health and answered 500 bad_config, ne
   } finally {
     await bad.stop();
   }
+});
+
+test("issue 11: Range on a miss is asked of the upstream: the client gets exactly its bytes (206), nothing is stored", async () => {
+  const key = "ranged.pdb/RANGE000000000000000000000000000001/ranged.pdb";
+  const r = await fetch(`${mirror}/${key}`, { headers: { Range: "bytes=100000-100999" } });
+  assert.equal(r.status, 206);
+  assert.equal(r.headers.get("content-range"), `bytes 100000-100999/${BIG.length}`);
+  assert.equal(r.headers.get("x-sympath-cache"), "miss");
+  assert.deepEqual(Buffer.from(await r.arrayBuffer()), BIG.subarray(100000, 101000));
+  // The engine judged the file by one GET (dropped after its first bytes), then the range was asked.
+  assert.deepEqual(rangesSeen.filter(([p]) => p === key).map(([, h]) => h), [null, "bytes=100000-100999"]);
+  // The range was not stored: a whole GET afterwards is a miss, served whole.
+  const whole = await fetch(`${mirror}/${key}`);
+  assert.equal(whole.status, 200);
+  assert.equal(whole.headers.get("x-sympath-cache"), "miss", "the range was not stored");
+  assert.deepEqual(Buffer.from(await whole.arrayBuffer()), BIG);
 });

@@ -169,6 +169,11 @@ async fn lookup_file(req: &Request, job: &Job<'_>, key: &sympath::key::RequestKe
     let Some(mut lookup) = job.config.lookup_with(key, method) else {
         return json_error(&ApiError { status: 404, code: "one_tier", message: "this mirror serves a one-tier store".into() });
     };
+    // A client reading a part (one valid range) gets that part from the upstream.
+    let range = match (job.head, req.headers().get("Range")?) {
+        (false, Some(h)) => rules::ByteRange::parse(&h).map(|r| (h, r)),
+        _ => None,
+    };
     let done = loop {
         let fetch = match lookup.next() {
             Step::Fetch(fetch) => fetch,
@@ -176,7 +181,10 @@ async fn lookup_file(req: &Request, job: &Job<'_>, key: &sympath::key::RequestKe
         };
         if let Some(found) = upstream::run(&mut lookup, &fetch, job.config.timeout_ms, job.config.deadline_ms).await {
             timing.mark("upstream");
-            return deliver(found, job);
+            return match &range {
+                Some((header, r)) => crate::ranged::serve(found, &fetch, header, *r, job).await,
+                None => deliver(found, job),
+            };
         }
     };
     timing.mark("upstream");

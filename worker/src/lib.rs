@@ -25,6 +25,8 @@ mod handler;
 #[cfg(target_arch = "wasm32")]
 mod r2;
 #[cfg(target_arch = "wasm32")]
+mod ranged;
+#[cfg(target_arch = "wasm32")]
 mod streams;
 #[cfg(target_arch = "wasm32")]
 mod upstream;

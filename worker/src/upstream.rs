@@ -152,18 +152,31 @@ fn problem(e: TransferError, max: u64) -> Problem {
 /// `timeout_ms`. The store's credentials go in `Authorization` (R28) only
 /// when the engine hands them over.
 pub async fn send_within(fetch: &Fetch, timeout_ms: u64) -> Result<Response> {
-    let headers = Headers::new();
-    headers.set("User-Agent", USER_AGENT)?;
-    if let Some(auth) = &fetch.authorization {
-        headers.set("Authorization", auth)?;
-    }
     let method = match fetch.method {
         sympath::lookup::Method::Get => Method::Get,
         sympath::lookup::Method::Head => Method::Head,
     };
+    send(&fetch.url, method, fetch.authorization.as_deref(), None, timeout_ms).await
+}
+
+/// A GET of one byte range (`range`, a validated `bytes=…` value) of a file
+/// the engine has taken from `url` (see [`crate::ranged`]).
+pub async fn send_range(url: &str, authorization: Option<&str>, range: &str, timeout_ms: u64) -> Result<Response> {
+    send(url, Method::Get, authorization, Some(range), timeout_ms).await
+}
+
+async fn send(url: &str, method: Method, authorization: Option<&str>, range: Option<&str>, timeout_ms: u64) -> Result<Response> {
+    let headers = Headers::new();
+    headers.set("User-Agent", USER_AGENT)?;
+    if let Some(auth) = authorization {
+        headers.set("Authorization", auth)?;
+    }
+    if let Some(range) = range {
+        headers.set("Range", range)?;
+    }
     let mut init = RequestInit::new();
     init.with_method(method).with_headers(headers).with_redirect(RequestRedirect::Manual);
-    let req = Request::new_with_init(&fetch.url, &init)?;
+    let req = Request::new_with_init(url, &init)?;
     let controller = AbortController::default();
     let signal = controller.signal();
     let fetch = worker::Fetch::Request(req);

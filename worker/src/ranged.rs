@@ -1,0 +1,79 @@
+//! `Range` on a miss (issue 11): a client that reads a part of a file the
+//! mirror does not hold yet (the crash viewer reading a PDB's blocks) gets
+//! that part from the upstream, not a whole download first. The lookup runs
+//! as always — the engine judges the file by its status, type and first
+//! bytes (and a PE by its identity) — then the range is asked of the URL the
+//! engine took the file from, and the rest of the first answer is dropped.
+//! Nothing of a range is stored. An upstream that does not answer the range
+//! with exactly that range (206 and a matching `Content-Range`) gets the
+//! whole file served and stored as on any miss.
+
+use sympath::headers;
+use sympath::lookup::Fetch;
+use worker::*;
+
+use crate::deliver::deliver;
+use crate::handler::Job;
+use crate::rules::{self, ByteRange};
+use crate::upstream::{self, Body, Found};
+
+/// Serves `range` (the client's `Range` header value `header`, parsed) of a
+/// file the engine took from `fetch`'s answer.
+pub async fn serve(found: Found, fetch: &Fetch, header: &str, range: ByteRange, job: &Job<'_>) -> Result<Response> {
+    let Found { body, take, limits } = found;
+    let Body::Stream { head } = body else {
+        // Expanded at the edge: the whole file is here already.
+        return deliver(Found { body, take, limits }, job);
+    };
+    // The store's credentials only for the store's own URL (R28): never for
+    // a redirect or pointer target.
+    let auth = if take.url == fetch.url { fetch.authorization.as_deref() } else { None };
+    let answer = upstream::send_range(&take.url, auth, header, job.config.timeout_ms).await.ok();
+    let Some((stream, span, length)) = answer.and_then(|r| exact(r, range)) else {
+        return deliver(Found { body: Body::Stream { head }, take, limits }, job);
+    };
+    let _ = head.rest.cancel();
+    let readable = crate::streams::pass_stored(&stream, length).map_err(|e| Error::RustError(e.to_string()))?;
+    let mut out = crate::edge::streamed(readable)?.with_status(206);
+    let h = out.headers_mut();
+    h.set("Content-Type", "application/octet-stream")?;
+    h.set("Cache-Control", rules::CACHE_CONTROL_HIT)?;
+    h.set("ETag", &rules::etag(job.path))?;
+    h.set("Accept-Ranges", "bytes")?;
+    h.set("Content-Range", &span)?;
+    h.set("Content-Length", &length.to_string())?;
+    h.set(headers::UPSTREAM, &take.store_url)?;
+    h.set(headers::CACHE, headers::cache::MISS)?;
+    h.set(headers::NOTE, "a range of a file not held here, asked of the upstream: not cached")?;
+    Ok(out)
+}
+
+/// The upstream's answer if it is exactly the range asked for: 206, a
+/// `Content-Range` of `bytes first-last/size` equal to what `range` selects
+/// in a file of that size, and a matching `Content-Length`.
+fn exact(resp: Response, range: ByteRange) -> Option<(web_sys::ReadableStream, String, u64)> {
+    if resp.status_code() != 206 {
+        return None;
+    }
+    let span = resp.headers().get("Content-Range").ok().flatten()?;
+    let (first, last, size) = content_range(&span)?;
+    if range.resolve(size) != Some((first, last)) {
+        return None;
+    }
+    let length: u64 = resp.headers().get("Content-Length").ok().flatten()?.trim().parse().ok()?;
+    if length != last - first + 1 {
+        return None;
+    }
+    match resp.body() {
+        ResponseBody::Stream(s) => Some((s.clone(), span, length)),
+        _ => None,
+    }
+}
+
+/// `bytes first-last/size` → its numbers.
+fn content_range(v: &str) -> Option<(u64, u64, u64)> {
+    let rest = v.trim().strip_prefix("bytes ")?;
+    let (span, size) = rest.split_once('/')?;
+    let (first, last) = span.split_once('-')?;
+    Some((first.trim().parse().ok()?, last.trim().parse().ok()?, size.trim().parse().ok()?))
+}
