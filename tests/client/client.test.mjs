@@ -380,12 +380,8 @@ test("the crash viewer: a synthesized minidump's modules, and the fixture progra
   const dump = join(dir, "crash.dmp");
   execFileSync("cargo", ["run", "--quiet", "--locked", "-p", "sympath-ident", "--example", "synth_minidump", "--", dump], { cwd: ROOT, stdio: "inherit" });
   const want = await readFile(join(STORE, PDB));
-  const context = await browser.newContext();
-  const p = await context.newPage();
-  const errors = [];
-  p.on("pageerror", (e) => errors.push(String(e)));
+  const { p, errors, close } = await page("/crash.html");
   try {
-    await p.goto(`${mirror.url}/crash.html`);
     await p.waitForSelector("html[data-ready=true]");
     assert.equal(await p.inputValue("#sympath"), `srv*${mirror.url}`, "by default the page's own mirror is the store");
     await p.setInputFiles("#file", dump);
@@ -419,7 +415,7 @@ test("the crash viewer: a synthesized minidump's modules, and the fixture progra
     await p.screenshot({ path: join(ROOT, "test-output", "web", "crash-viewer.png"), fullPage: true });
     assert.deepEqual(errors, []);
   } finally {
-    await context.close();
+    await close();
   }
 });
 
@@ -454,7 +450,11 @@ async function crashDump() {
   return dump;
 }
 
-/** Fetches the fixture PDB and EXE through the mirror once, until its cache answers Range (the mirror reads ranges from its cache, not from upstreams). */
+/**
+ * Fetches the fixture PDB and EXE through the mirror once, until its cache
+ * answers Range: the traffic measured is then the browser's alone (a cold
+ * mirror would ask the upstream for each range, see the mirror's tests).
+ */
 async function warmMirror() {
   for (const key of [PDB, EXE]) await (await fetch(`${mirror.url}/${key}`)).arrayBuffer();
   for (let i = 0; i < 50; i++) {
@@ -471,12 +471,8 @@ test("the crash viewer symbolizes a crash: frames equal minidump-stackwalk's, th
   await warmMirror();
   const expected = await stackwalkFrames();
   const wholeSize = (await readFile(join(STORE, PDB))).length;
-  const context = await browser.newContext();
-  const p = await context.newPage();
-  const errors = [];
-  p.on("pageerror", (e) => errors.push(String(e)));
+  const { p, errors, close } = await page("/crash.html");
   try {
-    await p.goto(`${mirror.url}/crash.html`);
     await p.waitForSelector("html[data-ready=true]");
     const started = Date.now();
     await p.setInputFiles("#file", dump);
@@ -536,16 +532,14 @@ test("the crash viewer symbolizes a crash: frames equal minidump-stackwalk's, th
     assert.deepEqual(errors, []);
     await p.screenshot({ path: join(ROOT, "test-output", "web", "crash-symbolized.png"), fullPage: true });
   } finally {
-    await context.close();
+    await close();
   }
 });
 
 test("the crash viewer says clearly what it cannot read: a truncated dump, random bytes", async () => {
   const dump = await readFile(await crashDump());
-  const context = await browser.newContext();
-  const p = await context.newPage();
+  const { p, close } = await page("/crash.html");
   try {
-    await p.goto(`${mirror.url}/crash.html`);
     await p.waitForSelector("html[data-ready=true]");
     const out = await p.evaluate(async (bytes) => {
       const { symbolicate } = await import("./pkg/crash.js");
@@ -567,6 +561,6 @@ test("the crash viewer says clearly what it cannot read: a truncated dump, rando
     await p.waitForSelector("#dump-error:not([hidden])");
     assert.match(await p.locator("#dump-error").innerText(), /cut\.dmp/);
   } finally {
-    await context.close();
+    await close();
   }
 });

@@ -167,9 +167,9 @@ function startUpstream() {
       setTimeout(() => res.socket.resetAndDestroy(), 50);
     } else if (id === "RESETHEAD0000000000000000000000001") {
       req.socket.resetAndDestroy(); // reset before any answer
-    } else if (id === "RANGE000000000000000000000000000001" && path.endsWith(".pdb")) {
-      // A store that answers Range (as Microsoft's blob storage does).
-      const m = /^bytes=(\d+)-(\d+)$/.exec(req.headers.range ?? "");
+    } else if ((id === "RANGE000000000000000000000000000001" || id === "NORANGE00000000000000000000000001") && path.endsWith(".pdb")) {
+      // A store that answers Range (as Microsoft's blob storage does), and one that ignores it.
+      const m = id.startsWith("NO") ? null : /^bytes=(\d+)-(\d+)$/.exec(req.headers.range ?? "");
       rangesSeen.push([path, req.headers.range ?? null]);
       if (m) {
         const [first, last] = [Number(m[1]), Math.min(Number(m[2]), BIG.length - 1)];
@@ -993,4 +993,11 @@ test("issue 11: Range on a miss is asked of the upstream: the client gets exactl
   assert.equal(whole.status, 200);
   assert.equal(whole.headers.get("x-sympath-cache"), "miss", "the range was not stored");
   assert.deepEqual(Buffer.from(await whole.arrayBuffer()), BIG);
+  // A store that ignores Range: the file is served whole (200), as on any miss.
+  const plain = "noranged.pdb/NORANGE00000000000000000000000001/noranged.pdb";
+  const r2 = await fetch(`${mirror}/${plain}`, { headers: { Range: "bytes=10-19" } });
+  assert.equal(r2.status, 200);
+  assert.equal(r2.headers.get("content-range"), null);
+  assert.deepEqual(Buffer.from(await r2.arrayBuffer()), BIG);
+  assert.deepEqual(rangesSeen.filter(([p]) => p === plain).map(([, h]) => h), [null, "bytes=10-19"]);
 });

@@ -89,3 +89,12 @@ test("readMinidump: the module list of a dump made by minidump-synth; bad dumps 
   assert.equal(info.modules[0].identities[0].fields.guid, "A6259241-8D78-0749-4C4C-44205044422E");
   assert.throws(() => id.readMinidump(new TextEncoder().encode("<html>")), (e) => e instanceof Error && e.code === "corrupt" && !/^corrupt:/.test(e.message));
 });
+
+test("applyFix: the core applies a diagnostic's fix to the part of the text asked for; edits outside it are a coded error", () => {
+  const out = sp.expand({ path: "srv*C:\\sym*http://msdl.microsoft.com/download/symbols" });
+  const d = out.diagnostics.find((x) => x.code === "SP401");
+  assert.equal(sp.applyFix(out.text, d.fix, 0, new TextEncoder().encode(out.text).length), "srv*C:\\sym*https://msdl.microsoft.com/download/symbols");
+  assert.throws(() => sp.applyFix(out.text, d.fix, 0, 3), (e) => e instanceof Error && e.code === "bad-fix");
+  assert.throws(() => sp.applyFix(out.text, d.fix, 5, 2), (e) => e.code === "bad-fix");
+  assert.throws(() => sp.applyFix(out.text, { edits: "nope" }, 0, 1), (e) => e.code === "bad-input");
+});

@@ -50,8 +50,22 @@ pub async fn serve(found: Found, fetch: &Fetch, header: &str, range: ByteRange, 
 
 /// The upstream's answer if it is exactly the range asked for: 206, a
 /// `Content-Range` of `bytes first-last/size` equal to what `range` selects
-/// in a file of that size, and a matching `Content-Length`.
+/// in a file of that size, and a matching `Content-Length`. Any other
+/// answer's body is cancelled (the file is then served whole).
 fn exact(resp: Response, range: ByteRange) -> Option<(web_sys::ReadableStream, String, u64)> {
+    let span = answered(&resp, range);
+    match (span, resp.body()) {
+        (Some((span, length)), ResponseBody::Stream(s)) => Some((s.clone(), span, length)),
+        (_, ResponseBody::Stream(s)) => {
+            let _ = s.cancel();
+            None
+        }
+        _ => None,
+    }
+}
+
+/// The `Content-Range` and length of an answer that is exactly `range`.
+fn answered(resp: &Response, range: ByteRange) -> Option<(String, u64)> {
     if resp.status_code() != 206 {
         return None;
     }
@@ -61,13 +75,7 @@ fn exact(resp: Response, range: ByteRange) -> Option<(web_sys::ReadableStream, S
         return None;
     }
     let length: u64 = resp.headers().get("Content-Length").ok().flatten()?.trim().parse().ok()?;
-    if length != last - first + 1 {
-        return None;
-    }
-    match resp.body() {
-        ResponseBody::Stream(s) => Some((s.clone(), span, length)),
-        _ => None,
-    }
+    (length == last - first + 1).then_some((span, length))
 }
 
 /// `bytes first-last/size` → its numbers.

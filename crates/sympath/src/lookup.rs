@@ -439,8 +439,8 @@ pub struct Lookup {
     at: usize,
     queued: Option<Current>,
     current: Option<Current>,
-    found: Option<(u32, Option<u64>, String)>,
-    found_store: Option<StoreRef>,
+    /// The fetch whose file was taken, and the length it must have.
+    taken: Option<(Current, Option<u64>)>,
     records: Vec<ProbeRecord>,
     failed: Vec<StoreRef>,
     settled: Vec<StoreRef>,
@@ -471,8 +471,7 @@ impl Lookup {
             at: 0,
             queued: None,
             current: None,
-            found: None,
-            found_store: None,
+            taken: None,
             records: Vec::new(),
             failed: Vec::new(),
             settled: Vec::new(),
@@ -515,8 +514,8 @@ impl Lookup {
         if let Some(cur) = self.current.take() {
             self.fail(&cur, "no answer was reported".into());
         }
-        if let Some((_, _, url)) = &self.found {
-            return Step::Done(Done::Found { url: url.clone() });
+        if let Some((cur, _)) = &self.taken {
+            return Step::Done(Done::Found { url: cur.fetch.url.clone() });
         }
         if let Some(mut cur) = self.queued.take() {
             cur.record = self.record(&cur.fetch.url, cur.fetch.variant, cur.fetch.purpose);
@@ -902,12 +901,12 @@ impl Lookup {
     /// fetch `id`: `received` bytes. Anything but the length announced is a
     /// broken transfer: never stored, and the lookup goes on (`Err` says why).
     pub fn complete(&mut self, id: u32, received: u64) -> Result<(), String> {
-        let Some((found, length, _)) = &self.found else { return Err("no file was taken".into()) };
-        if *found != id {
+        let Some((cur, length)) = &self.taken else { return Err("no file was taken".into()) };
+        if cur.fetch.id != id {
             return Err(format!("fetch {id} was not the file taken"));
         }
-        match length {
-            Some(l) if *l != received => {
+        match *length {
+            Some(l) if l != received => {
                 let why = format!("short or long body: {received} of {l} bytes");
                 self.problem(id, &Problem::Transfer(why.clone()));
                 Err(why)
@@ -916,25 +915,12 @@ impl Lookup {
         }
     }
 
+    /// The fetch whose file was taken, if it is `id`: no longer taken.
     fn untake(&mut self, id: u32) -> Option<Current> {
-        let (found, ..) = self.found.as_ref()?;
-        if *found != id {
-            return None;
+        match &self.taken {
+            Some((cur, _)) if cur.fetch.id == id => self.taken.take().map(|(cur, _)| cur),
+            _ => None,
         }
-        self.found = None;
-        let record = self.records.iter().rposition(|r| r.outcome == Outcome::Hit)?;
-        let store = self.found_store.take()?;
-        let fetch = Fetch {
-            id,
-            url: self.records.get(record)?.location.clone(),
-            method: self.policy.method,
-            authorization: None,
-            variant: None,
-            purpose: Purpose::Probe,
-            expect: Expect::File,
-            store: String::new(),
-        };
-        Some(Current { fetch, store, hops: 0, record, pointer: None, length: None, encoded: false })
     }
 
     fn take(&mut self, cur: Current, expanded: bool) -> Decision {
@@ -952,17 +938,17 @@ impl Lookup {
             _ => Variant::Plain,
         };
         self.settle(cur.record, Outcome::Hit, None, if expanded { "expanded from a cabinet".into() } else { "found".into() });
-        self.found = Some((cur.fetch.id, length, cur.fetch.url.clone()));
-        self.found_store = Some(cur.store);
-        Decision::Take(Take {
+        let take = Take {
             id: cur.fetch.id,
             length,
             store,
             expanded,
-            pointer: cur.pointer,
-            url: cur.fetch.url,
-            store_url: cur.fetch.store,
+            pointer: cur.pointer.clone(),
+            url: cur.fetch.url.clone(),
+            store_url: cur.fetch.store.clone(),
             variant,
-        })
+        };
+        self.taken = Some((cur, length));
+        Decision::Take(take)
     }
 }
