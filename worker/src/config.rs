@@ -34,6 +34,15 @@ pub const DEFAULT_EDGE_CACHE_MAX_BYTES: u64 = 512 * 1000 * 1000;
 /// client before it is abandoned; with the client's 4 MiB, what one transfer
 /// can hold in memory.
 pub const DEFAULT_COPY_WINDOW_BYTES: u64 = 16 << 20;
+/// `RANGE_CACHE_MIN_BYTES` when unset: files of at least this many bytes read
+/// by ranges on a miss are kept as chunks ([`rules::chunks`], issue 11);
+/// smaller ones have their ranges forwarded, nothing kept.
+pub const DEFAULT_RANGE_CACHE_MIN_BYTES: u64 = 64 << 20;
+/// `RANGE_CHUNK_BYTES` when unset: the length of one chunk.
+pub const DEFAULT_RANGE_CHUNK_BYTES: u64 = 1 << 20;
+/// `RANGE_CHUNKS_MAX` when unset: the most chunks one request may fetch
+/// upstream (a larger range is forwarded, not chunked).
+pub const DEFAULT_RANGE_CHUNKS_MAX: u64 = 16;
 
 /// Where upstream redirects and `file.ptr` targets may go (R88).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -66,6 +75,9 @@ pub struct Config {
     pub edge_max: u64,
     /// `COPY_WINDOW_BYTES`: how far a store's copy may fall behind the client.
     pub copy_window: u64,
+    /// `RANGE_CACHE_MIN_BYTES`, `RANGE_CHUNK_BYTES`, `RANGE_CHUNKS_MAX`: the
+    /// chunked range cache (issue 11).
+    pub chunking: rules::chunks::Chunking,
 }
 
 /// A variable that is set but unusable.
@@ -129,6 +141,11 @@ impl Config {
             redirects,
             edge_max: number(&get, "EDGE_CACHE_MAX_BYTES", DEFAULT_EDGE_CACHE_MAX_BYTES, 0)?,
             copy_window: number(&get, "COPY_WINDOW_BYTES", DEFAULT_COPY_WINDOW_BYTES, 0)?,
+            chunking: rules::chunks::Chunking {
+                min_file: number(&get, "RANGE_CACHE_MIN_BYTES", DEFAULT_RANGE_CACHE_MIN_BYTES, 0)?,
+                chunk: number(&get, "RANGE_CHUNK_BYTES", DEFAULT_RANGE_CHUNK_BYTES, 4096)?,
+                max_fetch: number(&get, "RANGE_CHUNKS_MAX", DEFAULT_RANGE_CHUNKS_MAX, 1)?,
+            },
         })
     }
 }
@@ -203,6 +220,7 @@ mod tests {
         assert_eq!(c.redirects, RedirectPolicy::PublicOnly, "R88");
         assert_eq!(c.edge_max, 512_000_000);
         assert_eq!(c.copy_window, 16 * 1024 * 1024);
+        assert_eq!(c.chunking, rules::chunks::Chunking { min_file: 64 << 20, chunk: 1 << 20, max_fetch: 16 });
     }
 
     #[test]
@@ -215,6 +233,9 @@ mod tests {
             "ALLOW_PRIVATE_REDIRECTS",
             "EDGE_CACHE_MAX_BYTES",
             "COPY_WINDOW_BYTES",
+            "RANGE_CACHE_MIN_BYTES",
+            "RANGE_CHUNK_BYTES",
+            "RANGE_CHUNKS_MAX",
         ];
         let pairs: Vec<(&str, &str)> = empty.iter().map(|k| (*k, "")).collect();
         assert_eq!(Config::from_vars(vars(&pairs)), Config::from_vars(vars(&[])));
@@ -230,8 +251,12 @@ mod tests {
             ("ALLOW_PRIVATE_REDIRECTS", "true"),
             ("EDGE_CACHE_MAX_BYTES", "1024"),
             ("COPY_WINDOW_BYTES", "65536"),
+            ("RANGE_CACHE_MIN_BYTES", "3000000"),
+            ("RANGE_CHUNK_BYTES", "262144"),
+            ("RANGE_CHUNKS_MAX", "4"),
         ]))
         .unwrap();
+        assert_eq!(c.chunking, rules::chunks::Chunking { min_file: 3_000_000, chunk: 262_144, max_fetch: 4 });
         // R24: the HTTP stores of every chain, in order.
         let names: Vec<String> = c.upstreams.iter().map(|u| u.redacted()).collect();
         assert_eq!(names, ["https://a.example/s", "https://b.example/t"]);
@@ -252,6 +277,9 @@ mod tests {
             ("UPSTREAM_DEADLINE_MS", "0"),
             ("EDGE_CACHE_MAX_BYTES", "512 MB"),
             ("COPY_WINDOW_BYTES", "lots"),
+            ("RANGE_CACHE_MIN_BYTES", "64MiB"),
+            ("RANGE_CHUNK_BYTES", "4095"),
+            ("RANGE_CHUNKS_MAX", "0"),
             ("ALLOW_PRIVATE_REDIRECTS", "yes"),
         ] {
             let e = Config::from_vars(vars(&[(var, value)])).unwrap_err();
@@ -313,6 +341,9 @@ mod tests {
             ("ALLOW_PRIVATE_REDIRECTS", "false"),
             ("EDGE_CACHE_MAX_BYTES", &DEFAULT_EDGE_CACHE_MAX_BYTES.to_string()),
             ("COPY_WINDOW_BYTES", &DEFAULT_COPY_WINDOW_BYTES.to_string()),
+            ("RANGE_CACHE_MIN_BYTES", &DEFAULT_RANGE_CACHE_MIN_BYTES.to_string()),
+            ("RANGE_CHUNK_BYTES", &DEFAULT_RANGE_CHUNK_BYTES.to_string()),
+            ("RANGE_CHUNKS_MAX", &DEFAULT_RANGE_CHUNKS_MAX.to_string()),
         ] {
             let line = format!("{var} = \"{value}\"");
             assert!(toml.lines().any(|l| l.trim() == line), "wrangler.toml lacks `{line}`");

@@ -214,5 +214,7 @@ pub fn edge_uncacheable(length: Option<u64>, limit: u64) -> Option<String> {
     }
 }
 
+pub mod chunks;
+
 #[cfg(test)]
 mod tests;
