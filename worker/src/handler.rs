@@ -148,6 +148,11 @@ async fn lookup_file(req: &Request, job: &Job<'_>, key: &sympath::key::RequestKe
             return Ok(resp);
         }
     }
+    // Issue 11: a range of a large file whose chunks are held (crate::chunks).
+    if let Some(resp) = crate::chunks::serve_cached(req, job).await? {
+        timing.mark("chunks");
+        return Ok(resp);
+    }
     // Wait behind a request of this isolate already asking the upstreams for
     // this key; a miss it found is remembered in the edge cache by then. A
     // bypass asks for itself.
@@ -181,10 +186,14 @@ async fn lookup_file(req: &Request, job: &Job<'_>, key: &sympath::key::RequestKe
         };
         if let Some(found) = upstream::run(&mut lookup, &fetch, job.config.timeout_ms, job.config.deadline_ms).await {
             timing.mark("upstream");
-            return match &range {
-                Some((header, r)) => crate::ranged::serve(found, &fetch, header, *r, job).await,
-                None => deliver(found, job),
-            };
+            if let Some((header, r)) = &range {
+                match crate::ranged::serve(found, &fetch, header, *r, job, &mut lookup).await? {
+                    Some(resp) => return Ok(resp),
+                    // Another file than the key's (R70): the engine was told; it goes on.
+                    None => continue,
+                }
+            }
+            return deliver(found, job);
         }
     };
     timing.mark("upstream");

@@ -17,6 +17,8 @@ pub mod transfer;
 pub mod verify;
 
 #[cfg(target_arch = "wasm32")]
+mod chunks;
+#[cfg(target_arch = "wasm32")]
 mod deliver;
 #[cfg(target_arch = "wasm32")]
 mod edge;

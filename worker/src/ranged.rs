@@ -7,30 +7,58 @@
 //! Nothing of a range is stored. An upstream that does not answer the range
 //! with exactly that range (206 and a matching `Content-Range`) gets the
 //! whole file served and stored as on any miss.
+//!
+//! A large file's range is first tried through the chunk cache
+//! ([`crate::chunks`]): aligned chunks fetched, checked and kept, the range
+//! assembled from them. Only a range that is not served that way (a small
+//! file, too many chunks, an upstream that does not answer chunks exactly) is
+//! forwarded as above.
 
 use sympath::headers;
-use sympath::lookup::Fetch;
+use sympath::lookup::{Fetch, Lookup, Problem};
 use worker::*;
 
+use crate::chunks::{self, Outcome};
 use crate::deliver::deliver;
 use crate::handler::Job;
 use crate::rules::{self, ByteRange};
 use crate::upstream::{self, Body, Found};
 
 /// Serves `range` (the client's `Range` header value `header`, parsed) of a
-/// file the engine took from `fetch`'s answer.
-pub async fn serve(found: Found, fetch: &Fetch, header: &str, range: ByteRange, job: &Job<'_>) -> Result<Response> {
+/// file the engine took from `fetch`'s answer. `None`: the file is not the
+/// key's (a PDB's identity read through its chunks, R70); `lookup` was told,
+/// and goes on.
+pub async fn serve(
+    found: Found,
+    fetch: &Fetch,
+    header: &str,
+    range: ByteRange,
+    job: &Job<'_>,
+    lookup: &mut Lookup,
+) -> Result<Option<Response>> {
     let Found { body, take, limits } = found;
     let Body::Stream { head } = body else {
         // Expanded at the edge: the whole file is here already.
-        return deliver(Found { body, take, limits }, job);
+        return deliver(Found { body, take, limits }, job).map(Some);
     };
     // The store's credentials only for the store's own URL (R28): never for
     // a redirect or pointer target.
     let auth = if take.url == fetch.url { fetch.authorization.as_deref() } else { None };
+    let why = match chunks::serve_miss(job, &take, auth, range).await {
+        Outcome::Served(resp) => {
+            let _ = head.rest.cancel();
+            return Ok(Some(resp));
+        }
+        Outcome::Refused(why) => {
+            let _ = head.rest.cancel();
+            lookup.problem(take.id, &Problem::Corrupt(why));
+            return Ok(None);
+        }
+        Outcome::Unusable(why) => why,
+    };
     let answer = upstream::send_range(&take.url, auth, header, job.config.timeout_ms).await.ok();
     let Some((stream, span, length)) = answer.and_then(|r| exact(r, range)) else {
-        return deliver(Found { body: Body::Stream { head }, take, limits }, job);
+        return deliver(Found { body: Body::Stream { head }, take, limits }, job).map(Some);
     };
     let _ = head.rest.cancel();
     let readable = crate::streams::pass_stored(&stream, length).map_err(|e| Error::RustError(e.to_string()))?;
@@ -44,8 +72,12 @@ pub async fn serve(found: Found, fetch: &Fetch, header: &str, range: ByteRange, 
     h.set("Content-Length", &length.to_string())?;
     h.set(headers::UPSTREAM, &take.store_url)?;
     h.set(headers::CACHE, headers::cache::MISS)?;
-    h.set(headers::NOTE, "a range of a file not held here, asked of the upstream: not cached")?;
-    Ok(out)
+    let note = match why {
+        Some(why) => format!("a range of a file not held here, asked of the upstream: not cached (chunks: {why})"),
+        None => "a range of a file not held here, asked of the upstream: not cached".into(),
+    };
+    h.set(headers::NOTE, &note)?;
+    Ok(Some(out))
 }
 
 /// The upstream's answer if it is exactly the range asked for: 206, a
@@ -70,18 +102,10 @@ fn answered(resp: &Response, range: ByteRange) -> Option<(String, u64)> {
         return None;
     }
     let span = resp.headers().get("Content-Range").ok().flatten()?;
-    let (first, last, size) = content_range(&span)?;
+    let (first, last, size) = rules::chunks::content_range_of(&span)?;
     if range.resolve(size) != Some((first, last)) {
         return None;
     }
     let length: u64 = resp.headers().get("Content-Length").ok().flatten()?.trim().parse().ok()?;
     (length == last - first + 1).then_some((span, length))
-}
-
-/// `bytes first-last/size` → its numbers.
-fn content_range(v: &str) -> Option<(u64, u64, u64)> {
-    let rest = v.trim().strip_prefix("bytes ")?;
-    let (span, size) = rest.split_once('/')?;
-    let (first, last) = span.split_once('-')?;
-    Some((first.trim().parse().ok()?, last.trim().parse().ok()?, size.trim().parse().ok()?))
 }

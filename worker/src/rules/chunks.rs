@@ -252,10 +252,7 @@ mod tests {
     fn reads_for_the_identity_check_map_to_chunk_pieces() {
         let size = 2 * MIB + 5;
         assert_eq!(C.parts_of(0, 56, size), [Part { index: 0, offset: 0, length: 56 }]);
-        assert_eq!(
-            C.parts_of(MIB - 4, 8, size),
-            [Part { index: 0, offset: MIB - 4, length: 4 }, Part { index: 1, offset: 0, length: 4 }]
-        );
+        assert_eq!(C.parts_of(MIB - 4, 8, size), [Part { index: 0, offset: MIB - 4, length: 4 }, Part { index: 1, offset: 0, length: 4 }]);
         assert_eq!(C.parts_of(2 * MIB, 100, size), [Part { index: 2, offset: 0, length: 5 }], "clipped at the end");
         assert!(C.parts_of(size, 4, size).is_empty());
         assert!(C.parts_of(u64::MAX - 1, 4, size).is_empty());
