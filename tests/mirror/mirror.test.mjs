@@ -68,6 +68,27 @@ const loopbackSpellings = (port) => [
   `https://a.localhost:${port}/x`,
 ];
 
+/** The chunked range cache (issue 11): the test mirror's RANGE_CHUNK_BYTES, RANGE_CACHE_MIN_BYTES, RANGE_CHUNKS_MAX. */
+const CHUNK = 262144;
+const CHUNK_MIN = 3_000_000;
+const CHUNKS_MAX = 8;
+/**
+ * Large files served with Range, ETag and Last-Modified, by path (a test may
+ * swap one for another version): `short` cuts every chunk-sized answer short.
+ * @type {Map<string, { body: Buffer, etag: string, short?: boolean }>}
+ */
+const rangedFiles = new Map();
+/** Every request for a `rangedFiles` path: [path, method, Range header]. */
+const chunkLog = [];
+/** The fixture PDB (its MSF directory intact) padded to `size` bytes with a pattern of `seed`. */
+async function bigPdb(size, seed) {
+  const pdb = await readFile(join(STORE, PDB));
+  const body = Buffer.alloc(size);
+  pdb.copy(body);
+  for (let i = pdb.length; i < size; i++) body[i] = (i * 13 + seed + (i >> 9)) & 255;
+  return body;
+}
+
 /** Upstream: the fixture store, plus fault paths keyed by the id segment. */
 function startUpstream() {
   const server = createServer(async (req, res) => {
@@ -77,7 +98,23 @@ function startUpstream() {
     seen.push({ method: req.method, path, authorization: req.headers.authorization ?? null, cookie: req.headers.cookie ?? null, query: new URL(req.url, "http://x").search });
     const id = path.split("/")[1] ?? "";
     const pdb = () => readFile(join(STORE, PDB));
-    if ((["SMUGGLE00000000000000000000000001", "HEADMISS0000000000000000000000001"].includes(id) && path.endsWith(".pdb")) || path === `query.pdb/${PDB.split("/")[1]}/query.pdb`) {
+    const file = rangedFiles.get(path);
+    if (file) {
+      // Like Microsoft's blob storage: Range answered with 206, an ETag and a Last-Modified.
+      chunkLog.push([path, req.method, req.headers.range ?? null]);
+      const { body, etag } = file;
+      const common = { "content-type": "application/octet-stream", etag, "last-modified": "Tue, 01 Dec 2026 10:00:00 GMT", "accept-ranges": "bytes" };
+      const m = /^bytes=(\d+)-(\d+)$/.exec(req.headers.range ?? "");
+      if (!m) return res.writeHead(200, { ...common, "content-length": String(body.length) }).end(body);
+      const [first, last] = [Number(m[1]), Math.min(Number(m[2]), body.length - 1)];
+      res.writeHead(206, { ...common, "content-length": String(last - first + 1), "content-range": `bytes ${first}-${last}/${body.length}` });
+      if (file.short && last - first + 1 === CHUNK) {
+        // Half a chunk, then the connection drops.
+        res.write(body.subarray(first, first + CHUNK / 2));
+        return setTimeout(() => res.socket.destroy(), 50);
+      }
+      return res.end(body.subarray(first, last + 1));
+    } else if ((["SMUGGLE00000000000000000000000001", "HEADMISS0000000000000000000000001"].includes(id) && path.endsWith(".pdb")) || path === `query.pdb/${PDB.split("/")[1]}/query.pdb`) {
       const body = await pdb();
       res.writeHead(200, { "content-type": "application/octet-stream", "content-length": String(body.length) }).end(body);
     } else if (path === `unsafe.pdb/${PDB.split("/")[1]}/unsafe.pdb`) {
@@ -275,6 +312,9 @@ before(async () => {
       UPSTREAM_DEADLINE_MS: String(DEADLINE_MS),
       EDGE_CACHE_MAX_BYTES: "1000000",
       ALLOW_PRIVATE_REDIRECTS: "true", // the second host is on 127.0.0.1 too
+      RANGE_CACHE_MIN_BYTES: String(CHUNK_MIN),
+      RANGE_CHUNK_BYTES: String(CHUNK),
+      RANGE_CHUNKS_MAX: String(CHUNKS_MAX),
     },
   });
   mirror = server.url;
@@ -1000,4 +1040,140 @@ test("issue 11: Range on a miss is asked of the upstream: the client gets exactl
   assert.equal(r2.headers.get("content-range"), null);
   assert.deepEqual(Buffer.from(await r2.arrayBuffer()), BIG);
   assert.deepEqual(rangesSeen.filter(([p]) => p === plain).map(([, h]) => h), [null, "bytes=10-19"]);
+});
+
+/** The Range headers the upstream got for `key` since `from` (an index in chunkLog). */
+const rangesOf = (key, from = 0) => chunkLog.slice(from).filter(([p]) => p === key).map(([, , r]) => r);
+/** Whether `r` asks for exactly one aligned chunk of a file of `size` bytes. */
+const isChunk = (r, size) => {
+  const m = /^bytes=(\d+)-(\d+)$/.exec(r ?? "");
+  return !!m && Number(m[1]) % CHUNK === 0 && Number(m[2]) === Math.min(Number(m[1]) + CHUNK, size) - 1;
+};
+/** Reads `range` of `key` until the mirror answers it with X-Sympath-Cache `want` (its stores are written after the answer). */
+const rangeUntil = (key, range, want) => until(key, want, { headers: { Range: range } });
+
+test("issue 11: a large file's range on a miss is made of aligned chunks, kept; a repeated or overlapping range costs the upstream nothing", async () => {
+  const key = "big.pdb/A62592418D7807494C4C44205044422E1/big.pdb";
+  const body = await bigPdb(5_000_000, 1);
+  rangedFiles.set(key, { body, etag: '"v1"' });
+  const r = await fetch(`${mirror}/${key}`, { headers: { Range: "bytes=1000000-1100000" } });
+  assert.equal(r.status, 206);
+  assert.equal(r.headers.get("content-range"), `bytes 1000000-1100000/${body.length}`);
+  assert.equal(r.headers.get("x-sympath-length"), String(body.length));
+  assert.equal(r.headers.get("x-sympath-cache"), "miss");
+  assert.deepEqual(Buffer.from(await r.arrayBuffer()), body.subarray(1000000, 1100001));
+  // The engine's GET (its first bytes judged, the rest dropped), then only aligned chunks:
+  // the two the range covers and those the PDB's identity check read (R70), within the cap.
+  const asked = rangesOf(key);
+  assert.equal(asked[0], null);
+  const chunks = asked.slice(1);
+  assert.ok(chunks.every((c) => isChunk(c, body.length)), asked.join(", "));
+  assert.ok(chunks.includes(`bytes=${3 * CHUNK}-${4 * CHUNK - 1}`) && chunks.includes(`bytes=${4 * CHUNK}-${5 * CHUNK - 1}`), asked.join(", "));
+  assert.ok(chunks.includes(`bytes=0-${CHUNK - 1}`), "the superblock's chunk, for the identity check");
+  assert.ok(chunks.length <= CHUNKS_MAX, `${chunks.length} chunks`);
+  assert.match(r.headers.get("x-sympath-note") ?? "", /assembled from 2 chunk\(s\), \d fetched upstream now and kept/);
+  // The same range again, once the chunks are kept: from them, with no upstream request.
+  const again = await rangeUntil(key, "bytes=1000000-1100000", "hit");
+  assert.deepEqual(again.body, body.subarray(1000000, 1100001));
+  const before = chunkLog.length;
+  // Overlapping ranges, across a chunk boundary and inside the first chunk.
+  for (const [first, last] of [[1040000, 1060000], [4 * CHUNK - 1, 4 * CHUNK], [0, 55], [1000000, 1000000]]) {
+    const o = await fetch(`${mirror}/${key}`, { headers: { Range: `bytes=${first}-${last}` } });
+    assert.equal(o.status, 206);
+    assert.equal(o.headers.get("x-sympath-cache"), "hit");
+    assert.equal(o.headers.get("content-range"), `bytes ${first}-${last}/${body.length}`);
+    assert.deepEqual(Buffer.from(await o.arrayBuffer()), body.subarray(first, last + 1), `${first}-${last}`);
+    assert.match(o.headers.get("server-timing") ?? "", /chunks;dur=/);
+  }
+  assert.equal(chunkLog.length, before, "zero upstream requests for ranges the chunks hold");
+  // A range needing one chunk not held: only that chunk is fetched (the version was checked already).
+  const more = await fetch(`${mirror}/${key}`, { headers: { Range: "bytes=2000000-2000099" } });
+  assert.equal(more.status, 206);
+  assert.deepEqual(Buffer.from(await more.arrayBuffer()), body.subarray(2000000, 2000100));
+  assert.deepEqual(rangesOf(key, before), [null, `bytes=${7 * CHUNK}-${8 * CHUNK - 1}`]);
+  // The cap: a range needing more chunks than RANGE_CHUNKS_MAX is forwarded as it is, nothing kept.
+  const wide = `bytes=0-${CHUNKS_MAX * CHUNK}`;
+  const w = await fetch(`${mirror}/${key}`, { headers: { Range: wide } });
+  assert.equal(w.status, 206);
+  assert.deepEqual(Buffer.from(await w.arrayBuffer()), body.subarray(0, CHUNKS_MAX * CHUNK + 1));
+  assert.match(w.headers.get("x-sympath-note") ?? "", /not cached \(chunks: 9 chunks is over RANGE_CHUNKS_MAX \(8\)\)/);
+  assert.equal(rangesOf(key).at(-1), wide);
+  // HEAD and a whole GET behave as before: HEAD asks the upstream with HEAD; a GET gets the file whole.
+  const n = chunkLog.length;
+  const head = await fetch(`${mirror}/${key}`, { method: "HEAD" });
+  assert.equal(head.status, 200);
+  assert.equal(head.headers.get("content-length"), String(body.length));
+  assert.deepEqual(chunkLog.slice(n), [[key, "HEAD", null]]);
+  const whole = await fetch(`${mirror}/${key}`);
+  assert.equal(whole.status, 200);
+  assert.equal(whole.headers.get("x-sympath-cache"), "miss");
+  assert.deepEqual(Buffer.from(await whole.arrayBuffer()), body);
+});
+
+test("issue 11: chunks of a changed upstream file (another ETag, another length) are never mixed with the old ones", async () => {
+  const key = "changing.pdb/A62592418D7807494C4C44205044422E1/changing.pdb";
+  const v1 = await bigPdb(5_000_000, 1);
+  const v2 = await bigPdb(5_000_000, 2);
+  const v3 = await bigPdb(5_100_000, 3);
+  assert.notDeepEqual(v1.subarray(600000, 800000), v2.subarray(600000, 800000));
+  rangedFiles.set(key, { body: v1, etag: '"v1"' });
+  const a = await rangeUntil(key, "bytes=600000-600099", "hit"); // chunk 2, kept
+  assert.deepEqual(a.body, v1.subarray(600000, 600100));
+  // Another version under the same key (the same length, another ETag). A range
+  // across chunk 2 (held, v1) and chunk 3 (not held): chunk 3 comes as v2, so
+  // the v1 chunks are dropped and the range is made of v2 alone.
+  rangedFiles.set(key, { body: v2, etag: '"v2"' });
+  const from = chunkLog.length;
+  const b = await fetch(`${mirror}/${key}`, { headers: { Range: "bytes=786000-786999" } });
+  assert.equal(b.status, 206);
+  assert.deepEqual(Buffer.from(await b.arrayBuffer()), v2.subarray(786000, 787000), "not v1's chunk 2 with v2's chunk 3");
+  assert.ok(rangesOf(key, from).includes(`bytes=${2 * CHUNK}-${3 * CHUNK - 1}`), "chunk 2 fetched again, as v2");
+  // Chunk 2 alone is now v2's.
+  const c = await rangeUntil(key, "bytes=600000-600099", "hit");
+  assert.deepEqual(c.body, v2.subarray(600000, 600100));
+  // Another length: the held version (5 000 000 bytes) is not used for a file the engine found at 5 100 000.
+  rangedFiles.set(key, { body: v3, etag: '"v3"' });
+  const d = await fetch(`${mirror}/${key}`, { headers: { Range: "bytes=5050000-5050099" } });
+  assert.equal(d.status, 206);
+  assert.equal(d.headers.get("content-range"), `bytes 5050000-5050099/${v3.length}`);
+  assert.deepEqual(Buffer.from(await d.arrayBuffer()), v3.subarray(5050000, 5050100));
+  const e = await rangeUntil(key, "bytes=786000-786999", "hit");
+  assert.deepEqual(e.body, v3.subarray(786000, 787000));
+  assert.equal(e.r.headers.get("content-range"), `bytes 786000-786999/${v3.length}`);
+});
+
+test("issue 11: a chunk the upstream cuts short is never kept: the client still gets its exact range, forwarded", async () => {
+  const key = "shortchunk.pdb/A62592418D7807494C4C44205044422E1/shortchunk.pdb";
+  const body = await bigPdb(5_000_000, 4);
+  rangedFiles.set(key, { body, etag: '"s1"', short: true });
+  for (let i = 1; i <= 2; i++) {
+    const from = chunkLog.length;
+    const r = await fetch(`${mirror}/${key}`, { headers: { Range: "bytes=1000000-1000099" } });
+    assert.equal(r.status, 206);
+    assert.equal(r.headers.get("x-sympath-cache"), "miss");
+    assert.deepEqual(Buffer.from(await r.arrayBuffer()), body.subarray(1000000, 1000100));
+    assert.match(r.headers.get("x-sympath-note") ?? "", /not cached \(chunks: /);
+    const asked = rangesOf(key, from);
+    assert.ok(asked.includes(`bytes=${3 * CHUNK}-${4 * CHUNK - 1}`), asked.join(", "));
+    assert.equal(asked.at(-1), "bytes=1000000-1000099", "then the client's own range");
+    await new Promise((res) => setTimeout(res, 500));
+  }
+});
+
+test("issue 11: a PDB whose GUID + age, read through its chunks, are not the key's is refused before any chunk is served or kept (R70, R72)", async () => {
+  const key = "big.pdb/A62592418D7807494C4C44205044422E2/big.pdb";
+  rangedFiles.set(key, { body: await bigPdb(5_000_000, 5), etag: '"w1"' });
+  const r = await fetch(`${mirror}/${key}`, { headers: { Range: "bytes=2000000-2000099" } });
+  assert.equal(r.status, 404);
+  assert.match((await r.json()).message, /a PDB with id A62592418D7807494C4C44205044422E1 \(GUID, age\), not the key's A62592418D7807494C4C44205044422E2/);
+  // Nothing was kept: the next range is a miss too (remembered), never bytes.
+  const again = await fetch(`${mirror}/${key}`, { headers: { Range: "bytes=2000000-2000099" } });
+  assert.equal(again.status, 404);
+  await again.arrayBuffer();
+  const fresh = await fetch(`${mirror}/${key}?fresh`, { headers: { Range: "bytes=2000000-2000099" } });
+  assert.equal(fresh.status, 404, "asked again, refused again");
+  await fresh.arrayBuffer();
+  const health = await fetch(`${mirror}/health`);
+  assert.equal(health.status, 200);
+  assert.equal((await health.json()).ok, true);
 });
