@@ -22,12 +22,14 @@ async function waitFor(url, ms) {
 }
 
 /**
- * @param {{ port: number, vars: Record<string, string> }} options
+ * @param {{ port: number, vars: Record<string, string>, state?: string }} options
+ *   `state`: a state directory (edge cache, R2) to use and keep, for a mirror
+ *   restarted on another's stores; by default a fresh one, deleted by `stop`.
  * @returns {Promise<{ url: string, output: () => string, requests: (path: string) => number, stop: () => Promise<void> }>}
  */
-export async function startMirror({ port, vars }) {
+export async function startMirror({ port, vars, state: given }) {
   const tools = join(process.env.HOME, ".cache", "sympath-tools");
-  const state = await mkdtemp(join(tmpdir(), "sympath-mirror-")); // a fresh cache and R2 for every run
+  const state = given ?? await mkdtemp(join(tmpdir(), "sympath-mirror-")); // a fresh cache and R2 for every run
   const args = ["dev", "--ip", "127.0.0.1", "--port", String(port), "--inspector-port", String(port + 1), "--persist-to", state];
   for (const [k, v] of Object.entries(vars)) args.push("--var", `${k}:${v}`);
   const child = spawn(join(ROOT, "node_modules", ".bin", "wrangler"), args, {
@@ -57,8 +59,10 @@ export async function startMirror({ port, vars }) {
     // wrangler dev logs every request the worker gets: "GET /<path> 200 OK (3ms)".
     requests: (path) => out.split("\n").filter((l) => l.includes(` /${path} `)).length,
     stop: async () => {
+      const exited = new Promise((ok) => child.once("exit", ok));
       child.kill("SIGTERM");
-      await rm(state, { recursive: true, force: true });
+      if (given) await exited; // its stores are reused
+      else await rm(state, { recursive: true, force: true });
     },
   };
 }

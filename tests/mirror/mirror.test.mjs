@@ -301,24 +301,26 @@ function startSecond() {
 before(async () => {
   upstream = await startUpstream();
   second = await startSecond();
-  server = await startMirror({
-    port: 18787 + (process.pid % 1000),
-    vars: {
-      // Two upstreams in a chain, tried in order (R24); credentials in the first store's URL are
-      // sent to that store as Basic auth, never to a redirect target (R28, R88).
-      SYMBOL_PATH: `srv*http://mirror-user:s3cret@127.0.0.1:${upstream.address().port};srv*http://127.0.0.1:${second.address().port}`,
-      MISS_TTL: "60",
-      UPSTREAM_TIMEOUT_MS: String(TIMEOUT_MS),
-      UPSTREAM_DEADLINE_MS: String(DEADLINE_MS),
-      EDGE_CACHE_MAX_BYTES: "1000000",
-      ALLOW_PRIVATE_REDIRECTS: "true", // the second host is on 127.0.0.1 too
-      RANGE_CACHE_MIN_BYTES: String(CHUNK_MIN),
-      RANGE_CHUNK_BYTES: String(CHUNK),
-      RANGE_CHUNKS_MAX: String(CHUNKS_MAX),
-    },
-  });
+  server = await startMirror({ port: 18787 + (process.pid % 1000), vars: mirrorVars() });
   mirror = server.url;
 });
+
+/** The test mirror's configuration. */
+function mirrorVars() {
+  return {
+    // Two upstreams in a chain, tried in order (R24); credentials in the first store's URL are
+    // sent to that store as Basic auth, never to a redirect target (R28, R88).
+    SYMBOL_PATH: `srv*http://mirror-user:s3cret@127.0.0.1:${upstream.address().port};srv*http://127.0.0.1:${second.address().port}`,
+    MISS_TTL: "60",
+    UPSTREAM_TIMEOUT_MS: String(TIMEOUT_MS),
+    UPSTREAM_DEADLINE_MS: String(DEADLINE_MS),
+    EDGE_CACHE_MAX_BYTES: "1000000",
+    ALLOW_PRIVATE_REDIRECTS: "true", // the second host is on 127.0.0.1 too
+    RANGE_CACHE_MIN_BYTES: String(CHUNK_MIN),
+    RANGE_CHUNK_BYTES: String(CHUNK),
+    RANGE_CHUNKS_MAX: String(CHUNKS_MAX),
+  };
+}
 
 after(async () => {
   await server?.stop();
@@ -1176,4 +1178,37 @@ test("issue 11: a PDB whose GUID + age, read through its chunks, are not the key
   const health = await fetch(`${mirror}/health`);
   assert.equal(health.status, 200);
   assert.equal((await health.json()).ok, true);
+});
+
+test("issue 11: chunks kept in R2 serve a range the edge cache no longer holds, with no upstream request", async () => {
+  const key = "r2chunks.pdb/A62592418D7807494C4C44205044422E1/r2chunks.pdb";
+  const body = await bigPdb(5_000_000, 6);
+  rangedFiles.set(key, { body, etag: '"r1"' });
+  const state = await mkdtemp(join(tmpdir(), "sympath-mirror-r2-"));
+  const port = 18787 + (process.pid % 1000) + 700;
+  try {
+    let m = await startMirror({ port, vars: mirrorVars(), state });
+    try {
+      const { body: got } = await until(key, "hit", { headers: { Range: "bytes=3000000-3000999" } }, m.url);
+      assert.deepEqual(got, body.subarray(3000000, 3001000));
+    } finally {
+      await m.stop();
+    }
+    // The edge cache is gone (as in another location, or after an eviction); R2 is kept.
+    await rm(join(state, "v3", "cache"), { recursive: true, force: true });
+    m = await startMirror({ port, vars: mirrorVars(), state });
+    try {
+      const before = chunkLog.length;
+      const r = await fetch(`${m.url}/${key}`, { headers: { Range: "bytes=2999000-3000999" } });
+      assert.equal(r.status, 206);
+      assert.equal(r.headers.get("x-sympath-cache"), "r2");
+      assert.equal(r.headers.get("content-range"), `bytes 2999000-3000999/${body.length}`);
+      assert.deepEqual(Buffer.from(await r.arrayBuffer()), body.subarray(2999000, 3001000));
+      assert.equal(chunkLog.length, before, "no upstream request");
+    } finally {
+      await m.stop();
+    }
+  } finally {
+    await rm(state, { recursive: true, force: true });
+  }
 });
