@@ -1,17 +1,18 @@
 //! Names from a PDB, reading only what a lookup needs: the DBI stream (module
-//! list and section contributions), the section map, the string table, and
-//! then, per address, the symbol and line stream of the one module that
-//! contributed it. The type streams (TPI) are never read; the id stream (IPI)
-//! only when an address falls in an inlined call, and the global symbol
-//! records only for an address no procedure covers (public symbols).
+//! list and section contributions) and the section map through the `pdb`
+//! crate, then, per address, the symbol and line stream of the one module
+//! that contributed it. The type stream (TPI) is never read. The id stream
+//! (IPI, inlinee names), the string table (file names) and the public symbols
+//! (an address no procedure covers) are read at random through their offset
+//! tables (`msf.rs`): a few pages each, not the stream.
 
 use std::collections::HashMap;
 
-use pdb::{
-    AddressMap, DebugInformation, FallibleIterator, IdData, IdIndex, IdInformation, Inlinee, ModuleInfo, PdbInternalSectionOffset,
-    StringTable, SymbolData, PDB,
-};
+use std::sync::{Arc, Mutex};
 
+use pdb::{AddressMap, DebugInformation, FallibleIterator, IdIndex, Inlinee, ModuleInfo, PdbInternalSectionOffset, SymbolData, PDB};
+
+use crate::msf::{Ids, Msf, Names, Publics, SharedReader};
 use crate::PdbReader;
 
 type Source = Box<dyn PdbReader>;
@@ -38,13 +39,16 @@ pub(crate) struct Found {
 pub(crate) struct PdbSymbols {
     pdb: PDB<'static, Source>,
     address_map: AddressMap<'static>,
-    strings: Option<StringTable<'static>>,
+    msf: Msf,
+    strings: Option<Names>,
     dbi: DebugInformation<'static>,
+    /// The DBI header's publics and symbol records stream numbers.
+    publics_streams: Option<(u16, u16)>,
     /// (start RVA, end RVA, module index), sorted.
     contributions: Vec<(u32, u32, usize)>,
     modules: HashMap<usize, Option<ModuleInfo<'static>>>,
-    ids: Option<Option<IdInformation<'static>>>,
-    publics: Option<Vec<(u32, String)>>,
+    ids: Option<Option<Ids>>,
+    publics: Option<Option<Publics>>,
 }
 
 fn err(what: &str, e: pdb::Error) -> String {
@@ -53,10 +57,22 @@ fn err(what: &str, e: pdb::Error) -> String {
 
 impl PdbSymbols {
     pub(crate) fn open(reader: Source, _base: u64) -> Result<PdbSymbols, String> {
-        let mut pdb = PDB::open(reader).map_err(|e| err("header", e))?;
+        let file = Arc::new(Mutex::new(reader));
+        let mut pdb = PDB::open(Box::new(SharedReader::new(file.clone())) as Source).map_err(|e| err("header", e))?;
+        let msf = Msf::open(file)?;
         let dbi = pdb.debug_information().map_err(|e| err("DBI stream", e))?;
         let address_map = pdb.address_map().map_err(|e| err("section map", e))?;
-        let strings = pdb.string_table().ok();
+        let strings = pdb
+            .pdb_information()
+            .ok()
+            .and_then(|info| {
+                let names = info.stream_names().ok()?;
+                let found = names.iter().find(|n| n.name.as_bytes() == b"/names")?.stream_id.0;
+                (found != u16::MAX).then_some(u32::from(found))
+            })
+            .and_then(|n| msf.stream(n))
+            .and_then(|s| Names::new(&msf, s));
+        let publics_streams = msf.stream(3).and_then(|dbi| Some((msf.u16(&dbi, 16)?, msf.u16(&dbi, 20)?)));
         let mut contributions = Vec::new();
         let mut iter = dbi.section_contributions().map_err(|e| err("section contributions", e))?;
         while let Some(c) = iter.next().map_err(|e| err("section contributions", e))? {
@@ -65,7 +81,18 @@ impl PdbSymbols {
             }
         }
         contributions.sort_unstable();
-        Ok(PdbSymbols { pdb, address_map, strings, dbi, contributions, modules: HashMap::new(), ids: None, publics: None })
+        Ok(PdbSymbols {
+            pdb,
+            address_map,
+            msf,
+            strings,
+            dbi,
+            publics_streams,
+            contributions,
+            modules: HashMap::new(),
+            ids: None,
+            publics: None,
+        })
     }
 
     fn rva(&self, offset: PdbInternalSectionOffset) -> Option<u32> {
@@ -83,26 +110,15 @@ impl PdbSymbols {
 
     fn id_name(&mut self, id: IdIndex) -> Option<String> {
         if self.ids.is_none() {
-            self.ids = Some(self.pdb.id_information().ok());
+            self.ids = Some(Ids::open(&self.msf));
         }
-        let ids = self.ids.as_ref()?.as_ref()?;
-        let mut finder = ids.finder();
-        let mut iter = ids.iter();
-        while let Ok(Some(_)) = iter.next() {
-            finder.update(&iter);
-        }
-        match finder.find(id).ok()?.parse().ok()? {
-            IdData::Function(f) => Some(f.name.to_string().into_owned()),
-            IdData::MemberFunction(f) => Some(f.name.to_string().into_owned()),
-            _ => None,
-        }
+        self.ids.as_ref()?.as_ref()?.name(&self.msf, id.0)
     }
 
     fn file_name(&self, module: &ModuleInfo<'_>, index: pdb::FileIndex) -> Option<String> {
         let program = module.line_program().ok()?;
         let info = program.get_file_info(index).ok()?;
-        let strings = self.strings.as_ref()?;
-        Some(strings.get(info.name).ok()?.to_string().into_owned())
+        self.strings.as_ref()?.get(&self.msf, info.name.0)
     }
 
     /// The function, line and inlined calls at `rva`.
@@ -192,27 +208,39 @@ impl PdbSymbols {
         Some(Found { function, function_rva, line, inlines })
     }
 
+    /// The nearest code public symbol at or below `rva`, by binary search of
+    /// the publics' address map.
     fn in_publics(&mut self, rva: u32) -> Option<Found> {
         if self.publics.is_none() {
-            let mut publics = Vec::new();
-            if let Ok(globals) = self.pdb.global_symbols() {
-                let mut iter = globals.iter();
-                while let Ok(Some(symbol)) = iter.next() {
-                    if let Ok(SymbolData::Public(p)) = symbol.parse() {
-                        if p.function || p.code {
-                            if let Some(r) = self.rva(p.offset) {
-                                publics.push((r, p.name.to_string().into_owned()));
-                            }
-                        }
-                    }
-                }
-            }
-            publics.sort_unstable();
-            self.publics = Some(publics);
+            let (publics, records) = self.publics_streams?;
+            self.publics = Some(Publics::open(&self.msf, publics, records));
         }
-        let publics = self.publics.as_ref()?;
-        let at = publics.partition_point(|p| p.0 <= rva);
-        let (start, name) = publics.get(at.checked_sub(1)?)?;
-        Some(Found { function: name.clone(), function_rva: *start, line: None, inlines: Vec::new() })
+        let publics = self.publics.as_ref()?.as_ref()?;
+        let rva_of = |i: u32| -> Option<(u32, bool)> {
+            let p = publics.get(&self.msf, i)?;
+            let at = PdbInternalSectionOffset { section: p.section, offset: p.offset };
+            Some((self.rva(at)?, p.code))
+        };
+        // The first public past rva (an unreadable or unmapped entry sorts first).
+        let (mut lo, mut hi) = (0u32, publics.len());
+        while lo < hi {
+            let mid = lo + (hi - lo) / 2;
+            if rva_of(mid).is_none_or(|(r, _)| r <= rva) {
+                lo = mid + 1;
+            } else {
+                hi = mid;
+            }
+        }
+        // Back to the nearest code symbol (data publics share the map).
+        for i in (lo.saturating_sub(64)..lo).rev() {
+            let Some((start, true)) = rva_of(i) else { continue };
+            if start > rva {
+                continue;
+            }
+            let p = publics.get(&self.msf, i)?;
+            let name = publics.name(&self.msf, &p)?;
+            return Some(Found { function: name, function_rva: start, line: None, inlines: Vec::new() });
+        }
+        None
     }
 }
