@@ -216,25 +216,29 @@ impl PdbSymbols {
             self.publics = Some(Publics::open(&self.msf, publics, records));
         }
         let publics = self.publics.as_ref()?.as_ref()?;
-        let rva_of = |i: u32| -> Option<(u32, bool)> {
+        let rva_of = |i: u32| -> Option<(u32, bool, u16)> {
             let p = publics.get(&self.msf, i)?;
             let at = PdbInternalSectionOffset { section: p.section, offset: p.offset };
-            Some((self.rva(at)?, p.code))
+            Some((self.rva(at)?, p.code, p.section))
         };
         // The first public past rva (an unreadable or unmapped entry sorts first).
         let (mut lo, mut hi) = (0u32, publics.len());
         while lo < hi {
             let mid = lo + (hi - lo) / 2;
-            if rva_of(mid).is_none_or(|(r, _)| r <= rva) {
+            if rva_of(mid).is_none_or(|(r, _, _)| r <= rva) {
                 lo = mid + 1;
             } else {
                 hi = mid;
             }
         }
-        // Back to the nearest code symbol (data publics share the map).
-        for i in (lo.saturating_sub(64)..lo).rev() {
-            let Some((start, true)) = rva_of(i) else { continue };
-            if start > rva {
+        // Back to the nearest code symbol of the same section (data publics share the map).
+        let section = pdb::Rva(rva).to_internal_offset(&self.address_map)?.section;
+        for i in (0..lo).rev() {
+            let Some((start, code, in_section)) = rva_of(i) else { continue };
+            if in_section != section {
+                break;
+            }
+            if !code || start > rva {
                 continue;
             }
             let p = publics.get(&self.msf, i)?;
@@ -242,5 +246,140 @@ impl PdbSymbols {
             return Some(Found { function: name, function_rva: start, line: None, inlines: Vec::new() });
         }
         None
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
+
+    use std::collections::BTreeSet;
+    use std::io::{Read, Seek, SeekFrom};
+
+    use super::*;
+
+    /// The fixture store's real PDB (ShowSSEConfig, built by MSVC's linker).
+    fn fixture() -> Vec<u8> {
+        let path = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../tests/data/store/ShowSSEConfig.pdb/A62592418D7807494C4C44205044422E1/ShowSSEConfig.pdb"
+        );
+        std::fs::read(path).unwrap()
+    }
+
+    /// Records which 4 KiB pages are read.
+    #[derive(Debug)]
+    struct Counting {
+        file: std::io::Cursor<Vec<u8>>,
+        pages: Arc<Mutex<BTreeSet<u64>>>,
+    }
+
+    impl Read for Counting {
+        fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+            let at = self.file.position();
+            let n = self.file.read(buf)?;
+            if n > 0 {
+                self.pages.lock().unwrap().extend(at / 4096..=(at + n as u64 - 1) / 4096);
+            }
+            Ok(n)
+        }
+    }
+
+    impl Seek for Counting {
+        fn seek(&mut self, to: SeekFrom) -> std::io::Result<u64> {
+            self.file.seek(to)
+        }
+    }
+
+    fn open(bytes: Vec<u8>) -> (PdbSymbols, Arc<Mutex<BTreeSet<u64>>>) {
+        let pages = Arc::new(Mutex::new(BTreeSet::new()));
+        let reader = Counting { file: std::io::Cursor::new(bytes), pages: pages.clone() };
+        (PdbSymbols::open(Box::new(reader), 0).unwrap(), pages)
+    }
+
+    /// The pages of stream `n`, as the file's own directory lists them.
+    fn stream_pages(bytes: &[u8], n: u32) -> BTreeSet<u64> {
+        let file: crate::msf::File = Arc::new(Mutex::new(Box::new(std::io::Cursor::new(bytes.to_vec()))));
+        let msf = Msf::open(file).unwrap();
+        assert_eq!(msf.page_size(), 4096);
+        msf.stream(n).unwrap().pages.iter().map(|&p| u64::from(p)).collect()
+    }
+
+    #[test]
+    fn inlinee_names_come_from_a_few_pages_of_the_id_stream() {
+        let bytes = fixture();
+        let (mut pdb, pages) = open(bytes.clone());
+        let setup: BTreeSet<u64> = pages.lock().unwrap().clone();
+        // __scrt_common_main_seh's call of wmain, inside the inlined invoke_main.
+        let found = pdb.lookup(0x1407).unwrap();
+        assert_eq!(found.function, "__scrt_common_main_seh");
+        assert_eq!(found.inlines.iter().map(|i| i.function.as_str()).collect::<Vec<_>>(), ["invoke_main"]);
+        let ipi = stream_pages(&bytes, 4);
+        let read: BTreeSet<u64> = pages.lock().unwrap().difference(&setup).copied().collect();
+        let ipi_read = read.intersection(&ipi).count();
+        assert!(ipi_read > 0 && ipi_read < ipi.len(), "{ipi_read} of the id stream's {} pages", ipi.len());
+    }
+
+    #[test]
+    fn every_function_id_is_named_as_a_whole_stream_read_names_it() {
+        let bytes = fixture();
+        let (pdb, _) = open(bytes.clone());
+        let ids = Ids::open(&pdb.msf).unwrap();
+        let mut whole = PDB::open(std::io::Cursor::new(bytes)).unwrap();
+        let info = whole.id_information().unwrap();
+        let mut iter = info.iter();
+        let mut next = 0;
+        let mut named = 0;
+        while let Some(id) = iter.next().unwrap() {
+            let want = match id.parse() {
+                Ok(pdb::IdData::Function(f)) => Some(f.name.to_string().into_owned()),
+                Ok(pdb::IdData::MemberFunction(f)) => Some(f.name.to_string().into_owned()),
+                _ => None,
+            };
+            named += usize::from(want.is_some());
+            assert_eq!(ids.name(&pdb.msf, id.index().0), want, "id {:#x}", id.index().0);
+            next = id.index().0 + 1;
+        }
+        assert!(named > 50, "{named} function ids");
+        assert_eq!(ids.name(&pdb.msf, next), None, "past the last id");
+        assert_eq!(ids.name(&pdb.msf, 0x10), None, "before the first id");
+    }
+
+    #[test]
+    fn publics_are_found_by_binary_search_as_a_whole_stream_read_finds_them() {
+        let bytes = fixture();
+        // The reference: every code public, from the symbol records read whole.
+        let mut whole = PDB::open(std::io::Cursor::new(bytes.clone())).unwrap();
+        let map = whole.address_map().unwrap();
+        let globals = whole.global_symbols().unwrap();
+        let mut all = Vec::new();
+        let mut iter = globals.iter();
+        while let Some(s) = iter.next().unwrap() {
+            if let Ok(SymbolData::Public(p)) = s.parse() {
+                if let (true, Some(r)) = (p.function || p.code, p.offset.to_rva(&map)) {
+                    all.push((r.0, p.name.to_string().into_owned(), p.offset.section));
+                }
+            }
+        }
+        all.sort();
+        assert!(all.len() > 50);
+        let (mut pdb, _) = open(bytes.clone());
+        let mut in_text = 0;
+        for rva in (0..0x9000).step_by(0x37) {
+            // The nearest code public at or below rva in rva's own section.
+            let section = pdb::Rva(rva).to_internal_offset(&map).map(|o| o.section);
+            let want = all.iter().rev().find(|p| p.0 <= rva && Some(p.2) == section).map(|p| (p.1.clone(), p.0));
+            in_text += usize::from(want.is_some());
+            let got = pdb.in_publics(rva).map(|f| (f.function, f.function_rva));
+            assert_eq!(got, want, "rva {rva:#x}");
+        }
+        // One lookup reads a few pages, not the symbol records.
+        let (mut one, pages) = open(bytes.clone());
+        let before = pages.lock().unwrap().len();
+        one.in_publics(0x1180).unwrap();
+        let records = stream_pages(&bytes, 8).len();
+        let after = pages.lock().unwrap().len();
+        assert!(after - before < records, "{} pages for one public; the records are {records}", after - before);
+        assert!(in_text > 50, "{in_text} addresses named");
     }
 }
