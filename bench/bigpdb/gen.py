@@ -23,18 +23,18 @@ def unit(tu, structs, fields):
         name = f"Record_{tu}_{s}"
         out.append(f"struct {name} {{\n")
         for f in range(fields):
-            out.append(f"  int field_{f}_of_the_record_number_{s}_in_unit_{tu};\n")
+            out.append(f"  int field_{f}_of_the_record_number_{s}_in_the_translation_unit_number_{tu}_of_the_generated_program;\n")
         out.append(f"  int total() const;\n}};\n")
         # The helper is inlined into its caller: an S_INLINESITE and an LF_FUNC_ID.
         out.append(
             f"static inline __attribute__((always_inline)) int mix_{tu}_{s}(const {name} *r, int k) {{\n"
-            f"  return r->field_0_of_the_record_number_{s}_in_unit_{tu} * k"
-            f" ^ r->field_{fields - 1}_of_the_record_number_{s}_in_unit_{tu};\n}}\n"
+            f"  return r->field_0_of_the_record_number_{s}_in_the_translation_unit_number_{tu}_of_the_generated_program * k"
+            f" ^ r->field_{fields - 1}_of_the_record_number_{s}_in_the_translation_unit_number_{tu}_of_the_generated_program;\n}}\n"
         )
         out.append(
             f"int {name}::total() const {{\n  int t = 0;\n"
             + "".join(
-                f"  t += field_{f}_of_the_record_number_{s}_in_unit_{tu} * {f + 1};\n"
+                f"  t += field_{f}_of_the_record_number_{s}_in_the_translation_unit_number_{tu}_of_the_generated_program * {f + 1};\n"
                 for f in range(0, fields, max(1, fields // 4))
             )
             + "  return t;\n}\n"
@@ -42,7 +42,7 @@ def unit(tu, structs, fields):
         out.append(
             f"__attribute__((noinline)) int work_{tu}_{s}({name} *r, int k) {{\n"
             f"  int v = mix_{tu}_{s}(r, k);\n"
-            f"  r->field_1_of_the_record_number_{s}_in_unit_{tu} = v;\n"
+            f"  r->field_1_of_the_record_number_{s}_in_the_translation_unit_number_{tu}_of_the_generated_program = v;\n"
             f"  return v + r->total();\n}}\n"
         )
     # One entry per unit that reaches all its functions.

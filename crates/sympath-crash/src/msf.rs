@@ -1,63 +1,77 @@
 //! Random access into a PDB's MSF container, for the streams the `pdb` crate
 //! would read whole: the id stream (IPI), the public symbols and their
-//! records, and the string table. The `pdb` crate maps a stream by reading
+//! records, the string table, and the DBI stream's section contributions and
+//! file info. The `pdb` crate maps a stream by reading
 //! all of its pages into one buffer (its `SourceView` is one slice), which
 //! for the IPI and the global symbol records of a large PDB is tens or
 //! hundreds of megabytes; here a stream is its page list, and a read touches
 //! only the pages under the bytes asked for. Lookups go through the tables
 //! the format keeps for that: the IPI's type-index offsets, the publics'
-//! address map, the string table's offsets.
+//! address map, the string table's offsets, the section contributions'
+//! order. The `pdb` crate itself reads through [`PdbSource`], which leaves
+//! the DBI substreams searched here unread (zeros in its copy).
 //!
 //! Every count read from the file is checked against the stream it lives in;
 //! a damaged PDB gives an error or `None`, never a panic or a huge allocation.
 
-use std::io::{Read, Seek, SeekFrom};
+use std::io::{Read as _, Seek as _, SeekFrom};
 use std::sync::{Arc, Mutex};
 
 use crate::PdbReader;
 
-/// One reader shared by the `pdb` crate and these random reads.
+/// The PDB reader, shared by the `pdb` crate (through [`PdbSource`]) and these random reads.
 pub(crate) type File = Arc<Mutex<Box<dyn PdbReader>>>;
-
-/// A `Read + Seek` handle on a shared [`File`] with its own position (what the
-/// `pdb` crate is given).
-#[derive(Debug)]
-pub(crate) struct SharedReader {
-    file: File,
-    pos: u64,
-}
-
-impl SharedReader {
-    pub(crate) fn new(file: File) -> SharedReader {
-        SharedReader { file, pos: 0 }
-    }
-}
 
 fn lock(file: &File) -> std::io::Result<std::sync::MutexGuard<'_, Box<dyn PdbReader>>> {
     file.lock().map_err(|_| std::io::Error::other("the PDB reader was poisoned"))
 }
 
-impl Read for SharedReader {
-    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-        let mut f = lock(&self.file)?;
-        f.seek(SeekFrom::Start(self.pos))?;
-        let n = f.read(buf)?;
-        self.pos += n as u64;
-        Ok(n)
+/// What the `pdb` crate reads through: every byte it asks for, except the
+/// file ranges in `skip` (left zero; nothing the crate is asked for reads them).
+#[derive(Debug)]
+pub(crate) struct PdbSource {
+    file: File,
+    /// Sorted, disjoint `[start, end)` file offsets.
+    skip: Vec<(u64, u64)>,
+}
+
+#[derive(Debug)]
+struct View(Vec<u8>);
+
+impl<'s> pdb::SourceView<'s> for View {
+    fn as_slice(&self) -> &[u8] {
+        &self.0
     }
 }
 
-impl Seek for SharedReader {
-    fn seek(&mut self, to: SeekFrom) -> std::io::Result<u64> {
-        self.pos = match to {
-            SeekFrom::Start(n) => n,
-            SeekFrom::End(_) => lock(&self.file)?.seek(to)?,
-            SeekFrom::Current(d) => self
-                .pos
-                .checked_add_signed(d)
-                .ok_or_else(|| std::io::Error::new(std::io::ErrorKind::InvalidInput, "seek before the start"))?,
-        };
-        Ok(self.pos)
+impl<'s> pdb::Source<'s> for PdbSource {
+    fn view(&mut self, slices: &[pdb::SourceSlice]) -> std::io::Result<Box<dyn pdb::SourceView<'s>>> {
+        let len = slices.iter().try_fold(0usize, |a, s| a.checked_add(s.size)).ok_or_else(|| std::io::Error::other("view size"))?;
+        let mut bytes = vec![0u8; len];
+        let mut out = 0usize;
+        for s in slices {
+            let end = s.offset + s.size as u64;
+            let mut at = s.offset;
+            let first = self.skip.partition_point(|r| r.1 <= at);
+            for &(a, b) in self.skip.get(first..).unwrap_or_default() {
+                if at >= end || a >= end {
+                    break;
+                }
+                if a > at {
+                    let part = bytes
+                        .get_mut(out + (at - s.offset) as usize..out + (a - s.offset) as usize)
+                        .ok_or_else(|| std::io::Error::other("view"))?;
+                    read_file(&self.file, at, part)?;
+                }
+                at = at.max(b);
+            }
+            if at < end {
+                let part = bytes.get_mut(out + (at - s.offset) as usize..out + s.size).ok_or_else(|| std::io::Error::other("view"))?;
+                read_file(&self.file, at, part)?;
+            }
+            out += s.size;
+        }
+        Ok(Box::new(View(bytes)))
     }
 }
 
@@ -189,6 +203,24 @@ impl Msf {
         u16_at(&self.bytes(stream, offset, 2)?, 0)
     }
 
+    /// The file ranges holding bytes `[from, to)` of `stream`, merged.
+    fn file_ranges(&self, stream: &Stream, from: u32, to: u32) -> Vec<(u64, u64)> {
+        let ps = u64::from(self.page_size);
+        let mut out: Vec<(u64, u64)> = Vec::new();
+        let (mut at, to) = (u64::from(from), u64::from(to.min(stream.size)));
+        while at < to {
+            let Some(&page) = stream.pages.get((at / ps) as usize) else { break };
+            let n = (ps - at % ps).min(to - at);
+            let start = u64::from(page) * ps + at % ps;
+            match out.last_mut() {
+                Some(last) if last.1 == start => last.1 += n,
+                _ => out.push((start, start + n)),
+            }
+            at += n;
+        }
+        out
+    }
+
     /// A NUL-terminated string at `offset`, read in small steps (at most 64 KiB).
     pub(crate) fn cstr(&self, stream: &Stream, offset: u32) -> Option<String> {
         let mut out = Vec::new();
@@ -209,6 +241,79 @@ impl Msf {
     #[cfg(test)]
     pub(crate) fn page_size(&self) -> u32 {
         self.page_size
+    }
+}
+
+/// The DBI stream's header fields used here, and where its substreams are.
+pub(crate) struct Dbi {
+    stream: Stream,
+    pub publics: u16,
+    pub symbol_records: u16,
+    /// Offset and size of the section contributions substream.
+    contributions: (u32, u32),
+    /// Offset and size of the file info substream.
+    file_info: (u32, u32),
+}
+
+impl Dbi {
+    pub(crate) fn open(msf: &Msf) -> Option<Dbi> {
+        let stream = msf.stream(3)?;
+        let h = msf.bytes(&stream, 0, 64)?;
+        let size = |at: usize| -> Option<u32> { u32::try_from(i32::from_le_bytes(h.get(at..at + 4)?.try_into().ok()?)).ok() };
+        let (modules, contributions, section_map, file_info) = (size(24)?, size(28)?, size(32)?, size(36)?);
+        let sc_at = 64u32.checked_add(modules)?;
+        let fi_at = sc_at.checked_add(contributions)?.checked_add(section_map)?;
+        if u64::from(fi_at) + u64::from(file_info) > u64::from(stream.size) {
+            return None;
+        }
+        Some(Dbi {
+            publics: u16_at(&h, 16)?,
+            symbol_records: u16_at(&h, 20)?,
+            contributions: (sc_at, contributions),
+            file_info: (fi_at, file_info),
+            stream,
+        })
+    }
+
+    /// The `pdb` crate's source: the substreams searched here are not read for it.
+    pub(crate) fn source(&self, msf: &Msf) -> PdbSource {
+        // The contributions after their version word, and the file info.
+        let (sc_at, sc_len) = self.contributions;
+        let (fi_at, fi_len) = self.file_info;
+        let mut skip = msf.file_ranges(&self.stream, sc_at + 4.min(sc_len), sc_at + sc_len);
+        skip.extend(msf.file_ranges(&self.stream, fi_at, fi_at + fi_len));
+        skip.sort_unstable();
+        PdbSource { file: msf.file.clone(), skip }
+    }
+
+    /// The module that contributed `offset` of `section`, by binary search of
+    /// the section contributions (sorted by section and offset).
+    pub(crate) fn module_at(&self, msf: &Msf, section: u16, offset: u32) -> Option<usize> {
+        let (at, len) = self.contributions;
+        let version = msf.u32(&self.stream, at)?;
+        let entry = match version {
+            0xF12E_BA2D => 28, // V60
+            0xF131_51E4 => 32, // V2 (adds the COFF section index)
+            _ => return None,
+        };
+        let count = len.checked_sub(4)? / entry;
+        let get = |i: u32| -> Option<(u16, u32, u32, u16)> {
+            let e = msf.bytes(&self.stream, at + 4 + i * entry, 20)?;
+            Some((u16_at(&e, 0)?, u32_at(&e, 4)?, u32_at(&e, 8)?, u16_at(&e, 16)?))
+        };
+        // The first contribution past (section, offset).
+        let (mut lo, mut hi) = (0u32, count);
+        while lo < hi {
+            let mid = lo + (hi - lo) / 2;
+            let (s, o, _, _) = get(mid)?;
+            if (s, o) <= (section, offset) {
+                lo = mid + 1;
+            } else {
+                hi = mid;
+            }
+        }
+        let (s, o, size, module) = get(lo.checked_sub(1)?)?;
+        (s == section && offset - o < size).then_some(usize::from(module))
     }
 }
 

@@ -12,10 +12,8 @@ use std::sync::{Arc, Mutex};
 
 use pdb::{AddressMap, DebugInformation, FallibleIterator, IdIndex, Inlinee, ModuleInfo, PdbInternalSectionOffset, SymbolData, PDB};
 
-use crate::msf::{Ids, Msf, Names, Publics, SharedReader};
+use crate::msf::{Dbi, Ids, Msf, Names, PdbSource, Publics};
 use crate::PdbReader;
-
-type Source = Box<dyn PdbReader>;
 
 /// An inlined call covering the address.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -37,15 +35,13 @@ pub(crate) struct Found {
 }
 
 pub(crate) struct PdbSymbols {
-    pdb: PDB<'static, Source>,
+    pdb: PDB<'static, PdbSource>,
     address_map: AddressMap<'static>,
     msf: Msf,
     strings: Option<Names>,
     dbi: DebugInformation<'static>,
-    /// The DBI header's publics and symbol records stream numbers.
-    publics_streams: Option<(u16, u16)>,
-    /// (start RVA, end RVA, module index), sorted.
-    contributions: Vec<(u32, u32, usize)>,
+    /// The DBI header and its section contributions, read at random.
+    dbi_header: Dbi,
     modules: HashMap<usize, Option<ModuleInfo<'static>>>,
     ids: Option<Option<Ids>>,
     publics: Option<Option<Publics>>,
@@ -56,10 +52,10 @@ fn err(what: &str, e: pdb::Error) -> String {
 }
 
 impl PdbSymbols {
-    pub(crate) fn open(reader: Source, _base: u64) -> Result<PdbSymbols, String> {
-        let file = Arc::new(Mutex::new(reader));
-        let mut pdb = PDB::open(Box::new(SharedReader::new(file.clone())) as Source).map_err(|e| err("header", e))?;
-        let msf = Msf::open(file)?;
+    pub(crate) fn open(reader: Box<dyn PdbReader>, _base: u64) -> Result<PdbSymbols, String> {
+        let msf = Msf::open(Arc::new(Mutex::new(reader)))?;
+        let dbi_header = Dbi::open(&msf).ok_or("the PDB's DBI stream header cannot be read")?;
+        let mut pdb = PDB::open(dbi_header.source(&msf)).map_err(|e| err("header", e))?;
         let dbi = pdb.debug_information().map_err(|e| err("DBI stream", e))?;
         let address_map = pdb.address_map().map_err(|e| err("section map", e))?;
         let strings = pdb
@@ -72,27 +68,7 @@ impl PdbSymbols {
             })
             .and_then(|n| msf.stream(n))
             .and_then(|s| Names::new(&msf, s));
-        let publics_streams = msf.stream(3).and_then(|dbi| Some((msf.u16(&dbi, 16)?, msf.u16(&dbi, 20)?)));
-        let mut contributions = Vec::new();
-        let mut iter = dbi.section_contributions().map_err(|e| err("section contributions", e))?;
-        while let Some(c) = iter.next().map_err(|e| err("section contributions", e))? {
-            if let Some(rva) = c.offset.to_rva(&address_map) {
-                contributions.push((rva.0, rva.0.saturating_add(c.size), c.module));
-            }
-        }
-        contributions.sort_unstable();
-        Ok(PdbSymbols {
-            pdb,
-            address_map,
-            msf,
-            strings,
-            dbi,
-            publics_streams,
-            contributions,
-            modules: HashMap::new(),
-            ids: None,
-            publics: None,
-        })
+        Ok(PdbSymbols { pdb, address_map, msf, strings, dbi, dbi_header, modules: HashMap::new(), ids: None, publics: None })
     }
 
     fn rva(&self, offset: PdbInternalSectionOffset) -> Option<u32> {
@@ -127,11 +103,8 @@ impl PdbSymbols {
     }
 
     fn in_procedure(&mut self, rva: u32) -> Option<Found> {
-        let at = self.contributions.partition_point(|c| c.0 <= rva);
-        let &(_, end, index) = self.contributions.get(at.checked_sub(1)?)?;
-        if rva >= end {
-            return None;
-        }
+        let at = pdb::Rva(rva).to_internal_offset(&self.address_map)?;
+        let index = self.dbi_header.module_at(&self.msf, at.section, at.offset)?;
         self.module(index)?;
         let module = self.modules.get(&index)?.as_ref()?;
         let mut symbols = module.symbols().ok()?;
@@ -212,8 +185,7 @@ impl PdbSymbols {
     /// the publics' address map.
     fn in_publics(&mut self, rva: u32) -> Option<Found> {
         if self.publics.is_none() {
-            let (publics, records) = self.publics_streams?;
-            self.publics = Some(Publics::open(&self.msf, publics, records));
+            self.publics = Some(Publics::open(&self.msf, self.dbi_header.publics, self.dbi_header.symbol_records));
         }
         let publics = self.publics.as_ref()?.as_ref()?;
         let rva_of = |i: u32| -> Option<(u32, bool, u16)> {
@@ -381,5 +353,35 @@ mod tests {
         let after = pages.lock().unwrap().len();
         assert!(after - before < records, "{} pages for one public; the records are {records}", after - before);
         assert!(in_text > 50, "{in_text} addresses named");
+    }
+
+    #[test]
+    fn the_module_of_an_address_is_found_by_binary_search_as_a_scan_of_all_contributions_finds_it() {
+        let bytes = fixture();
+        let mut whole = PDB::open(std::io::Cursor::new(bytes.clone())).unwrap();
+        let dbi = whole.debug_information().unwrap();
+        let mut all = Vec::new();
+        let mut iter = dbi.section_contributions().unwrap();
+        while let Some(c) = iter.next().unwrap() {
+            all.push((c.offset.section, c.offset.offset, c.size, c.module));
+        }
+        assert!(all.len() > 100, "{} contributions", all.len());
+        let (pdb, _) = open(bytes.clone());
+        let mut found = 0;
+        for &(section, start, size, _) in &all {
+            for offset in [start, start + size / 2, start + size.saturating_sub(1), start + size] {
+                let want = all.iter().find(|c| c.0 == section && offset >= c.1 && offset - c.1 < c.2).map(|c| c.3);
+                assert_eq!(pdb.dbi_header.module_at(&pdb.msf, section, offset), want, "{section:#x}:{offset:#x}");
+                found += usize::from(want.is_some());
+            }
+        }
+        assert!(found > 300);
+        // The contributions substream was not read for the `pdb` crate at open, and one lookup
+        // reads log2(n) entries of it.
+        let (one, pages) = open(bytes.clone());
+        let opened = pages.lock().unwrap().clone();
+        one.dbi_header.module_at(&one.msf, all[all.len() / 2].0, all[all.len() / 2].1).unwrap();
+        let lookup = pages.lock().unwrap().len() - opened.len();
+        assert!(lookup <= 3, "{lookup} pages for one lookup");
     }
 }
