@@ -375,7 +375,8 @@ impl Ids {
                     index_at.checked_add(index_len).filter(|&e| e <= hash.size).and_then(|_| msf.bytes(&hash, index_at, index_len))
                 {
                     offsets = raw.chunks_exact(8).filter_map(|c| Some((u32_at(c, 0)?, u32_at(c, 4)?))).collect();
-                    if !offsets.windows(2).all(|w| matches!(w, [a, b] if a.0 < b.0 && a.1 < b.1)) {
+                    let ordered = offsets.windows(2).all(|w| matches!(w, [a, b] if a.0 < b.0 && a.1 < b.1));
+                    if !ordered || offsets.iter().any(|o| o.1 >= record_bytes) {
                         offsets.clear();
                     }
                 }
