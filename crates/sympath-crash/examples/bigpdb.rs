@@ -8,6 +8,10 @@
 //! cargo run --release -p sympath-crash --example bigpdb -- /tmp/sympath-bigpdb [THREADS]
 //! ```
 //!
+//! It also writes the dump (`big.dmp`) and the expected names and store keys
+//! (`expected.json`) next to the PDB, for `bench/bigpdb/browser.mjs`, which
+//! runs the same crash in Chromium.
+//!
 //! The dump is made here with `minidump-synth`: one module (`big.exe`, with
 //! its PE image and the PDB's GUID and age), and THREADS threads (default 8),
 //! each stopped in a different unit of the program, spread over the module:
@@ -212,6 +216,16 @@ fn main() {
     let image = std::fs::read(dir.join("big.exe")).unwrap();
     let rvas: Vec<u32> = want.iter().map(|t| t.rva).collect();
     let dump = dump(&image, &rvas);
+    std::fs::write(dir.join("big.dmp"), &dump).unwrap();
+    let (timestamp, size_of_image, guid, age) = pe_identity(&image);
+    let g = |r: std::ops::Range<usize>| guid[r].iter().rev().map(|b| format!("{b:02X}")).collect::<String>();
+    let debug_id = format!("{}{}{}{}{age:X}", g(0..4), g(4..6), g(6..8), guid[8..].iter().map(|b| format!("{b:02X}")).collect::<String>());
+    let expected = serde_json::json!({
+        "debugId": debug_id,
+        "codeId": format!("{timestamp:08X}{size_of_image:X}"),
+        "frames": want.iter().map(|t| serde_json::json!({ "rva": t.rva, "function": t.function, "inline": t.inline })).collect::<Vec<_>>(),
+    });
+    std::fs::write(dir.join("expected.json"), expected.to_string()).unwrap();
 
     let reads: Reads = Arc::default();
     let mut files = Files { dir: dir.clone(), reads: reads.clone() };
