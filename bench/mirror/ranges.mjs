@@ -34,10 +34,13 @@ for (let i = fixture.length; i < SIZE; i++) body[i] = (i * 13 + (i >> 9)) & 255;
 
 let written = 0;
 let requests = 0;
+/** Requests by kind: a GET of the whole file, a HEAD, a GET of a range. */
+const kinds = { whole: 0, head: 0, range: 0 };
 const sockets = new Set();
 const upstream = createServer((req, res) => {
   if (new URL(req.url, "http://x").pathname.slice(1) !== KEY) return res.writeHead(404).end();
   requests++;
+  kinds[req.method === "HEAD" ? "head" : req.headers.range ? "range" : "whole"]++;
   const common = { "content-type": "application/octet-stream", etag: '"bench"', "last-modified": "Tue, 01 Dec 2026 10:00:00 GMT", "accept-ranges": "bytes" };
   const m = /^bytes=(\d+)-(\d+)$/.exec(req.headers.range ?? "");
   let [first, last] = [0, SIZE - 1];
@@ -83,6 +86,7 @@ async function run(name, vars, port) {
   try {
     for (let pass = 1; pass <= PASSES; pass++) {
       const [b0, r0, t0] = [sent(), requests, performance.now()];
+      const k0 = { ...kinds };
       for (const start of starts) {
         for (let k = 0; k < BLOCKS; k++) {
           const first = start + k * BLOCK;
@@ -92,7 +96,7 @@ async function run(name, vars, port) {
         }
       }
       await new Promise((ok) => setTimeout(ok, 1500)); // the stores' writes run after the answers
-      rows.push({ name, pass, upstreamBytes: sent() - b0, upstreamRequests: requests - r0, ms: Math.round(performance.now() - t0 - 1500) });
+      rows.push({ name, pass, upstreamBytes: sent() - b0, upstreamRequests: requests - r0, by: `${kinds.whole - k0.whole} / ${kinds.head - k0.head} / ${kinds.range - k0.range}`, ms: Math.round(performance.now() - t0 - 1500) });
     }
   } finally {
     await mirror.stop();
@@ -109,8 +113,8 @@ upstream.close();
 for (const s of sockets) s.destroy();
 const served = CLUSTERS * BLOCKS * BLOCK;
 console.log(`${CLUSTERS * BLOCKS} reads of 64 KiB per pass (${(served / 2 ** 20).toFixed(1)} MiB served) of a ${SIZE >> 20} MiB PDB`);
-console.log("| mode | pass | upstream bytes | upstream requests | time (ms) |");
-console.log("|---|---|---|---|---|");
-for (const r of rows) console.log(`| ${r.name} | ${r.pass} | ${r.upstreamBytes.toLocaleString("en")} | ${r.upstreamRequests} | ${r.ms} |`);
+console.log("| mode | pass | upstream bytes | upstream requests | whole GET / HEAD / Range GET | time (ms) |");
+console.log("|---|---|---|---|---|---|");
+for (const r of rows) console.log(`| ${r.name} | ${r.pass} | ${r.upstreamBytes.toLocaleString("en")} | ${r.upstreamRequests} | ${r.by} | ${r.ms} |`);
 const total = (name) => rows.filter((r) => r.name === name).reduce((n, r) => n + r.upstreamBytes, 0);
 console.log(`total upstream bytes over ${PASSES} passes: forward ${total("forward").toLocaleString("en")}, chunks ${total("chunks").toLocaleString("en")}`);

@@ -1088,11 +1088,12 @@ test("issue 11: a large file's range on a miss is made of aligned chunks, kept; 
     assert.match(o.headers.get("server-timing") ?? "", /chunks;dur=/);
   }
   assert.equal(chunkLog.length, before, "zero upstream requests for ranges the chunks hold");
-  // A range needing one chunk not held: only that chunk is fetched (the version was checked already).
+  // A range needing one chunk not held: the version was checked already, so a
+  // HEAD (the engine's) and only that chunk are fetched.
   const more = await fetch(`${mirror}/${key}`, { headers: { Range: "bytes=2000000-2000099" } });
   assert.equal(more.status, 206);
   assert.deepEqual(Buffer.from(await more.arrayBuffer()), body.subarray(2000000, 2000100));
-  assert.deepEqual(rangesOf(key, before), [null, `bytes=${7 * CHUNK}-${8 * CHUNK - 1}`]);
+  assert.deepEqual(chunkLog.slice(before), [[key, "HEAD", null], [key, "GET", `bytes=${7 * CHUNK}-${8 * CHUNK - 1}`]]);
   // The cap: a range needing more chunks than RANGE_CHUNKS_MAX is forwarded as it is, nothing kept.
   const wide = `bytes=0-${CHUNKS_MAX * CHUNK}`;
   const w = await fetch(`${mirror}/${key}`, { headers: { Range: wide } });
@@ -1110,6 +1111,52 @@ test("issue 11: a large file's range on a miss is made of aligned chunks, kept; 
   assert.equal(whole.status, 200);
   assert.equal(whole.headers.get("x-sympath-cache"), "miss");
   assert.deepEqual(Buffer.from(await whole.arrayBuffer()), body);
+});
+
+test("issue 11: a range miss of a file whose version was checked is a HEAD plus Range GETs of just the missing chunks, never a whole-file GET; a HEAD of another version falls back to the GET that checks it", async () => {
+  const key = "headrange.pdb/A62592418D7807494C4C44205044422E1/headrange.pdb";
+  const v1 = await bigPdb(5_000_000, 7);
+  rangedFiles.set(key, { body: v1, etag: '"h1"' });
+  // The first range of a file never seen: the engine's GET (its first bytes
+  // judged), then chunks; the version is checked (R70, R72) and named.
+  const first = chunkLog.length;
+  const a = await rangeUntil(key, "bytes=1000000-1000099", "hit");
+  assert.deepEqual(a.body, v1.subarray(1000000, 1000100));
+  assert.deepEqual(chunkLog[first], [key, "GET", null], "the first range of a file never seen: the engine's GET");
+  // A range over two chunks not held (11 and 12): a HEAD, then exactly those two chunks.
+  const from = chunkLog.length;
+  const b = await fetch(`${mirror}/${key}`, { headers: { Range: "bytes=3000000-3200000" } });
+  assert.equal(b.status, 206);
+  assert.equal(b.headers.get("x-sympath-cache"), "miss");
+  assert.equal(b.headers.get("content-range"), `bytes 3000000-3200000/${v1.length}`);
+  assert.deepEqual(Buffer.from(await b.arrayBuffer()), v1.subarray(3000000, 3200001));
+  assert.match(b.headers.get("x-sympath-note") ?? "", /assembled from 2 chunk\(s\), 2 fetched upstream now and kept \(the version checked, confirmed by a HEAD\)/);
+  const log = chunkLog.slice(from);
+  assert.deepEqual(log[0], [key, "HEAD", null], JSON.stringify(log));
+  assert.deepEqual(
+    log.slice(1).sort(),
+    [
+      [key, "GET", `bytes=${11 * CHUNK}-${12 * CHUNK - 1}`],
+      [key, "GET", `bytes=${12 * CHUNK}-${13 * CHUNK - 1}`],
+    ],
+    JSON.stringify(log),
+  );
+  // The chunks fetched that way are kept: the same range again costs the upstream nothing.
+  const c = await rangeUntil(key, "bytes=3000000-3200000", "hit");
+  assert.deepEqual(c.body, v1.subarray(3000000, 3200001));
+  // Another version under the key (the same length, another ETag): the HEAD
+  // does not match the version checked, so the range goes the GET way, which
+  // checks the new version; nothing of v1 is served.
+  const v2 = await bigPdb(5_000_000, 8);
+  rangedFiles.set(key, { body: v2, etag: '"h2"' });
+  const next = chunkLog.length;
+  const d = await fetch(`${mirror}/${key}`, { headers: { Range: "bytes=4000000-4000099" } });
+  assert.equal(d.status, 206);
+  assert.deepEqual(Buffer.from(await d.arrayBuffer()), v2.subarray(4000000, 4000100));
+  const log2 = chunkLog.slice(next);
+  assert.deepEqual(log2.slice(0, 2), [[key, "HEAD", null], [key, "GET", null]], JSON.stringify(log2));
+  assert.ok(log2.slice(2).every(([, m, r]) => m === "GET" && isChunk(r, v2.length)), JSON.stringify(log2));
+  assert.ok(log2.some(([, , r]) => r === `bytes=0-${CHUNK - 1}`), "the new version's identity read through its chunks");
 });
 
 test("issue 11: chunks of a changed upstream file (another ETag, another length) are never mixed with the old ones", async () => {

@@ -10,9 +10,17 @@
 //!   Every chunk carries the [`Version`] it belongs to (length, `ETag`,
 //!   `Last-Modified`); the `version` entry names the version whose chunks
 //!   may be served and is written only once that version was checked.
-//! - [`serve_cached`] (before any upstream request): a range whose every
-//!   chunk is held, of the version named, is answered from them alone.
-//! - [`serve_miss`] (once the lookup engine has taken the file): the chunks
+//! - [`serve_cached`] (before the upstream lookup): a range whose every
+//!   chunk is held, of the version named, is answered from them alone, with
+//!   no upstream request. A range some of whose chunks are missing, of a file
+//!   whose version was checked, runs the lookup engine with `Method::Head`:
+//!   if the file it takes has that version's length, `ETag` and
+//!   `Last-Modified`, only the missing chunks are fetched (from the URL it
+//!   took), so the file's body is never downloaded to find it; otherwise
+//!   (another version, no file, a chunk of another version) the handler's
+//!   GET lookup runs as for a file never seen, and checks it.
+//! - [`serve_miss`] (once the lookup engine has taken the file by a GET,
+//!   its first bytes judged): the chunks
 //!   held are read, the missing ones fetched from the URL the engine took the
 //!   file from (each an exact 206 of exactly its length, or nothing is kept).
 //!   Fetched chunks of another version than the one named drop it: the
@@ -29,13 +37,15 @@ use std::collections::HashMap;
 
 use futures_util::future;
 use sympath::headers;
-use sympath::lookup::Take;
+use sympath::key::RequestKey;
+use sympath::lookup::{Step, Take};
 use worker::*;
 
 use crate::handler::Job;
 use crate::rules::chunks::{ChunkPlan, Chunking, NotChunked, Part, Version};
 use crate::rules::{self, ByteRange};
 use crate::streams;
+use crate::upstream::{self, Body, Found};
 use crate::verify::{self, Checked, Verify};
 
 /// The header (edge cache) holding a chunk's version. Internal: never sent to clients.
@@ -49,6 +59,9 @@ enum Source {
     Edge,
     R2,
 }
+
+/// The pieces of a plan held, in order, and where each came from.
+type Held = Vec<Option<(Vec<u8>, Source)>>;
 
 /// The chunks of one file in the edge cache and R2.
 #[derive(Clone)]
@@ -130,6 +143,15 @@ impl Store {
         (bytes.len() as u64 == p.length).then_some(bytes)
     }
 
+    /// The pieces of `plan` held in version `v` (none without one, or of
+    /// another length), in order.
+    async fn held(&self, v: Option<&Version>, plan: &ChunkPlan) -> Held {
+        match v.filter(|v| v.size == plan.size).and_then(|v| v.encode().map(|e| (v, e))) {
+            Some((v, enc)) => future::join_all(plan.parts.iter().map(|p| self.piece(v, &enc, *p))).await,
+            None => vec![None; plan.parts.len()],
+        }
+    }
+
     /// Keeps chunk `index` of version `v` (its length already checked).
     async fn put_chunk(&self, v: &Version, enc: &str, index: u64, bytes: Vec<u8>) {
         if let Some(bucket) = &self.bucket {
@@ -187,29 +209,62 @@ fn answer(job: &Job<'_>, plan: &ChunkPlan, bytes: Vec<u8>, cache: &str, upstream
     Ok(out)
 }
 
-/// Answers a GET's `Range` from the chunks held, if every chunk it needs is
-/// held in the version named: no upstream request. `None`: go on with the
-/// lookup.
-pub async fn serve_cached(req: &Request, job: &Job<'_>) -> Result<Option<Response>> {
+/// Answers a GET's `Range` of a file whose version was checked (its
+/// `version` entry held), before the upstream lookup: from the chunks held
+/// alone if every chunk it needs is held (no upstream request); else the
+/// engine's lookup runs with `Method::Head` and, if the file it takes is still
+/// the version checked (its length, `ETag`, `Last-Modified`), only the missing
+/// chunks are fetched, from the URL it took. `None`: go on with the lookup
+/// (a GET, whose first bytes the engine judges): no version checked, another
+/// version, or a range not served from chunks.
+pub async fn serve_cached(req: &Request, job: &Job<'_>, key: &RequestKey) -> Result<Option<Response>> {
     if job.head {
         return Ok(None);
     }
     let Some(range) = req.headers().get("Range")?.as_deref().and_then(ByteRange::parse) else { return Ok(None) };
     let store = Store::new(job);
     let Some(v) = store.version().await else { return Ok(None) };
-    let Some(enc) = v.encode() else { return Ok(None) };
     let Ok(plan) = job.config.chunking.plan(range, Some(v.size)) else { return Ok(None) };
-    let pieces = future::join_all(plan.parts.iter().map(|p| store.piece(&v, &enc, *p))).await;
-    let mut bytes = Vec::with_capacity(usize::try_from(plan.length()).unwrap_or(0));
-    let mut from_r2 = false;
-    for piece in pieces {
-        let Some((b, source)) = piece else { return Ok(None) };
-        from_r2 |= source == Source::R2;
-        bytes.extend_from_slice(&b);
+    let held = store.held(Some(&v), &plan).await;
+    if held.iter().all(Option::is_some) {
+        let from_r2 = held.iter().flatten().any(|(_, source)| *source == Source::R2);
+        let bytes = held.into_iter().flatten().map(|(b, _)| b).collect::<Vec<_>>().concat();
+        let (cache, from) = if from_r2 { (headers::cache::R2, "R2") } else { (headers::cache::HIT, "the edge cache") };
+        let note = format!("a range assembled from {} chunk(s) of the file held in {from}", plan.parts.len());
+        return answer(job, &plan, bytes, cache, None, &note).map(Some);
     }
-    let (cache, from) = if from_r2 { (headers::cache::R2, "R2") } else { (headers::cache::HIT, "the edge cache") };
-    let note = format!("a range assembled from {} chunk(s) of the file held in {from}", plan.parts.len());
-    answer(job, &plan, bytes, cache, None, &note).map(Some)
+    Ok(by_head(job, key, &store, v, &plan, held).await)
+}
+
+/// A range some of whose chunks are missing, of a file whose version `known`
+/// was checked: the engine's lookup with `Method::Head` (its rules: which
+/// stores, redirects, statuses), then the missing chunks from the URL it took
+/// — if that answer is still `known`. `None` for anything else (the caller
+/// falls back to a GET, which checks a new version).
+async fn by_head(job: &Job<'_>, key: &RequestKey, store: &Store, known: Version, plan: &ChunkPlan, held: Held) -> Option<Response> {
+    let mut lookup = job.config.lookup_with(key, sympath::lookup::Method::Head)?;
+    let (fetch, found) = loop {
+        let fetch = match lookup.next() {
+            Step::Fetch(fetch) => fetch,
+            Step::Done(_) => return None,
+        };
+        if let Some(found) = upstream::run(&mut lookup, &fetch, job.config.timeout_ms, job.config.deadline_ms).await {
+            break (fetch, found);
+        }
+    };
+    let Found { body, take, validators: (etag, modified), .. } = found;
+    if !matches!(body, Body::Headers) || take.expanded {
+        return None;
+    }
+    let seen = Version { size: take.length?, etag, modified };
+    if seen != known {
+        return None;
+    }
+    let auth = crate::ranged::credentials(&fetch, &take);
+    match assemble(job, &take, auth, plan, store, Some(known), held, Taken::ByHead).await {
+        Outcome::Served(resp) => Some(resp),
+        Outcome::Refused(_) | Outcome::Unusable(_) => None,
+    }
 }
 
 /// How [`serve_miss`] ended.
@@ -327,21 +382,43 @@ pub async fn serve_miss(job: &Job<'_>, take: &Take, authorization: Option<&str>,
     };
     let store = Store::new(job);
     let known = store.version().await;
+    let held = store.held(known.as_ref(), &plan).await;
+    assemble(job, take, authorization, &plan, &store, known, held, Taken::ByGet).await
+}
+
+/// How the engine took the file a range is assembled for.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Taken {
+    /// A GET: the engine judged its first bytes.
+    ByGet,
+    /// A HEAD, its answer the version checked: chunks of any other version
+    /// are not served (the range goes back to a GET, which checks it).
+    ByHead,
+}
+
+/// The range of `plan` from the pieces `held` (of `known`) and the missing
+/// chunks, fetched now from `take`'s URL (see the module doc).
+#[allow(clippy::too_many_arguments)]
+async fn assemble(
+    job: &Job<'_>,
+    take: &Take,
+    authorization: Option<&str>,
+    plan: &ChunkPlan,
+    store: &Store,
+    known: Option<Version>,
+    held: Held,
+    taken: Taken,
+) -> Outcome {
     let fetcher = Fetcher {
         url: &take.url,
         authorization,
-        chunking,
+        chunking: job.config.chunking,
         size: plan.size,
         timeout_ms: job.config.timeout_ms,
         deadline_ms: job.config.deadline_ms,
         chunks: RefCell::default(),
         version: RefCell::default(),
         count: Cell::new(0),
-    };
-    // The pieces held, in the version named (of this length).
-    let held = match known.as_ref().filter(|v| v.size == plan.size).and_then(|v| v.encode().map(|e| (v, e))) {
-        Some((v, enc)) => future::join_all(plan.parts.iter().map(|p| store.piece(v, &enc, *p))).await,
-        None => vec![None; plan.parts.len()],
     };
     let missing: Vec<u64> = plan.parts.iter().zip(&held).filter(|(_, h)| h.is_none()).map(|(p, _)| p.index).collect();
     if let Err(why) = fetcher.fetch(&missing).await {
@@ -350,6 +427,9 @@ pub async fn serve_miss(job: &Job<'_>, take: &Take, authorization: Option<&str>,
     let fetched_version = fetcher.version.borrow().clone();
     let Some(version) = fetched_version.or_else(|| known.clone()) else { return Outcome::Unusable(None) };
     let fresh = known.as_ref() != Some(&version);
+    if fresh && taken == Taken::ByHead {
+        return Outcome::Unusable(Some("the upstream's file changed since its HEAD".into()));
+    }
     if fresh {
         // Another version than the one named (or none named): its chunks are
         // not mixed with these; this version is checked before anything of
@@ -402,7 +482,12 @@ pub async fn serve_miss(job: &Job<'_>, take: &Take, authorization: Option<&str>,
     let kept = fetcher.chunks.take();
     let note = match version.encode() {
         Some(enc) => {
-            let note = format!("a range assembled from {} chunk(s), {fetched} fetched upstream now and kept", plan.parts.len());
+            let how = match taken {
+                Taken::ByGet => "",
+                Taken::ByHead => " (the version checked, confirmed by a HEAD)",
+            };
+            let note = format!("a range assembled from {} chunk(s), {fetched} fetched upstream now and kept{how}", plan.parts.len());
+            let store = store.clone();
             job.ctx.wait_until(async move {
                 future::join_all(kept.into_iter().map(|(i, b)| store.put_chunk(&version, &enc, i, b))).await;
                 if fresh {
@@ -413,7 +498,7 @@ pub async fn serve_miss(job: &Job<'_>, take: &Take, authorization: Option<&str>,
         }
         None => "a range assembled from chunks, not kept: the upstream's ETag or Last-Modified is not a header value".into(),
     };
-    match answer(job, &plan, bytes, headers::cache::MISS, Some(&take.store_url), &note) {
+    match answer(job, plan, bytes, headers::cache::MISS, Some(&take.store_url), &note) {
         Ok(resp) => Outcome::Served(resp),
         Err(e) => Outcome::Unusable(Some(e.to_string())),
     }

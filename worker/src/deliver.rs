@@ -42,7 +42,7 @@ fn file_headers(job: &Job<'_>, upstream: &str, expanded: Option<&str>, pointer: 
 /// Serves a file the lookup engine took (see the module doc): what it said
 /// of the file (its length, whether it may be stored) decides the copies.
 pub fn deliver(found: Found, job: &Job<'_>) -> Result<Response> {
-    let Found { body, take, limits } = found;
+    let Found { body, take, limits, .. } = found;
     let upstream = take.store_url.as_str();
     let (length, expanded) = match &body {
         // Only the expanded bytes of a cabinet are served in the file's place.

@@ -148,8 +148,9 @@ async fn lookup_file(req: &Request, job: &Job<'_>, key: &sympath::key::RequestKe
             return Ok(resp);
         }
     }
-    // Issue 11: a range of a large file whose chunks are held (crate::chunks).
-    if let Some(resp) = crate::chunks::serve_cached(req, job).await? {
+    // Issue 11: a range of a large file whose chunks are held, or whose
+    // version was checked (a HEAD and the missing chunks; crate::chunks).
+    if let Some(resp) = crate::chunks::serve_cached(req, job, key).await? {
         timing.mark("chunks");
         return Ok(resp);
     }

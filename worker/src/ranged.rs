@@ -15,7 +15,7 @@
 //! forwarded as above.
 
 use sympath::headers;
-use sympath::lookup::{Fetch, Lookup, Problem};
+use sympath::lookup::{Fetch, Lookup, Problem, Take};
 use worker::*;
 
 use crate::chunks::{self, Outcome};
@@ -36,14 +36,12 @@ pub async fn serve(
     job: &Job<'_>,
     lookup: &mut Lookup,
 ) -> Result<Option<Response>> {
-    let Found { body, take, limits } = found;
+    let Found { body, take, limits, validators } = found;
     let Body::Stream { head } = body else {
         // Expanded at the edge: the whole file is here already.
-        return deliver(Found { body, take, limits }, job).map(Some);
+        return deliver(Found { body, take, limits, validators }, job).map(Some);
     };
-    // The store's credentials only for the store's own URL (R28): never for
-    // a redirect or pointer target.
-    let auth = if take.url == fetch.url { fetch.authorization.as_deref() } else { None };
+    let auth = credentials(fetch, &take);
     let why = match chunks::serve_miss(job, &take, auth, range).await {
         Outcome::Served(resp) => {
             let _ = head.rest.cancel();
@@ -58,7 +56,7 @@ pub async fn serve(
     };
     let answer = upstream::send_range(&take.url, auth, header, job.config.timeout_ms).await.ok();
     let Some((stream, span, length)) = answer.and_then(|r| exact(r, range)) else {
-        return deliver(Found { body: Body::Stream { head }, take, limits }, job).map(Some);
+        return deliver(Found { body: Body::Stream { head }, take, limits, validators }, job).map(Some);
     };
     let _ = head.rest.cancel();
     let readable = crate::streams::pass_stored(&stream, length).map_err(|e| Error::RustError(e.to_string()))?;
@@ -78,6 +76,17 @@ pub async fn serve(
     };
     h.set(headers::NOTE, &note)?;
     Ok(Some(out))
+}
+
+/// The `Authorization` for ranges of the file the engine took (`take`) in
+/// answer to `fetch`: the store's credentials only for the store's own URL
+/// (R28), never for a redirect or pointer target.
+pub fn credentials<'a>(fetch: &'a Fetch, take: &Take) -> Option<&'a str> {
+    if take.url == fetch.url {
+        fetch.authorization.as_deref()
+    } else {
+        None
+    }
 }
 
 /// The upstream's answer if it is exactly the range asked for: 206, a

@@ -37,6 +37,9 @@ pub struct Found {
     pub take: Take,
     /// The transfer's limits (its overall deadline began with the request).
     pub limits: Limits,
+    /// The answer's `ETag` and `Last-Modified` (the chunk cache's
+    /// [`crate::rules::chunks::Version`] of the file).
+    pub validators: (Option<String>, Option<String>),
 }
 
 /// Makes `fetch` and reports to `lk` until the engine takes the file (`Some`)
@@ -52,6 +55,8 @@ pub async fn run(lk: &mut Lookup, fetch: &Fetch, timeout_ms: u64, deadline_ms: u
         }
     };
     let mut decision = lk.headers(fetch.id, &head(&resp));
+    let get = |name: &str| resp.headers().get(name).ok().flatten();
+    let validators = (get("ETag"), get("Last-Modified"));
     let body = match resp.body() {
         ResponseBody::Stream(s) => Some(s.clone()),
         _ => None,
@@ -67,7 +72,7 @@ pub async fn run(lk: &mut Lookup, fetch: &Fetch, timeout_ms: u64, deadline_ms: u
                     (None, Some(s)) => Body::Stream { head: streams::Head::empty(s) },
                     (None, None) => Body::Headers,
                 };
-                return Some(Found { body, take, limits });
+                return Some(Found { body, take, limits, validators });
             }
             Decision::Sniff { bytes } => match &body {
                 None => lk.first_bytes(fetch.id, b""),
@@ -93,7 +98,7 @@ pub async fn run(lk: &mut Lookup, fetch: &Fetch, timeout_ms: u64, deadline_ms: u
                         Ok((inner, bytes)) => {
                             let first = bytes.get(..sympath::lookup::SNIFF_BYTES).unwrap_or(&bytes);
                             match lk.expanded(fetch.id, &inner, bytes.len() as u64, first) {
-                                Decision::Take(take) => return Some(Found { body: Body::Expanded(bytes), take, limits }),
+                                Decision::Take(take) => return Some(Found { body: Body::Expanded(bytes), take, limits, validators }),
                                 other => other,
                             }
                         }
