@@ -813,6 +813,8 @@ test("hostile upstream: 429 and 503 with Retry-After are failures, never remembe
       const body = await r.json();
       assert.equal(body.code, "upstream_failed");
       assert.match(body.message, new RegExp(`busy \\(${status}, retry after \\d+\\): not a miss`));
+      assert.equal(r.headers.get("retry-after"), status === 429 ? "3600" : "120", "the store's wait is passed on");
+      assert.equal(r.headers.get("cache-control"), "no-store");
       assert.notEqual(r.headers.get("x-sympath-cache"), "negative");
       assert.equal(requested(key), i, "asked again: a busy store is not a miss");
     }

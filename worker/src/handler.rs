@@ -233,7 +233,12 @@ async fn lookup_file(req: &Request, job: &Job<'_>, key: &sympath::key::RequestKe
         }
         // A failure may hide a hit: nothing is cached.
         Done::Failed { reason } | Done::Found { url: reason } => {
-            json_error(&ApiError { status: 502, code: "upstream_failed", message: reason })
+            let mut resp = json_error(&ApiError { status: 502, code: "upstream_failed", message: reason })?;
+            // A busy store's wait is passed on (the answer is not cached).
+            if let Some(secs) = lookup.retry_after() {
+                resp.headers_mut().set("Retry-After", &secs.to_string())?;
+            }
+            Ok(resp)
         }
     }
 }
