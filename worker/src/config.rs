@@ -134,7 +134,7 @@ impl Config {
                     return parsed.clone();
                 }
             }
-            let parsed = Config::from_vars(|name| VARS.iter().position(|v| *v == name).and_then(|i| values[i].clone()));
+            let parsed = Config::from_vars(|name| VARS.iter().position(|v| *v == name).and_then(|i| values.get(i).cloned().flatten()));
             *last.borrow_mut() = Some((values, parsed.clone()));
             parsed
         })
