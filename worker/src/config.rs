@@ -1,5 +1,6 @@
 //! The mirror's configuration: every `[vars]` entry of `wrangler.toml`, read
-//! once per request by [`Config::from_vars`], with every default in one place.
+//! by [`Config::from_vars`] (parsed once per isolate through
+//! [`Config::from_vars_cached`]), with every default in one place.
 //!
 //! An unset or empty variable takes its default. A set but invalid one is an
 //! error ([`ConfigError`]), never silently replaced by the default: `/health`
@@ -115,7 +116,42 @@ impl fmt::Display for ConfigError {
 
 impl std::error::Error for ConfigError {}
 
+/// Every variable [`Config::from_vars`] reads.
+pub const VARS: [&str; 7] = [
+    "SYMBOL_PATH",
+    "MISS_TTL",
+    "UPSTREAM_TIMEOUT_MS",
+    "UPSTREAM_DEADLINE_MS",
+    "ALLOW_PRIVATE_REDIRECTS",
+    "EDGE_CACHE_MAX_BYTES",
+    "COPY_WINDOW_BYTES",
+];
+
+type Parsed = (Vec<Option<String>>, Result<Config, ConfigError>);
+
+thread_local! {
+    /// The last values read and what they parsed to (an isolate keeps its
+    /// variables for its whole life: they are parsed once, not per request).
+    static LAST: std::cell::RefCell<Option<Parsed>> = const { std::cell::RefCell::new(None) };
+}
+
 impl Config {
+    /// [`Config::from_vars`], parsed again only when a value differs from
+    /// the last call's in this thread (the values are read every time).
+    pub fn from_vars_cached(get: impl Fn(&str) -> Option<String>) -> Result<Config, ConfigError> {
+        let values: Vec<Option<String>> = VARS.iter().map(|v| get(v)).collect();
+        LAST.with(|last| {
+            if let Some((seen, parsed)) = &*last.borrow() {
+                if *seen == values {
+                    return parsed.clone();
+                }
+            }
+            let parsed = Config::from_vars(|name| VARS.iter().position(|v| *v == name).and_then(|i| values.get(i).cloned().flatten()));
+            *last.borrow_mut() = Some((values, parsed.clone()));
+            parsed
+        })
+    }
+
     /// Reads the configuration through `get` (a variable's value, `None` when
     /// unset); empty values count as unset.
     pub fn from_vars(get: impl Fn(&str) -> Option<String>) -> Result<Config, ConfigError> {
@@ -221,6 +257,40 @@ mod tests {
         assert_eq!(c.edge_max, 512_000_000);
         assert_eq!(c.copy_window, 16 * 1024 * 1024);
         assert_eq!(c.chunking, rules::chunks::Chunking { min_file: 64 << 20, chunk: 1 << 20, max_fetch: 16 });
+    }
+
+    #[test]
+    fn the_cached_configuration_is_parsed_again_when_a_value_changes() {
+        let read = std::cell::Cell::new(0);
+        let counting = |pairs: &'static [(&'static str, &'static str)]| {
+            let get = vars(pairs);
+            let read = &read;
+            move |name: &str| {
+                read.set(read.get() + 1);
+                get(name)
+            }
+        };
+        let a = Config::from_vars_cached(counting(&[("MISS_TTL", "7")])).unwrap();
+        assert_eq!(a, Config::from_vars(vars(&[("MISS_TTL", "7")])).unwrap());
+        assert_eq!(read.get(), VARS.len(), "every variable read once");
+        assert_eq!(Config::from_vars_cached(counting(&[("MISS_TTL", "7")])).unwrap(), a);
+        let b = Config::from_vars_cached(counting(&[("MISS_TTL", "8")])).unwrap();
+        assert_eq!(b.miss_ttl, 8, "a changed value is parsed again");
+        let e = Config::from_vars_cached(counting(&[("MISS_TTL", "x")])).unwrap_err();
+        assert_eq!(e.var(), "MISS_TTL", "errors are remembered as they are");
+    }
+
+    #[test]
+    fn every_variable_read_is_listed_in_vars() {
+        let seen = std::cell::RefCell::new(Vec::new());
+        let _ = Config::from_vars(|name| {
+            seen.borrow_mut().push(name.to_string());
+            None
+        });
+        for name in seen.borrow().iter() {
+            assert!(VARS.contains(&name.as_str()), "{name} is read but not in VARS");
+        }
+        assert_eq!(seen.borrow().len(), VARS.len());
     }
 
     #[test]

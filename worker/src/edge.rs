@@ -1,13 +1,26 @@
 //! The edge cache (Cloudflare's Cache API) and the per-isolate queue.
 //!
-//! A key has two entries: its bytes (`hit/<path>`) and one meta entry
-//! (`meta/<path>`) saying what the edge knows of it besides its bytes:
-//! `whole` once the file is whole in the cache, or a remembered miss (the
-//! 404 to answer). Bytes without a `whole` marker are never served (a store
-//! may keep part of a failed transfer): the marker is written only once the
-//! transfer it was copied from ended whole (see [`fill`]).
+//! A key has one entry (`v2/<path>`), so that one lookup answers every
+//! request: the whole file, or a remembered miss (the 404 to answer, marked
+//! [`meta::MISS`]), or a marker saying that the R2 store holds a file too
+//! large for the edge cache ([`meta::IN_R2`]), or nothing. A file's entry is written only once its bytes
+//! are known whole and, for a PDB, of the key's identity, so its presence
+//! means whole (see [`fill`]):
+//!
+//! - the copy of a transfer is put under a staging key (`v2-stage/<path>`):
+//!   the runtime may keep part of a body that failed (the local one does:
+//!   tested in workerd), so the staged copy is copied to the entry only once
+//!   the transfer ended whole and, for a PDB (whose identity lies behind its
+//!   MSF directory), its identity read from the staged copy is the key's
+//!   ([`crate::verify`]); the entry is then read back and must have the
+//!   file's length, or it goes;
+//! - a served hit is still checked against the length the mirror stored with
+//!   it (`X-Sympath-Length`): an entry handed back with another length is
+//!   never served, and goes.
+//!
+//! The key's version (`v2`) changes whenever what an entry's presence means
+//! changes: entries written under an older scheme are never read.
 
-use futures_util::future;
 use sympath::headers::{self, meta};
 use worker::*;
 
@@ -17,16 +30,16 @@ use crate::verify::{self, Checked, Verify};
 
 /// The edge-cache keys of one file.
 pub struct Keys {
-    /// Its bytes.
-    pub hit: String,
-    /// Its meta entry (`whole` or a remembered miss).
-    pub meta: String,
+    /// Its entry: the whole file, or a remembered miss.
+    pub entry: String,
+    /// Where a PDB's copy waits for its identity check.
+    pub stage: String,
 }
 
 impl Keys {
     /// The keys of the file at `path` (`name/id/file`).
     pub fn new(path: &str) -> Keys {
-        Keys { hit: format!("https://sympath.cache/hit/{path}"), meta: format!("https://sympath.cache/meta/{path}") }
+        Keys { entry: format!("https://sympath.cache/v2/{path}"), stage: format!("https://sympath.cache/v2-stage/{path}") }
     }
 }
 
@@ -36,16 +49,17 @@ pub enum Cached {
     Hit(Response),
     /// A remembered miss.
     Miss(Response),
+    /// Not here, but in the R2 store (too large for the edge cache).
+    InR2,
     /// Nothing usable.
     Nothing,
 }
 
-/// Looks a file up: its bytes and its meta entry at once (a miss pays for one
-/// round trip, not two). The Cache API answers Range (206) and If-None-Match
-/// (304) itself when asked with the client's conditional headers. A
-/// remembered miss counts only with [`Misses::Use`].
+/// Looks a file up: one lookup of its entry, answered as it is stored (its
+/// headers are the answer's, CORS included: see [`fill`]). The Cache API answers Range
+/// (206) and If-None-Match (304) itself when asked with the client's
+/// conditional headers. A remembered miss counts only with [`Misses::Use`].
 pub async fn lookup(req: &Request, keys: &Keys, misses: Misses) -> Result<Cached> {
-    let cache = Cache::default();
     let headers = Headers::new();
     for name in ["Range", "If-None-Match", "If-Modified-Since"] {
         if let Some(v) = req.headers().get(name)? {
@@ -54,18 +68,38 @@ pub async fn lookup(req: &Request, keys: &Keys, misses: Misses) -> Result<Cached
     }
     let mut init = RequestInit::new();
     init.with_method(Method::Get).with_headers(headers);
-    let lookup = Request::new_with_init(&keys.hit, &init)?;
-    let (hit, meta) = future::join(cache.get(&lookup, true), cache.get(keys.meta.as_str(), true)).await;
-    let (hit, meta) = (hit?, meta?);
-    let kind = meta.as_ref().and_then(meta_kind);
-    if let (Some(hit), Some(meta::WHOLE)) = (hit, kind.as_deref()) {
-        let mut hit = mutable(hit)?;
-        hit.headers_mut().set(headers::CACHE, headers::cache::HIT)?;
-        return Ok(Cached::Hit(hit));
+    let lookup = Request::new_with_init(&keys.entry, &init)?;
+    let Some(mut found) = Cache::default().get(&lookup, true).await? else { return Ok(Cached::Nothing) };
+    if found.status_code() == 416 || (found.status_code() != 404 && found.headers().get(headers::META)?.is_some()) {
+        // The cache may apply the client's Range to a miss or a marker (a
+        // 206 of it, or a 416 of an empty one): read the entry as stored.
+        if let Some(plain) = Cache::default().get(keys.entry.as_str(), true).await? {
+            if plain.headers().get(headers::META)?.is_some() {
+                cancel(&found);
+                found = plain;
+            } else {
+                cancel(&plain);
+            }
+        }
     }
-    match meta {
-        Some(miss) if kind.as_deref() == Some(meta::MISS) && misses == Misses::Use => Ok(Cached::Miss(negative_answer(miss)?)),
-        _ => Ok(Cached::Nothing),
+    match found.headers().get(headers::META)?.as_deref() {
+        Some(meta::MISS) if found.status_code() == 404 => {
+            return match misses {
+                Misses::Use => Ok(Cached::Miss(negative_answer(found)?)),
+                Misses::Ignore => Ok(Cached::Nothing),
+            }
+        }
+        Some(meta::IN_R2) => return Ok(Cached::InR2),
+        Some(_) => return Ok(Cached::Nothing),
+        None => {}
+    }
+    match served(found)? {
+        Some(hit) => Ok(Cached::Hit(hit)),
+        None => {
+            // Not whole: never served; gone, so that the next request refills it.
+            let _ = Cache::default().delete(keys.entry.as_str(), true).await;
+            Ok(Cached::Nothing)
+        }
     }
 }
 
@@ -78,10 +112,15 @@ pub enum Misses {
     Ignore,
 }
 
+/// Whether an entry is a remembered miss.
+fn is_miss(entry: &Response) -> bool {
+    entry.status_code() == 404 && entry.headers().get(headers::META).ok().flatten().as_deref() == Some(meta::MISS)
+}
+
 /// A remembered miss for `keys`, if there is one now.
 pub async fn remembered_miss(keys: &Keys) -> Result<Option<Response>> {
-    let meta = Cache::default().get(keys.meta.as_str(), true).await?;
-    meta.filter(|m| meta_kind(m).as_deref() == Some(meta::MISS)).map(negative_answer).transpose()
+    let entry = Cache::default().get(keys.entry.as_str(), true).await?;
+    entry.filter(is_miss).map(negative_answer).transpose()
 }
 
 /// Remembers a miss: `answer` (a 404 with its `Cache-Control`) is what later
@@ -90,24 +129,34 @@ pub async fn remembered_miss(keys: &Keys) -> Result<Option<Response>> {
 pub fn remember_miss(job: &Job<'_>, answer: &mut Response, turn: Option<Turn>) -> Result<()> {
     let mut copy = answer.cloned()?;
     copy.headers_mut().set(headers::META, meta::MISS)?;
-    let meta_key = job.keys.meta.clone();
+    copy.headers_mut().set(headers::CACHE, headers::cache::NEGATIVE)?;
+    let key = job.keys.entry.clone();
     job.ctx.wait_until(async move {
-        let _ = Cache::default().put(meta_key.as_str(), copy).await;
+        let _ = Cache::default().put(key.as_str(), copy).await;
         drop(turn);
     });
     Ok(())
 }
 
-/// What an edge-cache meta entry says: `whole` or `miss`.
-fn meta_kind(meta: &Response) -> Option<String> {
-    meta.headers().get(headers::META).ok().flatten()
+/// Remembers that the R2 store holds the file at `job`'s key, too large for
+/// the edge cache: later requests at this location read R2 without asking an
+/// upstream at the same time.
+pub fn remember_in_r2(job: &Job<'_>) -> Result<()> {
+    // A 404 (as a remembered miss): the cache applies no Range to it.
+    let mut marker = Response::empty()?.with_status(404);
+    marker.headers_mut().set(headers::META, meta::IN_R2)?;
+    marker.headers_mut().set("Cache-Control", crate::rules::CACHE_CONTROL_HIT)?;
+    let key = job.keys.entry.clone();
+    job.ctx.wait_until(async move {
+        let _ = Cache::default().put(key.as_str(), marker).await;
+    });
+    Ok(())
 }
 
-/// A remembered miss, served.
+/// A remembered miss, served (its entry says `negative` already).
 fn negative_answer(miss: Response) -> Result<Response> {
-    let mut miss = mutable(miss)?;
+    let mut miss = mutable(miss);
     miss.headers_mut().delete(headers::META)?;
-    miss.headers_mut().set(headers::CACHE, headers::cache::NEGATIVE)?;
     Ok(miss)
 }
 
@@ -116,69 +165,118 @@ pub fn streamed(body: web_sys::ReadableStream) -> Result<Response> {
     Response::from_body(ResponseBody::Stream(body))
 }
 
-/// A response whose headers can be changed: responses from the Cache API (and
-/// from `fetch`) have immutable headers, so copy them onto a new response
-/// around the same body, piped by the runtime alone with its length enforced
-/// (a `FixedLengthStream`) when the length is known.
-pub fn mutable(resp: Response) -> Result<Response> {
-    let headers = Headers::new();
-    for (k, v) in resp.headers().entries() {
-        headers.set(&k, &v)?;
-    }
-    let status = resp.status_code();
-    // The Cache API may hand back a stored body without Content-Length; the
-    // mirror keeps the length in its own header too (a 206's length is its
-    // Content-Length, never the whole file's; a 304 has no body).
-    let names: &[&str] = match status {
-        206 => &["Content-Length"],
-        304 => &[],
-        _ => &["Content-Length", headers::LENGTH],
-    };
-    let length: Option<u64> = names.iter().find_map(|h| resp.headers().get(h).ok().flatten().and_then(|v| v.parse().ok()));
-    let body = match (resp.body(), length) {
-        (ResponseBody::Stream(s), Some(len)) => {
-            headers.set("Content-Length", &len.to_string())?;
-            streamed(streams::pass_stored(s, len).map_err(|e| Error::RustError(e.to_string()))?)?
-        }
-        (ResponseBody::Stream(s), None) => streamed(s.clone())?,
-        _ => Response::empty()?,
-    };
-    Ok(body.with_status(status).with_headers(headers))
+/// A response whose headers can be changed: responses from the Cache API have
+/// immutable headers; this is a native copy of them around the same body.
+fn mutable(resp: Response) -> Response {
+    let headers = resp.headers().clone();
+    resp.with_headers(headers)
 }
 
-/// Puts a verified file in the edge cache, then — only once the transfer it
-/// was copied from has ended whole, this copy included — its marker: an entry
-/// without a marker is never served (see [`lookup`]). `transfer` is that
-/// transfer and this copy's index in it; `None` for bytes already whole.
-/// With `verify` (a PDB), the stored copy's identity must also be the key's
-/// ([`crate::verify`]) before the marker is written.
-pub fn fill(job: &Job<'_>, copy: Response, transfer: Option<(js_sys::Promise, usize)>, verify: Option<Verify>) {
-    let (hit_key, meta_key) = (job.keys.hit.clone(), job.keys.meta.clone());
+/// A file's entry as a hit, if it is whole: its length as the cache hands it
+/// back (a 200's `Content-Length`, a 206's `Content-Range` total) must be the
+/// file's (`X-Sympath-Length`, written with the entry). A 200 handed back
+/// without a length is piped through a `FixedLengthStream` of the file's
+/// length (which fails the client's transfer if the body is not that long);
+/// a 304 has no body. `None`: not whole, never served.
+fn served(entry: Response) -> Result<Option<Response>> {
+    let get = |name: &str| entry.headers().get(name).ok().flatten();
+    let file_length: Option<u64> = get(headers::LENGTH).and_then(|v| v.trim().parse().ok());
+    let status = entry.status_code();
+    let hit = match status {
+        200 => match (get("Content-Length").and_then(|v| v.trim().parse::<u64>().ok()), file_length) {
+            (Some(l), Some(f)) if l == f => mutable(entry),
+            (None, Some(f)) => {
+                let ResponseBody::Stream(s) = entry.body() else { return Ok(None) };
+                let checked = streams::pass_stored(s, f).map_err(|e| Error::RustError(e.to_string()))?;
+                let headers = entry.headers().clone();
+                headers.set("Content-Length", &f.to_string())?;
+                streamed(checked)?.with_headers(headers)
+            }
+            _ => return Ok(None),
+        },
+        206 => {
+            let total = get("Content-Range").and_then(|v| v.rsplit_once('/').and_then(|(_, t)| t.trim().parse::<u64>().ok()));
+            match (total, file_length) {
+                (Some(t), Some(f)) if t == f => mutable(entry),
+                _ => return Ok(None),
+            }
+        }
+        // 304, 416: no file body.
+        _ => mutable(entry),
+    };
+    // Entries carry `X-Sympath-Cache: hit` (see [`fill`]).
+    Ok(Some(hit))
+}
+
+/// Puts a verified file in the edge cache. The copy goes to the staging key
+/// first, and to the file's entry only once the transfer it was copied from
+/// ended whole (and, with `verify`, a PDB's identity is the key's,
+/// [`crate::verify`]): the runtime may keep part of a body that failed (the
+/// local one does, tested in workerd), so nothing is ever put under the
+/// entry's key but a copy of a whole staged entry, itself checked once
+/// written. `transfer` is the transfer and this copy's index in it; `None`
+/// for bytes already whole.
+pub fn fill(job: &Job<'_>, mut copy: Response, transfer: Option<(js_sys::Promise, usize)>, verify: Option<Verify>) {
+    // The entry is the hit's answer as it will be served: every header of it.
+    let h = copy.headers_mut();
+    let _ = h.set(headers::CACHE, headers::cache::HIT);
+    for (k, v) in crate::rules::cors_headers() {
+        let _ = h.set(k, &v);
+    }
+    let length: Option<u64> = copy.headers().get(headers::LENGTH).ok().flatten().and_then(|v| v.parse().ok());
+    let (entry, stage) = (job.keys.entry.clone(), job.keys.stage.clone());
     job.ctx.wait_until(async move {
         let cache = Cache::default();
-        // No longer a miss, and not yet known to be whole.
-        let _ = cache.delete(meta_key.as_str(), true).await;
-        let stored = cache.put(hit_key.as_str(), copy).await.is_ok();
+        let stored = cache.put(stage.as_str(), copy).await.is_ok();
         let whole = match transfer {
             Some((done, i)) => streams::ended(done).await.is_some_and(|w| w.get(i) == Some(&true)),
             None => true,
         };
         let other = match (&verify, stored && whole) {
-            (Some(v), true) => matches!(verify::check(v, |o, l| cached_range(&cache, &hit_key, o, l)).await, Checked::Other(_)),
+            (Some(v), true) => matches!(verify::check(v, |o, l| cached_range(&cache, &stage, o, l)).await, Checked::Other(_)),
             _ => false,
         };
         if stored && whole && !other {
-            if let Ok(mut marker) = Response::ok(meta::WHOLE) {
-                let _ = marker.headers_mut().set("Cache-Control", "public, max-age=31536000, immutable");
-                let _ = marker.headers_mut().set(headers::META, meta::WHOLE);
-                let _ = cache.put(meta_key.as_str(), marker).await;
+            if let Some(length) = length {
+                promote(&cache, &stage, &entry, length).await;
             }
-        } else if stored {
-            // Abandoned (it fell behind the client), the transfer failed, or
-            // another file than the key's: whatever the store kept goes.
-            let _ = cache.delete(hit_key.as_str(), true).await;
         }
+        let _ = cache.delete(stage.as_str(), true).await;
     });
+}
+
+/// Copies the whole staged entry to the file's entry, then checks that the
+/// entry is handed back with the file's length (else it goes).
+async fn promote(cache: &Cache, stage: &str, entry: &str, length: u64) {
+    let Ok(Some(staged)) = cache.get(stage, true).await else { return };
+    if !handed_back_whole(&staged, length) {
+        return;
+    }
+    // What the cache adds to an answer is not part of the entry.
+    let headers = staged.headers().clone();
+    for name in ["Age", "CF-Cache-Status", "Date"] {
+        let _ = headers.delete(name);
+    }
+    if cache.put(entry, staged.with_headers(headers)).await.is_err() {
+        let _ = cache.delete(entry, true).await;
+        return;
+    }
+    let ok = matches!(cache.get(entry, true).await, Ok(Some(e)) if handed_back_whole(&e, length) && { cancel(&e); true });
+    if !ok {
+        let _ = cache.delete(entry, true).await;
+    }
+}
+
+/// Whether the cache hands an entry back with `length` bytes (its
+/// `Content-Length`, which a part kept of a failed put lacks).
+fn handed_back_whole(e: &Response, length: u64) -> bool {
+    e.status_code() == 200 && e.headers().get("Content-Length").ok().flatten().and_then(|v| v.trim().parse::<u64>().ok()) == Some(length)
+}
+
+fn cancel(e: &Response) {
+    if let ResponseBody::Stream(s) = e.body() {
+        let _ = s.cancel();
+    }
 }
 
 /// `length` bytes at `offset` of the entry at `key` (a ranged read of the cache).

@@ -1,11 +1,12 @@
 //! The fetch handler: routes a request and runs a file's lookup.
 //!
-//! Flow for a file: validate the key → the edge cache ([`crate::edge`]: hit,
-//! or a remembered miss unless bypassed) → the R2 store when bound
-//! ([`crate::r2`]) → the upstream loop: the core's lookup engine
-//! ([`sympath::lookup`]) says what to fetch, [`crate::upstream`] fetches and
-//! reports, until the engine takes the file (→ [`crate::deliver`]) or is done
-//! (a miss, cached briefly, or a failure, never cached).
+//! Flow for a file: validate the key → one edge-cache lookup
+//! ([`crate::edge`]: hit, or a remembered miss unless bypassed) → the R2 store
+//! when bound ([`crate::r2`]), read while the first upstream request is under
+//! way → the upstream loop: the core's lookup engine ([`sympath::lookup`])
+//! says what to fetch, [`crate::upstream`] fetches and reports, until the
+//! engine takes the file (→ [`crate::deliver`]) or is done (a miss, cached
+//! briefly, or a failure, never cached).
 
 use sympath::headers;
 use worker::*;
@@ -15,11 +16,12 @@ use crate::deliver::deliver;
 use crate::edge::{self, Cached, Keys, Misses, Queue, Turn};
 use crate::rules::{self, ApiError, Route};
 use crate::upstream;
-use sympath::lookup::{Done, Step};
+use futures_util::future;
+use sympath::lookup::{Done, Fetch, Step};
 
-/// The configuration, from the worker's `[vars]`.
+/// The configuration, from the worker's `[vars]` (parsed once per isolate).
 fn config(env: &Env) -> std::result::Result<Config, crate::config::ConfigError> {
-    Config::from_vars(|name| env.var(name).ok().map(|v| v.to_string()))
+    Config::from_vars_cached(|name| env.var(name).ok().map(|v| v.to_string()))
 }
 
 fn with_cors(mut resp: Response) -> Result<Response> {
@@ -58,20 +60,28 @@ async fn fetch(req: Request, env: Env, ctx: Context) -> Result<Response> {
             // HEAD gets GET's headers from the edge cache and R2 (the runtime
             // drops the body). On a miss the upstreams are asked with HEAD
             // (the engine's `Method::Head`): nothing is downloaded or stored.
+            let mut timing = Timing::new();
+            let keys = Keys::new(&path);
+            let caching = caching(&req, &url);
+            // One lookup: the file's entry is there only once it is known
+            // whole. A hit or a remembered miss is answered from its entry,
+            // which carries every header of the answer (CORS included).
+            let cached = edge::lookup(&req, &keys, caching).await?;
+            timing.mark("edge");
+            let in_r2 = match cached {
+                Cached::Hit(mut resp) | Cached::Miss(mut resp) => {
+                    resp.headers_mut().set("Server-Timing", &timing.header())?;
+                    return Ok(resp);
+                }
+                Cached::InR2 => true,
+                Cached::Nothing => false,
+            };
+            // The configuration is needed from here on (the upstreams).
             let config = match config(&env) {
                 Ok(c) => c,
                 Err(e) => return json_error(&ApiError { status: 500, code: "bad_config", message: e.to_string() }),
             };
-            let job = Job {
-                ctx: &ctx,
-                path: &path,
-                keys: Keys::new(&path),
-                caching: caching(&req),
-                config,
-                bucket: env.bucket("SYMBOLS").ok(),
-                head,
-            };
-            let mut timing = Timing::new();
+            let job = Job { ctx: &ctx, path: &path, keys, caching, config, bucket: env.bucket("SYMBOLS").ok(), head, in_r2 };
             let mut resp = lookup_file(&req, &job, &key, &mut timing).await?;
             resp.headers_mut().set("Server-Timing", &timing.header())?;
             with_cors(resp)
@@ -80,9 +90,9 @@ async fn fetch(req: Request, env: Env, ctx: Context) -> Result<Response> {
 }
 
 /// Whether the client bypassed the caches (`Cache-Control: no-cache` or `?fresh`).
-fn caching(req: &Request) -> Misses {
+fn caching(req: &Request, url: &Url) -> Misses {
     let bypass = req.headers().get("Cache-Control").ok().flatten().is_some_and(|v| v.to_ascii_lowercase().contains("no-cache"))
-        || req.url().is_ok_and(|u| u.query_pairs().any(|(k, _)| k == "fresh"));
+        || url.query_pairs().any(|(k, _)| k == "fresh");
     if bypass {
         Misses::Ignore
     } else {
@@ -106,6 +116,8 @@ pub struct Job<'a> {
     pub bucket: Option<Bucket>,
     /// A HEAD request: the upstreams are asked with HEAD.
     pub head: bool,
+    /// The edge cache says the R2 store holds the file ([`Cached::InR2`]).
+    pub in_r2: bool,
 }
 
 /// Where a request's time went before its answer: one `Server-Timing` entry
@@ -132,27 +144,26 @@ impl Timing {
     }
 }
 
+/// A file the edge cache does not have (or a bypass): R2, then the upstreams.
 async fn lookup_file(req: &Request, job: &Job<'_>, key: &sympath::key::RequestKey, timing: &mut Timing) -> Result<Response> {
-    // An entry without its `whole` marker is not known to be whole (a store may
-    // keep part of a failed transfer): it is fetched again, which replaces it.
-    let cached = edge::lookup(req, &job.keys, job.caching).await?;
-    timing.mark("edge");
-    match cached {
-        Cached::Hit(resp) | Cached::Miss(resp) => return Ok(resp),
-        Cached::Nothing => {}
-    }
-    if let Some(bucket) = &job.bucket {
-        let found = crate::r2::serve(bucket, req, job).await?;
-        timing.mark("r2");
-        if let Some(resp) = found {
+    // A range (issue 11): the R2 store first when it is bound (it may hold
+    // the whole file), then the chunks of a large file, held or — if its
+    // version was checked — fetched after a HEAD (crate::chunks). A range
+    // of neither goes on to the upstreams like any miss.
+    let mut r2_read = false;
+    if !job.head && req.headers().has("Range")? {
+        if let Some(bucket) = &job.bucket {
+            let stored = crate::r2::serve(bucket, req, job).await?;
+            timing.mark("r2");
+            r2_read = true;
+            if let Some(resp) = stored {
+                return Ok(resp);
+            }
+        }
+        if let Some(resp) = crate::chunks::serve_cached(req, job, key).await? {
+            timing.mark("chunks");
             return Ok(resp);
         }
-    }
-    // Issue 11: a range of a large file whose chunks are held, or whose
-    // version was checked (a HEAD and the missing chunks; crate::chunks).
-    if let Some(resp) = crate::chunks::serve_cached(req, job, key).await? {
-        timing.mark("chunks");
-        return Ok(resp);
     }
     // Wait behind a request of this isolate already asking the upstreams for
     // this key; a miss it found is remembered in the edge cache by then. A
@@ -175,27 +186,65 @@ async fn lookup_file(req: &Request, job: &Job<'_>, key: &sympath::key::RequestKe
     let Some(mut lookup) = job.config.lookup_with(key, method) else {
         return json_error(&ApiError { status: 404, code: "one_tier", message: "this mirror serves a one-tier store".into() });
     };
+    let mut next = lookup.next();
+    // The R2 store, read while the first upstream request is under way: R2
+    // adds no round trip in front of a miss, and when it has the file the
+    // upstream's answer is dropped (its request aborted).
+    let mut first = None;
+    if let Some(bucket) = job.bucket.as_ref().filter(|_| !r2_read) {
+        match &next {
+            Step::Fetch(fetch) if !job.in_r2 => {
+                let (stored, sent) = r2_or_first(bucket, req, job, fetch).await?;
+                timing.mark("r2");
+                if let Some(resp) = stored {
+                    // Too large for the edge cache: say where it is, so
+                    // that the next request here asks R2 alone.
+                    let size = resp.headers().get(headers::LENGTH)?.and_then(|v| v.parse().ok());
+                    if rules::edge_uncacheable(size, job.config.edge_max).is_some() {
+                        edge::remember_in_r2(job)?;
+                    }
+                    return Ok(resp);
+                }
+                first = sent;
+            }
+            _ => {
+                let stored = crate::r2::serve(bucket, req, job).await?;
+                timing.mark("r2");
+                if let Some(resp) = stored {
+                    return Ok(resp);
+                }
+            }
+        }
+    }
     // A client reading a part (one valid range) gets that part from the upstream.
     let range = match (job.head, req.headers().get("Range")?) {
         (false, Some(h)) => rules::ByteRange::parse(&h).map(|r| (h, r)),
         _ => None,
     };
     let done = loop {
-        let fetch = match lookup.next() {
+        let fetch = match next {
             Step::Fetch(fetch) => fetch,
             Step::Done(done) => break done,
         };
-        if let Some(found) = upstream::run(&mut lookup, &fetch, job.config.timeout_ms, job.config.deadline_ms).await {
+        let found = match first.take() {
+            Some((sent, limits)) => upstream::judge(&mut lookup, &fetch, sent, limits).await,
+            None => upstream::run(&mut lookup, &fetch, job.config.timeout_ms, job.config.deadline_ms).await,
+        };
+        if let Some(found) = found {
             timing.mark("upstream");
             if let Some((header, r)) = &range {
                 match crate::ranged::serve(found, &fetch, header, *r, job, &mut lookup).await? {
                     Some(resp) => return Ok(resp),
                     // Another file than the key's (R70): the engine was told; it goes on.
-                    None => continue,
+                    None => {
+                        next = lookup.next();
+                        continue;
+                    }
                 }
             }
             return deliver(found, job);
         }
+        next = lookup.next();
     };
     timing.mark("upstream");
     match done {
@@ -210,7 +259,45 @@ async fn lookup_file(req: &Request, job: &Job<'_>, key: &sympath::key::RequestKe
         }
         // A failure may hide a hit: nothing is cached.
         Done::Failed { reason } | Done::Found { url: reason } => {
-            json_error(&ApiError { status: 502, code: "upstream_failed", message: reason })
+            let mut resp = json_error(&ApiError { status: 502, code: "upstream_failed", message: reason })?;
+            // A busy store's wait is passed on (the answer is not cached).
+            if let Some(secs) = lookup.retry_after() {
+                resp.headers_mut().set("Retry-After", &secs.to_string())?;
+            }
+            Ok(resp)
         }
     }
+}
+
+/// The first upstream request's answer, asked for while the R2 store is read.
+type Sent = (Result<Response>, crate::streams::Limits);
+
+/// R2's answer for the file and, unless R2 has it, the answer to `fetch` (the
+/// engine's first request), both under way at once. When R2 has the file the
+/// upstream request is aborted (or its answer's body cancelled).
+async fn r2_or_first(bucket: &Bucket, req: &Request, job: &Job<'_>, fetch: &Fetch) -> Result<(Option<Response>, Option<Sent>)> {
+    let limits = crate::streams::Limits::starting_now(job.config.timeout_ms, job.config.deadline_ms);
+    let controller = upstream::Abort::default();
+    let stored = Box::pin(crate::r2::serve(bucket, req, job));
+    let send = Box::pin(upstream::send_within(fetch, job.config.timeout_ms.min(job.config.deadline_ms), &controller));
+    let (stored, sent) = match future::select(stored, send).await {
+        future::Either::Left((stored, send)) => match stored? {
+            Some(resp) => {
+                controller.abort();
+                return Ok((Some(resp), None));
+            }
+            None => (None, send.await),
+        },
+        future::Either::Right((sent, stored)) => (stored.await?, sent),
+    };
+    if stored.is_some() {
+        controller.abort();
+        if let Ok(resp) = &sent {
+            if let ResponseBody::Stream(s) = resp.body() {
+                let _ = s.cancel();
+            }
+        }
+        return Ok((stored, None));
+    }
+    Ok((None, Some((sent, limits))))
 }

@@ -47,7 +47,14 @@ pub struct Found {
 /// `timeout_ms`, and the whole transfer (answer and body) by `deadline_ms`.
 pub async fn run(lk: &mut Lookup, fetch: &Fetch, timeout_ms: u64, deadline_ms: u64) -> Option<Found> {
     let limits = Limits::starting_now(timeout_ms, deadline_ms);
-    let resp = match send_within(fetch, timeout_ms.min(deadline_ms)).await {
+    let sent = send_within(fetch, timeout_ms.min(deadline_ms), &Abort::default()).await;
+    judge(lk, fetch, sent, limits).await
+}
+
+/// [`run`] from the answer (or failure) `sent` to `fetch`, already asked
+/// for under `limits` (the first fetch of a miss, raced with R2).
+pub async fn judge(lk: &mut Lookup, fetch: &Fetch, sent: Result<Response>, limits: Limits) -> Option<Found> {
+    let resp = match sent {
         Ok(resp) => resp,
         Err(e) => {
             lk.problem(fetch.id, &Problem::Network(e.to_string()));
@@ -152,25 +159,51 @@ fn problem(e: TransferError, max: u64) -> Problem {
     }
 }
 
+/// Aborts a request from where it was started, by reference (the runtime's
+/// `AbortController` is consumed by its `abort`).
+#[derive(Default)]
+pub struct Abort(std::cell::RefCell<Option<AbortController>>);
+
+impl Abort {
+    fn signal(&self) -> AbortSignal {
+        self.0.borrow_mut().get_or_insert_with(AbortController::default).signal()
+    }
+
+    /// Aborts the request (once; later calls do nothing).
+    pub fn abort(&self) {
+        if let Some(c) = self.0.borrow_mut().take() {
+            c.abort();
+        }
+    }
+}
+
 /// One upstream request with redirects off (the engine vets every redirect,
 /// R88) that fails when no answer (status and headers) comes within
 /// `timeout_ms`. The store's credentials go in `Authorization` (R28) only
-/// when the engine hands them over.
-pub async fn send_within(fetch: &Fetch, timeout_ms: u64) -> Result<Response> {
+/// when the engine hands them over. `controller` aborts it (a request whose
+/// answer is no longer wanted).
+pub async fn send_within(fetch: &Fetch, timeout_ms: u64, controller: &Abort) -> Result<Response> {
     let method = match fetch.method {
         sympath::lookup::Method::Get => Method::Get,
         sympath::lookup::Method::Head => Method::Head,
     };
-    send(&fetch.url, method, fetch.authorization.as_deref(), None, timeout_ms).await
+    send(&fetch.url, method, fetch.authorization.as_deref(), None, timeout_ms, controller).await
 }
 
 /// A GET of one byte range (`range`, a validated `bytes=…` value) of a file
 /// the engine has taken from `url` (see [`crate::ranged`]).
 pub async fn send_range(url: &str, authorization: Option<&str>, range: &str, timeout_ms: u64) -> Result<Response> {
-    send(url, Method::Get, authorization, Some(range), timeout_ms).await
+    send(url, Method::Get, authorization, Some(range), timeout_ms, &Abort::default()).await
 }
 
-async fn send(url: &str, method: Method, authorization: Option<&str>, range: Option<&str>, timeout_ms: u64) -> Result<Response> {
+async fn send(
+    url: &str,
+    method: Method,
+    authorization: Option<&str>,
+    range: Option<&str>,
+    timeout_ms: u64,
+    controller: &Abort,
+) -> Result<Response> {
     let headers = Headers::new();
     headers.set("User-Agent", USER_AGENT)?;
     if let Some(auth) = authorization {
@@ -182,7 +215,6 @@ async fn send(url: &str, method: Method, authorization: Option<&str>, range: Opt
     let mut init = RequestInit::new();
     init.with_method(method).with_headers(headers).with_redirect(RequestRedirect::Manual);
     let req = Request::new_with_init(url, &init)?;
-    let controller = AbortController::default();
     let signal = controller.signal();
     let fetch = worker::Fetch::Request(req);
     let send = Box::pin(fetch.send_with_signal(&signal));

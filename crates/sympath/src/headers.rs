@@ -22,8 +22,8 @@ pub const NOTE: &str = "X-Sympath-Note";
 /// The whole file's length in bytes (kept beside `Content-Length`, which the
 /// Cache API may drop and which a 206 sets to the range's length).
 pub const LENGTH: &str = "X-Sympath-Length";
-/// Internal to the mirror, never sent to clients: what an edge-cache meta
-/// entry says of a key, [`meta::WHOLE`] or [`meta::MISS`].
+/// Internal to the mirror, never sent to clients: what an edge-cache entry
+/// that is not the file says of a key, [`meta::MISS`] or [`meta::IN_R2`].
 pub const META: &str = "X-Sympath-Meta";
 
 /// The mirror's response headers exposed to browsers by CORS (R92).
@@ -52,10 +52,11 @@ pub mod expanded {
 
 /// Values of [`META`].
 pub mod meta {
-    /// The edge cache holds the whole file (its transfer ended whole).
-    pub const WHOLE: &str = "whole";
     /// A remembered miss: the entry is the 404 to answer.
     pub const MISS: &str = "miss";
+    /// The R2 store holds the file (too large for the edge cache): it is read
+    /// there first, without asking an upstream.
+    pub const IN_R2: &str = "in-r2";
 }
 
 #[cfg(test)]

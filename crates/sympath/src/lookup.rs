@@ -446,6 +446,8 @@ pub struct Lookup {
     settled: Vec<StoreRef>,
     two_tier: Vec<StoreRef>,
     next_id: u32,
+    /// The longest `Retry-After` (delta-seconds) of a busy store's answer.
+    retry_after: Option<u32>,
 }
 
 impl Lookup {
@@ -476,6 +478,7 @@ impl Lookup {
             failed: Vec::new(),
             settled: Vec::new(),
             two_tier: Vec::new(),
+            retry_after: None,
             next_id: 1,
         }
     }
@@ -657,6 +660,13 @@ impl Lookup {
         Decision::Next
     }
 
+    /// The longest wait a busy store (429 or 503) asked for with a
+    /// `Retry-After` in seconds, for a lookup that ended
+    /// [`Done::Failed`]: what to tell the client to wait.
+    pub fn retry_after(&self) -> Option<u32> {
+        self.retry_after
+    }
+
     /// Reports the status and headers of fetch `id`'s answer.
     pub fn headers(&mut self, id: u32, head: &Head) -> Decision {
         let Some(mut cur) = self.take_current(id) else { return Decision::Next };
@@ -696,6 +706,9 @@ impl Lookup {
             }
             300..=399 => self.redirect(cur, head),
             429 | 503 => {
+                if let Some(secs) = head.retry_after.as_deref().and_then(|r| r.trim().parse::<u32>().ok()) {
+                    self.retry_after = Some(self.retry_after.map_or(secs, |s| s.max(secs)));
+                }
                 let after = head.retry_after.as_deref().map(|r| format!(", retry after {}", r.trim())).unwrap_or_default();
                 self.fail(&cur, format!("the store is busy ({status}{after}): not a miss"))
             }

@@ -65,3 +65,19 @@ fn a_file_that_breaks_after_it_was_taken_lets_the_lookup_go_on() {
     let Step::Fetch(g) = lk.next() else { panic!("{:?}", lk.probes()) };
     assert!(g.url.starts_with("https://b.example/"), "{}", g.url);
 }
+
+#[test]
+fn r94_a_busy_stores_longest_retry_after_is_kept_for_the_failure() {
+    let mut lk = lookup("srv*https://a.example;srv*https://b.example", "a.pdb/A1/a.pdb", Policy::edge());
+    while let Step::Fetch(f) = lk.next() {
+        let (status, retry_after) = if f.url.starts_with("https://a.example/") { (429, "30") } else { (503, " 120 ") };
+        lk.headers(f.id, &Head { status, retry_after: Some(retry_after.into()), ..Head::default() });
+    }
+    assert!(matches!(lk.next(), Step::Done(sympath::lookup::Done::Failed { .. })));
+    assert_eq!(lk.retry_after(), Some(120), "the longest wait asked for, in seconds");
+    let mut lk = lookup("srv*https://a.example", "a.pdb/A1/a.pdb", Policy::edge());
+    while let Step::Fetch(f) = lk.next() {
+        lk.headers(f.id, &Head { status: 503, retry_after: Some("Wed, 21 Oct 2026 07:28:00 GMT".into()), ..Head::default() });
+    }
+    assert_eq!(lk.retry_after(), None, "only delta-seconds are passed on");
+}
