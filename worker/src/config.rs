@@ -117,7 +117,7 @@ impl fmt::Display for ConfigError {
 impl std::error::Error for ConfigError {}
 
 /// Every variable [`Config::from_vars`] reads.
-pub const VARS: [&str; 7] = [
+pub const VARS: [&str; 10] = [
     "SYMBOL_PATH",
     "MISS_TTL",
     "UPSTREAM_TIMEOUT_MS",
@@ -125,6 +125,9 @@ pub const VARS: [&str; 7] = [
     "ALLOW_PRIVATE_REDIRECTS",
     "EDGE_CACHE_MAX_BYTES",
     "COPY_WINDOW_BYTES",
+    "RANGE_CACHE_MIN_BYTES",
+    "RANGE_CHUNK_BYTES",
+    "RANGE_CHUNKS_MAX",
 ];
 
 type Parsed = (Vec<Option<String>>, Result<Config, ConfigError>);
