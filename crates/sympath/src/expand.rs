@@ -9,7 +9,8 @@ use std::str::FromStr;
 
 use serde::Serialize;
 
-use crate::diagnostic::{Code, Diagnostic};
+use crate::diagnostic::Code;
+use crate::problem::{Detail, DiagnosticRef};
 use std::borrow::Cow;
 
 use crate::borrowed::{ElementKindRef, SymbolPathRef};
@@ -353,18 +354,14 @@ impl ExpandedRef<'_> {
     }
 }
 
-fn apply_facts(path: &mut SymbolPathRef<'_>, origins: &mut Vec<Origin>, facts: &dyn HostFacts) {
+fn apply_facts<'a>(path: &mut SymbolPathRef<'a>, origins: &mut Vec<Origin>, facts: &dyn HostFacts) {
     // In place: only a dropped directory moves anything.
     let mut dropped = Vec::new();
     for (i, (e, o)) in path.elements.iter_mut().zip(origins.iter()).enumerate() {
         let ElementKindRef::Dir { path: dir, maybe_store, .. } = &mut e.kind else { continue };
         let from_env = matches!(o, Origin::AltEnv | Origin::NtEnv);
         if from_env && facts.dir_exists(dir) == Some(false) {
-            path.diagnostics.push(Diagnostic::new(
-                Code::EnvDirMissing,
-                e.span,
-                format!("`{dir}` does not exist; the debugger silently ignores missing directories from environment variables"),
-            ));
+            path.diagnostics.push(DiagnosticRef::new(Code::EnvDirMissing, e.span, Detail::EnvDirMissing { dir }));
             dropped.push(i);
             continue;
         }

@@ -11,6 +11,7 @@ use serde::Serialize;
 use crate::borrowed::*;
 use crate::diagnostic::{Code, Diagnostic, Fix, TextEdit};
 use crate::model::{Implicit, ImplicitDownstream, Role, SymbolPath, DEFAULT_SYMBOL_SERVER, SYMSRV_DLL};
+use crate::problem::{Detail, DiagnosticRef};
 use crate::span::Span;
 use crate::url::{is_http_url, other_scheme, UrlParts};
 use crate::winpath::{self, CompareKey, DirForm, Host, Relativity, StreamHash};
@@ -82,7 +83,9 @@ pub fn parse_borrowed<'t>(text: &'t str, opts: &ParseOptions) -> SymbolPathRef<'
     };
     p.run();
     let mut diags = p.diags;
-    diags.sort_by_key(|d| (d.span.start, d.span.end));
+    if !diags.is_sorted_by_key(|d| (d.span.start, d.span.end)) {
+        diags.sort_by_key(|d| (d.span.start, d.span.end));
+    }
     SymbolPathRef { text, elements: p.elements, stores: p.stores, caches: p.active_caches, diagnostics: diags }
 }
 
@@ -130,7 +133,7 @@ struct Parser<'t> {
     stores: Vec<StoreRef<'t>>,
     /// Scratch space for an element's `*`-tokens.
     tok_buf: Vec<Tok<'t>>,
-    diags: Vec<Diagnostic>,
+    diags: Vec<DiagnosticRef<'t>>,
     active_caches: Vec<CacheTargetRef<'t>>,
 }
 
@@ -177,8 +180,18 @@ impl<'t> Parser<'t> {
         self.push(ElementKindRef::Chain(chain), span);
     }
 
-    fn diag(&mut self, d: Diagnostic) {
+    fn diag(&mut self, d: DiagnosticRef<'t>) {
         self.diags.push(d);
+    }
+
+    /// A problem without a related span.
+    fn problem(&mut self, code: Code, span: Span, detail: Detail<'t>) {
+        self.diags.push(DiagnosticRef::new(code, span, detail));
+    }
+
+    /// A rare problem whose fix is built from several tokens: rendered now.
+    fn rendered(&mut self, d: Diagnostic) {
+        self.diags.push(DiagnosticRef::rendered(d));
     }
 
     fn empty_element(&mut self, raw: Span, index: usize, count: usize) {
@@ -187,31 +200,14 @@ impl<'t> Parser<'t> {
         }
         // Delete the element and the `;` after it (or before it, for the last one).
         let del = if index + 1 < count { Span::new(raw.start, raw.end + 1) } else { Span::new(raw.start.saturating_sub(1), raw.end) };
-        let what = if raw.is_empty() { "empty element" } else { "blank element" };
-        self.diag(Diagnostic::new(Code::EmptyElement, raw, format!("{what}: skipped by the debugger")).with_fix(Fix::replace(
-            "Remove the extra `;`",
-            del,
-            "",
-        )));
+        self.problem(Code::EmptyElement, raw, Detail::EmptyElement { del });
     }
 
-    fn whitespace(&mut self, tok: Tok<'_>, what: &str) {
+    fn whitespace(&mut self, tok: Tok<'_>, what: &'static str) {
         if tok.raw == tok.span || tok.text.is_empty() {
             return;
         }
-        let edits = [Span::new(tok.raw.start, tok.span.start), Span::new(tok.span.end, tok.raw.end)]
-            .into_iter()
-            .filter(|s| !s.is_empty())
-            .map(|span| TextEdit { span, replacement: String::new() })
-            .collect();
-        self.diag(
-            Diagnostic::new(
-                Code::SurroundingWhitespace,
-                tok.raw,
-                format!("whitespace around this {what}: the debuggers ignore it, but SOS and samply read it as part of the name"),
-            )
-            .with_fix(Fix { title: "Remove the whitespace".into(), edits }),
-        );
+        self.problem(Code::SurroundingWhitespace, tok.raw, Detail::Whitespace { what, inner: tok.span });
     }
 
     fn tokens(&mut self, tok: Tok<'_>) -> Vec<Tok<'t>> {
@@ -251,19 +247,7 @@ impl<'t> Parser<'t> {
     fn single(&mut self, tok: Tok<'t>) {
         let keyword = ["srv", "symsrv", "cache"].into_iter().find(|k| tok.text.eq_ignore_ascii_case(k));
         if let Some(keyword) = keyword {
-            self.diag(
-                Diagnostic::new(
-                    Code::KeywordWithoutStar,
-                    tok.span,
-                    format!("`{}` without `*` is not a keyword: this is a relative directory named `{}`", tok.text, tok.text),
-                )
-                .with_help(match keyword {
-                    "srv" => "`srv*` alone means the default symbol server (with the default downstream store)",
-                    "cache" => "`cache*` alone means the default symbol cache",
-                    _ => "`symsrv*symsrv.dll*<stores>` names a symbol-server DLL and its stores",
-                })
-                .with_fix(Fix::replace("Add the `*`", Span::empty(tok.span.end), "*")),
-            );
+            self.problem(Code::KeywordWithoutStar, tok.span, Detail::KeywordWithoutStar { text: tok.text, keyword });
             let raw = tok.text;
             match (self.opts.dialect, keyword) {
                 // SOS refuses the element (R8).
@@ -281,10 +265,7 @@ impl<'t> Parser<'t> {
                 let implicit = self.implicit_downstream(true);
                 return self.push_chain(SYMSRV_DLL, [store], implicit, tok.span);
             }
-            self.diag(
-                Diagnostic::new(Code::BareUrl, tok.span, "a URL outside `srv*` is ignored: HTTP stores are only reachable through symsrv")
-                    .with_fix(Fix::replace("Prefix it with `srv*`", Span::empty(tok.span.start), "srv*")),
-            );
+            self.problem(Code::BareUrl, tok.span, Detail::BareUrl);
             return self.push(ElementKindRef::Invalid { raw: tok.text, reason: "bare URL outside srv*" }, tok.span);
         }
         let form = self.dir_checks(tok, "directory");
@@ -292,7 +273,7 @@ impl<'t> Parser<'t> {
     }
 
     /// Checks shared by plain directories, cache directories and directory stores.
-    fn dir_checks(&mut self, tok: Tok<'_>, what: &str) -> DirForm {
+    fn dir_checks(&mut self, tok: Tok<'t>, what: &'static str) -> DirForm {
         let (form, why) = winpath::classify(tok.text, self.opts.host);
         // One pass decides whether any of the rarer checks need to look closer.
         // `:` only matters as part of `<scheme>://` (the drive colon of `C:\` does not).
@@ -304,67 +285,28 @@ impl<'t> Parser<'t> {
             return form;
         }
         if tok.text.contains('"') {
-            let edits: Vec<TextEdit> = tok
-                .text
-                .match_indices('"')
-                .map(|(i, _)| TextEdit { span: Span::new(tok.span.start + i, tok.span.start + i + 1), replacement: String::new() })
-                .collect();
-            self.diag(
-                Diagnostic::new(
-                    Code::QuotedPath,
-                    tok.span,
-                    format!("double quotes are part of the {what} name: symbol paths have no quoting, so this {what} will not exist"),
-                )
-                .with_help("spaces need no quoting: `C:\\Program Files\\sym` works as is")
-                .with_fix(Fix { title: "Remove the quotes".into(), edits }),
-            );
+            self.problem(Code::QuotedPath, tok.span, Detail::QuotedPath { what, text: tok.text });
         } else if let Some((i, c)) = winpath::invalid_char(tok.text) {
             let at = tok.span.start + i;
-            self.diag(Diagnostic::new(
-                Code::InvalidPathChars,
-                Span::new(at, at + c.len_utf8()),
-                format!("{c:?} cannot appear in a Windows path: this {what} cannot exist"),
-            ));
-        } else if let Some(scheme) = other_scheme(tok.text) {
-            self.diag(Diagnostic::new(
-                Code::UnsupportedScheme,
-                tok.span,
-                format!(
-                    "`{scheme}://` is not supported by symsrv: only http:// and https:// stores are; this is read as a relative directory"
-                ),
-            ));
+            self.problem(Code::InvalidPathChars, Span::new(at, at + c.len_utf8()), Detail::InvalidPathChar { what, c });
+        } else if other_scheme(tok.text).is_some() {
+            self.problem(Code::UnsupportedScheme, tok.span, Detail::UnsupportedScheme { text: tok.text });
         } else if let Some(why) = why {
             self.relative_path(tok, what, why);
         }
         form
     }
 
-    fn relative_path(&mut self, tok: Tok<'_>, what: &str, why: Relativity) {
-        let msg = match why {
-            Relativity::CurrentDir => format!("relative {what}: resolved against the debugger's current directory, which changes"),
-            Relativity::DriveRelative => format!("drive-relative {what}: resolved against that drive's current directory"),
-            Relativity::DriveRooted => format!("{what} without a drive: resolved against the current drive (on Windows)"),
-        };
-        self.diag(Diagnostic::new(Code::RelativePath, tok.span, msg).with_help("use an absolute path such as `C:\\symbols`"));
+    fn relative_path(&mut self, tok: Tok<'_>, what: &'static str, why: Relativity) {
+        self.problem(Code::RelativePath, tok.span, Detail::RelativePath { what, why });
     }
 
     fn star_outside_keyword(&mut self, tok: Tok<'t>, first: Tok<'t>) {
         let typo = ["svr", "sv", "srvr", "server", "sym", "symsrv.dll", "srv:"].iter().any(|k| first.text.eq_ignore_ascii_case(k));
-        let fix = if typo {
-            Fix::replace("Replace it with `srv`", first.span, "srv")
-        } else {
-            Fix::replace("Prefix the element with `srv*`", Span::empty(tok.span.start), "srv*")
-        };
-        self.diag(
-            Diagnostic::new(
-                Code::StarOutsideKeyword,
-                first.span,
-                format!(
-                    "`*` only separates stores after `srv*`, `symsrv*` or `cache*`; `{}` is not one of them, so the element is ignored",
-                    first.text
-                ),
-            )
-            .with_fix(fix),
+        self.problem(
+            Code::StarOutsideKeyword,
+            first.span,
+            Detail::StarOutsideKeyword { first: first.text, typo, element_start: tok.span.start },
         );
         self.push(ElementKindRef::Invalid { raw: tok.text, reason: "`*` outside srv*/symsrv*/cache*" }, tok.span);
     }
@@ -383,45 +325,25 @@ impl<'t> Parser<'t> {
         let looks_like_dll =
             !dll.text.is_empty() && !dll.text.contains("://") && !dll.text.contains(['\\', '/', ':']) && !dll.text.contains('"');
         if !looks_like_dll {
-            let (msg, reason) = if dll.text.is_empty() {
-                ("`symsrv*` needs a DLL name: `symsrv*symsrv.dll*<stores>`".to_string(), "missing DLL name")
+            let reason = if dll.text.is_empty() {
+                "missing DLL name"
             } else if stores.is_empty() {
-                (
-                    format!("`{}` is read as the DLL name, and no stores follow it", dll.text),
-                    "second token must be a DLL name; no store tokens follow",
-                )
+                "second token must be a DLL name; no store tokens follow"
             } else {
-                (
-                    format!("`{}` is not a DLL name: `symsrv*` must be followed by the symbol-server DLL", dll.text),
-                    "second token must be a DLL name",
-                )
+                "second token must be a DLL name"
             };
-            let fix = if dll.text.is_empty() {
-                Fix::replace("Use symsrv.dll", dll.span, "symsrv.dll")
-            } else {
-                Fix::replace("Use `srv*` instead", Span::new(tok.span.start, dll.span.start), "srv*")
-            };
-            self.diag(Diagnostic::new(Code::SymsrvMissingDll, dll.span, msg).with_fix(fix));
+            let detail = Detail::SymsrvMissingDll { dll: dll.text, no_stores: stores.is_empty(), element_start: tok.span.start };
+            self.problem(Code::SymsrvMissingDll, dll.span, detail);
             return self.push(ElementKindRef::Invalid { raw: tok.text, reason }, tok.span);
         }
         self.whitespace(*dll, "DLL name");
         if stores.is_empty() {
-            self.diag(
-                Diagnostic::new(Code::ChainWithoutStores, tok.span, format!("`symsrv*{}` names no stores, so it is ignored", dll.text))
-                    .with_fix(Fix::replace("Add `*` for the default symbol server", Span::empty(tok.span.end), "*")),
-            );
+            self.problem(Code::ChainWithoutStores, tok.span, Detail::ChainWithoutStores { dll: dll.text });
             return self.push(ElementKindRef::Invalid { raw: tok.text, reason: "no store tokens" }, tok.span);
         }
         let name = if dll.text.eq_ignore_ascii_case(SYMSRV_DLL) { SYMSRV_DLL } else { dll.text };
         if name != SYMSRV_DLL {
-            self.diag(
-                Diagnostic::new(
-                    Code::ThirdPartyDll,
-                    dll.span,
-                    format!("`{}` is a third-party symbol-server plug-in: its stores mean what that DLL says, and sympath skips the chain in lookup plans", dll.text),
-                )
-                .with_help("only symsrv.dll semantics are documented; `srv*` is short for `symsrv*symsrv.dll*`"),
-            );
+            self.problem(Code::ThirdPartyDll, dll.span, Detail::ThirdPartyDll { dll: dll.text });
         }
         self.chain(tok, name, stores);
     }
@@ -440,57 +362,24 @@ impl<'t> Parser<'t> {
         StoreRef { role, location, implicit: None, span: t.span }
     }
 
-    fn url_checks(&mut self, t: Tok<'_>) {
+    fn url_checks(&mut self, t: Tok<'t>) {
         let url = match UrlParts::parse(t.text) {
             Ok(u) => u,
-            Err(e) => {
-                return self.diag(Diagnostic::new(Code::InvalidUrl, t.span, format!("invalid store URL: {e}")));
-            }
+            Err(_) => return self.problem(Code::InvalidUrl, t.span, Detail::InvalidUrl { url: t.text }),
         };
         if url.is_msdl() && url.scheme == crate::url::Scheme::Http {
-            self.diag(
-                Diagnostic::new(
-                    Code::MsdlPlainHttp,
-                    t.span,
-                    "Microsoft's symbol server is HTTPS-only (TLS 1.2+): plain http:// is not supported",
-                )
-                .with_fix(Fix::replace("Use https://", Span::new(t.span.start, t.span.start + 4), "https")),
-            );
+            self.problem(Code::MsdlPlainHttp, t.span, Detail::MsdlPlainHttp);
         }
         if url.is_msdl() && !url.path.trim_end_matches('/').eq_ignore_ascii_case("/download/symbols") {
             let end = t.span.end;
             let path_start = end - url.path.len() - url.query.as_ref().map_or(0, |q| q.len() + 1);
-            self.diag(
-                Diagnostic::new(
-                    Code::MsdlWrongPath,
-                    Span::new(path_start, end),
-                    format!(
-                        "Microsoft's symbol server lives at `/download/symbols`, not `{}`",
-                        if url.path.is_empty() { "/" } else { &url.path }
-                    ),
-                )
-                .with_fix(Fix::replace("Use /download/symbols", Span::new(path_start, end), "/download/symbols")),
-            );
+            self.problem(Code::MsdlWrongPath, Span::new(path_start, end), Detail::MsdlWrongPath { path: url.path });
         }
         if url.username.is_some() {
-            self.diag(
-                Diagnostic::new(
-                    Code::CredentialsInUrl,
-                    t.span,
-                    "credentials in a store URL end up in logs and in `.sympath` output, and WinDbg/cdb do not send them",
-                )
-                .with_help("sympath sends them as `Authorization: Basic` and never shows them; prefer a token-authenticating proxy"),
-            );
+            self.problem(Code::CredentialsInUrl, t.span, Detail::CredentialsInUrl);
         }
         if url.query.is_some() {
-            self.diag(
-                Diagnostic::new(
-                    Code::UrlQueryString,
-                    t.span,
-                    "query string on a store URL: symsrv appends keys after it, and ClrMD drops it",
-                )
-                .with_help("sympath keeps the query after the key (`<base>/<key>?<query>`)"),
-            );
+            self.problem(Code::UrlQueryString, t.span, Detail::UrlQueryString);
         }
     }
 
@@ -500,14 +389,7 @@ impl<'t> Parser<'t> {
         if let [only] = toks {
             if only.text.is_empty() {
                 if dialect == Dialect::Samply {
-                    self.diag(
-                        Diagnostic::new(
-                            Code::ChainWithoutUpstream,
-                            tok.span,
-                            "samply reads bare `srv*` as the default downstream store alone: no server at all",
-                        )
-                        .with_help("the debuggers read it as the default symbol server"),
-                    );
+                    self.problem(Code::ChainWithoutUpstream, tok.span, Detail::SamplyBareSrv);
                     let dds =
                         StoreRef { role: Role::Downstream, location: StoreLocationRef::DefaultDownstream, implicit: None, span: only.span };
                     return self.push_chain(dll, [dds], None, tok.span);
@@ -565,7 +447,7 @@ impl<'t> Parser<'t> {
             let reordered: Vec<&str> = others.iter().chain(https.iter()).map(|t| t.text).collect();
             let region = Span::new(toks.first().map_or(tok.span.end, |t| t.span.start), toks.last().map_or(tok.span.end, |t| t.span.end));
             for m in &misplaced {
-                self.diag(
+                self.rendered(
                     Diagnostic::new(
                         Code::HttpStoreNotLast,
                         m.span,
@@ -589,7 +471,7 @@ impl<'t> Parser<'t> {
                 })
                 .collect();
             let first_http = toks.get(first_upstream).map_or(tok.span, |t| t.span);
-            self.diag(
+            self.rendered(
                 Diagnostic::new(
                     Code::MultipleHttpStores,
                     Span::new(first_http.start, tok.span.end),
@@ -600,22 +482,12 @@ impl<'t> Parser<'t> {
             );
         }
         if n > 10 {
-            self.diag(Diagnostic::new(
-                Code::TooManyStores,
-                tok.span,
-                format!("{n} stores in one chain: symsrv documents at most 10, and what happens beyond is undefined"),
-            ));
+            self.problem(Code::TooManyStores, tok.span, Detail::TooManyStores { n });
         }
         if n >= 2 {
             if let Some(last) = toks.last().filter(|t| t.text.is_empty()) {
-                self.diag(
-                    Diagnostic::new(
-                        Code::TrailingStar,
-                        Span::new(last.span.start.saturating_sub(1), last.span.end),
-                        "a trailing `*` is an empty token whose meaning is disputed: the default downstream store (symsrv docs) or the default symbol server (SOS)",
-                    )
-                    .with_help("write the upstream explicitly, e.g. `srv*C:\\sym*https://msdl.microsoft.com/download/symbols`"),
-                );
+                let span = Span::new(last.span.start.saturating_sub(1), last.span.end);
+                self.problem(Code::TrailingStar, span, Detail::TrailingStar);
             }
         }
         self.duplicate_stores(start..end);
@@ -647,11 +519,7 @@ impl<'t> Parser<'t> {
         self.stores.extend(caches.chain(urls));
         let chain = ChainRef { dll, stores: start..self.stores.len(), implicit_downstream: None };
         if !toks.iter().any(|t| is_url(t.text)) {
-            self.diag(Diagnostic::new(
-                Code::ChainWithoutUpstream,
-                tok.span,
-                "samply finds no server URL in this chain: it only reads its caches",
-            ));
+            self.problem(Code::ChainWithoutUpstream, tok.span, Detail::SamplyNoUrl);
         }
         self.push(ElementKindRef::Chain(chain), tok.span);
     }
@@ -673,13 +541,7 @@ impl<'t> Parser<'t> {
         } else if dir.text.is_empty() {
             CacheTargetRef::Default
         } else if is_http_url(dir.text) {
-            self.diag(
-                Diagnostic::new(Code::CacheIsUrl, dir.span, "a cache must be a writable directory, not a URL").with_fix(Fix::replace(
-                    "Make it a server: `srv*`",
-                    Span::new(tok.span.start, dir.span.start),
-                    "srv*",
-                )),
-            );
+            self.problem(Code::CacheIsUrl, dir.span, Detail::CacheIsUrl { fix_from: Some(tok.span.start) });
             return self.push(ElementKindRef::Invalid { raw: tok.text, reason: "cache* names a URL" }, tok.span);
         } else {
             self.dir_checks(*dir, "cache directory");
@@ -695,7 +557,7 @@ impl<'t> Parser<'t> {
             // SOS adds every token as a cache (R33).
             for t in extra.iter().filter(|t| !t.text.is_empty()) {
                 if is_http_url(t.text) {
-                    self.diag(Diagnostic::new(Code::CacheIsUrl, t.span, "a cache must be a writable directory, not a URL"));
+                    self.problem(Code::CacheIsUrl, t.span, Detail::CacheIsUrl { fix_from: None });
                     continue;
                 }
                 self.dir_checks(*t, "cache directory");
@@ -725,7 +587,7 @@ impl<'t> Parser<'t> {
             let servers: Vec<String> = urls.iter().map(|u| format!(";srv*{u}")).collect();
             d = d.with_fix(Fix::replace("Make the URLs servers: `cache*dir;srv*url`", extra_span, servers.concat()));
         }
-        self.diag(d);
+        self.rendered(d);
     }
 
     fn cross_element_checks(&mut self) {
@@ -740,14 +602,7 @@ impl<'t> Parser<'t> {
             }
         }
         for span in useless.into_iter().rev() {
-            self.diag(
-                Diagnostic::new(
-                    Code::CacheWithoutEffect,
-                    span,
-                    "`cache*` only caches files found by elements to its right, and there are none",
-                )
-                .with_help("move it to the front, or append elements with `.sympath+`"),
-            );
+            self.problem(Code::CacheWithoutEffect, span, Detail::CacheWithoutEffect);
         }
 
         // Duplicate elements (R24: a later duplicate is only consulted after a miss of the same store).
@@ -793,26 +648,10 @@ impl<'t> Parser<'t> {
         }
         for (span, first) in dups {
             let del = self.deletion_span(span);
-            self.diag(
-                Diagnostic::new(
-                    Code::DuplicateElement,
-                    span,
-                    "duplicate element: it is searched again after the first one missed, which only costs time",
-                )
-                .with_related(first)
-                .with_fix(Fix::replace("Remove the duplicate", del, "")),
-            );
+            self.diag(DiagnosticRef::new(Code::DuplicateElement, span, Detail::DuplicateElement { del }).with_related(first));
         }
         for (span, dir, what) in reused {
-            self.diag(
-                Diagnostic::new(
-                    Code::DirReusedAsStore,
-                    span,
-                    format!("this directory is also a plain symbol directory: a {what} has the store layout (`name/id/name`), a plain directory the flat one, and mixing them in one folder confuses both"),
-                )
-                .with_related(dir)
-                .with_help("use separate directories for manually copied symbols and for downloaded ones"),
-            );
+            self.diag(DiagnosticRef::new(Code::DirReusedAsStore, span, Detail::DirReusedAsStore { what }).with_related(dir));
         }
     }
 
@@ -839,7 +678,7 @@ impl<'t> Parser<'t> {
             }
         }
         for (span, first) in found {
-            self.diag(Diagnostic::new(Code::DuplicateStore, span, "this store already appears in the chain").with_related(first));
+            self.diag(DiagnosticRef::new(Code::DuplicateStore, span, Detail::DuplicateStore).with_related(first));
         }
     }
 
