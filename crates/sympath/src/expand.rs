@@ -231,6 +231,11 @@ pub struct ExpandedText<'a> {
 impl<'a> ExpandedText<'a> {
     /// Combines `given` (or the environment) and `commands` (R42–R46).
     pub fn new(given: Option<&'a str>, env: &'a Environment, commands: &'a [Command]) -> ExpandedText<'a> {
+        if let (Some(g), []) = (given.or(env.command_line.as_deref()), commands) {
+            // The common case, a given path alone: it is the text and the raw path.
+            let segments = if g.is_empty() { Vec::new() } else { vec![Segment { origin: Origin::Given, span: Span::new(0, g.len()) }] };
+            return ExpandedText { raw: Cow::Borrowed(g), text: Cow::Borrowed(g), segments, consumer: env.consumer };
+        }
         // (origin, text, raw text): `.symfix` parses as `cache*…;srv*` but stores `srv*`.
         let mut parts: Vec<(Origin, Cow<'a, str>, &'a str)> = Vec::new();
         let add = |parts: &mut Vec<(Origin, Cow<'a, str>, &'a str)>, o: Origin, text: Cow<'a, str>, raw_text: &'a str| {

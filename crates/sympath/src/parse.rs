@@ -13,7 +13,7 @@ use crate::diagnostic::{Code, Diagnostic, Fix, TextEdit};
 use crate::model::{Implicit, ImplicitDownstream, Role, SymbolPath, DEFAULT_SYMBOL_SERVER, SYMSRV_DLL};
 use crate::problem::{Detail, DiagnosticRef};
 use crate::span::Span;
-use crate::url::{is_http_url, other_scheme, UrlParts};
+use crate::url::{has_scheme_separator, is_http_url, other_scheme, UrlParts};
 use crate::winpath::{self, CompareKey, DirForm, Host, Relativity, StreamHash};
 
 /// Whose semantics the parser reproduces where implementations disagree (spec §0).
@@ -277,7 +277,7 @@ impl<'t> Parser<'t> {
         let (form, why) = winpath::classify(tok.text, self.opts.host);
         // One pass decides whether any of the rarer checks need to look closer.
         // `:` only matters as part of `<scheme>://` (the drive colon of `C:\` does not).
-        let suspicious = tok.text.bytes().any(rare) || tok.text.contains("://");
+        let suspicious = tok.text.bytes().any(rare) || has_scheme_separator(tok.text);
         if !suspicious {
             if let Some(why) = why {
                 self.relative_path(tok, what, why);
@@ -323,7 +323,7 @@ impl<'t> Parser<'t> {
             _ => {}
         }
         let looks_like_dll =
-            !dll.text.is_empty() && !dll.text.contains("://") && !dll.text.contains(['\\', '/', ':']) && !dll.text.contains('"');
+            !dll.text.is_empty() && !has_scheme_separator(dll.text) && !dll.text.contains(['\\', '/', ':']) && !dll.text.contains('"');
         if !looks_like_dll {
             let reason = if dll.text.is_empty() {
                 "missing DLL name"
@@ -606,45 +606,52 @@ impl<'t> Parser<'t> {
         }
 
         // Duplicate elements (R24: a later duplicate is only consulted after a miss of the same store).
-        // Keys are views of the elements, compared as they stream and never built; each
-        // store's text is hashed once, and element hashes are made of store hashes.
+        // Keys are views of the elements, compared as they stream and never built.
         let stores = &self.stores;
         let elements = &self.elements;
-        let store_hashes: Vec<u64> = stores.iter().map(|s| store_hash(s.location)).collect();
-        let mut seen = Seen::with_capacity(elements.len());
         let mut dups = Vec::new();
-        for (i, e) in elements.iter().enumerate() {
-            let hash = element_hash(&e.kind, &store_hashes);
-            let key = Key::of(&e.kind, stores);
-            match seen.find(hash, |j| elements.get(j).is_some_and(|f| Key::of(&f.kind, stores) == key)) {
-                Some(first) => dups.push((e.span, elements.get(first).map_or(e.span, |f| f.span))),
-                None => seen.insert(hash, i),
-            }
-        }
-
         // A directory used both as a plain directory and as a cache/downstream store:
         // stores look their directory up among the plain directories' keys.
         let mut reused = Vec::new();
-        let mut probe = |path: &'t str, path_hash: u64, span: Span, what: &'static str| {
-            let key = Key::Dir(CompareKey::new(path));
-            let found = seen.find(dir_hash(path_hash), |j| elements.get(j).is_some_and(|f| Key::of(&f.kind, stores) == key));
-            if let Some(dir) = found.and_then(|j| elements.get(j)) {
-                reused.push((span, dir.span, what));
+        if elements.len() <= SMALL {
+            // A few elements: pairwise, each key made once; no hash, no table.
+            let mut keys = [Key::Invalid(""); SMALL];
+            for (k, e) in keys.iter_mut().zip(elements) {
+                *k = Key::of(&e.kind, stores);
             }
-        };
-        for e in elements {
-            match &e.kind {
-                ElementKindRef::Cache { target: CacheTargetRef::Dir(p), target_span } => probe(p, path_hash(p), *target_span, "cache"),
-                ElementKindRef::Chain(c) => {
-                    let hashes = store_hashes.get(c.stores.clone()).unwrap_or(&[]);
-                    for (s, h) in stores.get(c.stores.clone()).unwrap_or(&[]).iter().zip(hashes) {
-                        if let StoreLocationRef::Dir(path) | StoreLocationRef::Unc(path) = s.location {
-                            probe(path, *h, s.span, "symbol store");
-                        }
-                    }
+            let keys = keys.get(..elements.len()).unwrap_or(&[]);
+            let span_of = |j: usize| elements.get(j).map(|f| f.span);
+            for (i, (e, key)) in elements.iter().zip(keys).enumerate() {
+                if let Some(first) = keys.get(..i).and_then(|ks| ks.iter().position(|k| k == key)).and_then(span_of) {
+                    dups.push((e.span, first));
                 }
-                _ => {}
             }
+            store_dirs(elements, stores, |path, _, span, what| {
+                let key = Key::Dir(CompareKey::new(path));
+                if let Some(dir) = keys.iter().position(|k| *k == key).and_then(span_of) {
+                    reused.push((span, dir, what));
+                }
+            });
+        } else {
+            // Each store's text is hashed once, and element hashes are made of store hashes.
+            let store_hashes: Vec<u64> = stores.iter().map(|s| store_hash(s.location)).collect();
+            let mut seen = Seen::with_capacity(elements.len());
+            for (i, e) in elements.iter().enumerate() {
+                let hash = element_hash(&e.kind, &store_hashes);
+                let key = Key::of(&e.kind, stores);
+                match seen.find(hash, |j| elements.get(j).is_some_and(|f| Key::of(&f.kind, stores) == key)) {
+                    Some(first) => dups.push((e.span, elements.get(first).map_or(e.span, |f| f.span))),
+                    None => seen.insert(hash, i),
+                }
+            }
+            store_dirs(elements, stores, |path, store, span, what| {
+                let key = Key::Dir(CompareKey::new(path));
+                let hash = store.and_then(|i| store_hashes.get(i).copied()).unwrap_or_else(|| path_hash(path));
+                let found = seen.find(dir_hash(hash), |j| elements.get(j).is_some_and(|f| Key::of(&f.kind, stores) == key));
+                if let Some(dir) = found.and_then(|j| elements.get(j)) {
+                    reused.push((span, dir.span, what));
+                }
+            });
         }
         for (span, first) in dups {
             let del = self.deletion_span(span);
@@ -691,6 +698,27 @@ impl<'t> Parser<'t> {
             (Some(b), _) => Span::new(b, span.end),
             (None, Some(a)) => Span::new(span.start, a + 1),
             (None, None) => span,
+        }
+    }
+}
+
+/// Up to this many elements, duplicates are found pairwise (no hash table).
+const SMALL: usize = 8;
+
+/// Calls `f` with every cache directory and every directory store (UNC included):
+/// the path, the store's index in the flat store list, its span and what it is.
+fn store_dirs<'t>(elements: &[ElementRef<'t>], stores: &[StoreRef<'t>], mut f: impl FnMut(&'t str, Option<usize>, Span, &'static str)) {
+    for e in elements {
+        match &e.kind {
+            ElementKindRef::Cache { target: CacheTargetRef::Dir(p), target_span } => f(p, None, *target_span, "cache"),
+            ElementKindRef::Chain(c) => {
+                for (i, s) in stores.iter().enumerate().take(c.stores.end).skip(c.stores.start) {
+                    if let StoreLocationRef::Dir(path) | StoreLocationRef::Unc(path) = s.location {
+                        f(path, Some(i), s.span, "symbol store");
+                    }
+                }
+            }
+            _ => {}
         }
     }
 }
