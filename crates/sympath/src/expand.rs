@@ -316,12 +316,39 @@ impl<'a> ExpandedText<'a> {
         if segments.iter().any(|s| s.origin == Origin::Implicit) {
             path.diagnostics.retain(|d| !(d.code == Code::RelativePath && origin_at(d.span.start) == Origin::Implicit));
         }
-        let mut origins: Vec<Origin> = match segments.as_slice() {
-            [only] => vec![only.origin; path.elements.len()],
-            _ => path.elements.iter().map(|e| origin_at(e.span.start)).collect(),
+        let mut origins = match segments.as_slice() {
+            [only] => Origins::All(only.origin),
+            _ => Origins::Each(path.elements.iter().map(|e| origin_at(e.span.start)).collect()),
         };
         apply_facts(&mut path, &mut origins, facts);
         ExpandedRef { raw: &self.raw, text: &self.text, path, segments, origins, defaults, consumer: self.consumer }
+    }
+}
+
+/// Where each element of an [`ExpandedRef`] came from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Origins {
+    /// Every element (the text is one segment): no vector.
+    All(Origin),
+    /// One origin per element, parallel to `path.elements`.
+    Each(Vec<Origin>),
+}
+
+impl Origins {
+    /// The origin of element `i`.
+    pub fn get(&self, i: usize) -> Origin {
+        match self {
+            Origins::All(o) => *o,
+            Origins::Each(v) => v.get(i).copied().unwrap_or(Origin::Given),
+        }
+    }
+
+    /// One origin per element, for `elements` elements.
+    pub fn into_vec(self, elements: usize) -> Vec<Origin> {
+        match self {
+            Origins::All(o) => vec![o; elements],
+            Origins::Each(v) => v,
+        }
     }
 }
 
@@ -336,8 +363,8 @@ pub struct ExpandedRef<'a> {
     pub path: SymbolPathRef<'a>,
     /// Where each part of `text` came from.
     pub segments: &'a [Segment],
-    /// Origin of each element, parallel to `path.elements`.
-    pub origins: Vec<Origin>,
+    /// Origin of each element.
+    pub origins: Origins,
     /// The defaults the path was expanded with.
     pub defaults: &'a Defaults,
     /// Who combined the environment variables.
@@ -347,24 +374,25 @@ pub struct ExpandedRef<'a> {
 impl ExpandedRef<'_> {
     /// The owned model (the serde/JSON shape).
     pub fn into_owned(self) -> Expanded {
+        let n = self.path.elements.len();
         Expanded {
             raw: self.raw.to_string(),
             text: self.text.to_string(),
             path: self.path.into_owned(),
             segments: self.segments.to_vec(),
-            origins: self.origins,
+            origins: self.origins.into_vec(n),
             defaults: self.defaults.clone(),
             consumer: self.consumer,
         }
     }
 }
 
-fn apply_facts<'a>(path: &mut SymbolPathRef<'a>, origins: &mut Vec<Origin>, facts: &dyn HostFacts) {
+fn apply_facts<'a>(path: &mut SymbolPathRef<'a>, origins: &mut Origins, facts: &dyn HostFacts) {
     // In place: only a dropped directory moves anything.
     let mut dropped = Vec::new();
-    for (i, (e, o)) in path.elements.iter_mut().zip(origins.iter()).enumerate() {
+    for (i, e) in path.elements.iter_mut().enumerate() {
         let ElementKindRef::Dir { path: dir, maybe_store, .. } = &mut e.kind else { continue };
-        let from_env = matches!(o, Origin::AltEnv | Origin::NtEnv);
+        let from_env = matches!(origins.get(i), Origin::AltEnv | Origin::NtEnv);
         if from_env && facts.dir_exists(dir) == Some(false) {
             path.diagnostics.push(DiagnosticRef::new(Code::EnvDirMissing, e.span, Detail::EnvDirMissing { dir }));
             dropped.push(i);
@@ -385,8 +413,10 @@ fn apply_facts<'a>(path: &mut SymbolPathRef<'a>, origins: &mut Vec<Origin>, fact
     }
     let mut flags = keep.iter();
     path.elements.retain(|_| flags.next().copied().unwrap_or(true));
-    let mut flags = keep.iter();
-    origins.retain(|_| flags.next().copied().unwrap_or(true));
+    if let Origins::Each(origins) = origins {
+        let mut flags = keep.iter();
+        origins.retain(|_| flags.next().copied().unwrap_or(true));
+    }
     path.diagnostics.sort_by_key(|d| (d.span.start, d.span.end));
 }
 

@@ -93,6 +93,9 @@ fn memchr_count(b: &[u8], needle: u8) -> usize {
     b.iter().filter(|&&c| c == needle).count()
 }
 
+/// Elements with up to this many `*`-tokens keep them on the stack.
+const INLINE_TOKENS: usize = 8;
+
 /// A `*`-token (or an element) with its trimmed and raw spans.
 #[derive(Debug, Clone, Copy)]
 struct Tok<'t> {
@@ -218,6 +221,15 @@ impl<'t> Parser<'t> {
     }
 
     fn element(&mut self, tok: Tok<'t>) {
+        let n = tok.text.bytes().filter(|&b| b == b'*').count() + 1;
+        if n <= INLINE_TOKENS {
+            // The usual element: its tokens on the stack.
+            let mut arr = [Tok { text: "", span: Span::default(), raw: Span::default() }; INLINE_TOKENS];
+            for (slot, raw) in arr.iter_mut().zip(split_spans(self.text, tok.span, b'*')) {
+                *slot = trimmed(self.text, raw);
+            }
+            return self.element_tokens(tok, arr.get(..n).unwrap_or(&[]));
+        }
         let toks = self.tokens(tok);
         self.element_tokens(tok, &toks);
         self.tok_buf = toks; // keep the allocation for the next element
@@ -668,8 +680,13 @@ impl<'t> Parser<'t> {
         let stores = self.stores.get(range).unwrap_or(&[]);
         let mut found = Vec::new();
         if stores.len() <= 16 {
-            for (i, s) in stores.iter().enumerate() {
-                if let Some(first) = stores.iter().take(i).find(|f| same_store(f.location, s.location)) {
+            // Each store's comparison view made once, then pairwise.
+            let mut keys = [StoreCmp::Default; 16];
+            for (k, s) in keys.iter_mut().zip(stores) {
+                *k = StoreCmp::of(s.location);
+            }
+            for (i, (s, key)) in stores.iter().zip(&keys).enumerate() {
+                if let Some(first) = keys.get(..i).and_then(|ks| ks.iter().position(|k| k.same(key))).and_then(|j| stores.get(j)) {
                     found.push((s.span, first.span));
                 }
             }
@@ -887,6 +904,33 @@ fn store_hash(loc: StoreLocationRef<'_>) -> u64 {
         }
         StoreLocationRef::DefaultDownstream => u64::from(b'-'),
         StoreLocationRef::Dir(p) | StoreLocationRef::Unc(p) => path_hash(p),
+    }
+}
+
+/// A store location as [`same_store`] compares it, made once.
+#[derive(Clone, Copy)]
+enum StoreCmp<'t> {
+    Http(&'t str),
+    Default,
+    Path(&'t str, CompareKey<'t>),
+}
+
+impl<'t> StoreCmp<'t> {
+    fn of(loc: StoreLocationRef<'t>) -> StoreCmp<'t> {
+        match loc {
+            StoreLocationRef::Http(u) => StoreCmp::Http(u.trim_end_matches('/')),
+            StoreLocationRef::DefaultDownstream => StoreCmp::Default,
+            StoreLocationRef::Dir(p) | StoreLocationRef::Unc(p) => StoreCmp::Path(p, CompareKey::new(p)),
+        }
+    }
+
+    fn same(&self, other: &StoreCmp<'_>) -> bool {
+        match (self, other) {
+            (StoreCmp::Http(x), StoreCmp::Http(y)) => x.eq_ignore_ascii_case(y),
+            (StoreCmp::Default, StoreCmp::Default) => true,
+            (StoreCmp::Path(x, a), StoreCmp::Path(y, b)) => x.eq_ignore_ascii_case(y) || a.same(*b),
+            _ => false,
+        }
     }
 }
 

@@ -141,7 +141,8 @@ impl<'a> CompareKey<'a> {
     /// Whether two paths have the same key (the same as comparing [`compare_key`]s).
     pub fn same(self, other: CompareKey<'_>) -> bool {
         let ((ap, ar), (bp, br)) = ((self.prefix, self.rest), (other.prefix, other.rest));
-        if ap == bp && ar.is_ascii() && br.is_ascii() {
+        // The prefixes are "", "\\" and "\\\\": equal lengths mean equal prefixes.
+        if ap.len() == bp.len() && ar.is_ascii() && br.is_ascii() {
             return ar.len() == br.len() && ar.bytes().zip(br.bytes()).all(|(x, y)| x == y || fold_ascii(x) == fold_ascii(y));
         }
         self.chars().eq(other.chars())
