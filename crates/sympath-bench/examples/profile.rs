@@ -6,7 +6,29 @@ use sympath::expand::{Defaults, Environment, ExpandedText, NoFacts};
 fn main() {
     let defaults = Defaults::default();
     let mut n = 0;
-    if std::env::args().nth(1).as_deref() == Some("corpus") {
+    let mode = std::env::args().nth(1);
+    if let (Some("one"), Some(s)) = (mode.as_deref(), std::env::args().nth(2)) {
+        for _ in 0..5_000_000 {
+            let env = Environment::default();
+            let t = ExpandedText::new(Some(std::hint::black_box(&s)), &env, &[]);
+            n += t.parse(&defaults, &Default::default(), &NoFacts).path.diagnostics.len();
+        }
+    } else if mode.as_deref() == Some("each") {
+        // Time per input, to see which vectors cost most.
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../tests/data/vectors/paths.tsv");
+        let mut r = csv::ReaderBuilder::new().delimiter(b'\t').from_path(path).unwrap();
+        for rec in r.records() {
+            let rec = rec.unwrap();
+            let s = rec.get(1).unwrap();
+            let t0 = std::time::Instant::now();
+            for _ in 0..100_000 {
+                let env = Environment::default();
+                let t = ExpandedText::new(Some(std::hint::black_box(s)), &env, &[]);
+                n += t.parse(&defaults, &Default::default(), &NoFacts).path.diagnostics.len();
+            }
+            println!("{:>6} ns {} {}", t0.elapsed().as_nanos() / 100_000, rec.get(0).unwrap(), s);
+        }
+    } else if mode.as_deref() == Some("corpus") {
         let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../tests/data/vectors/paths.tsv");
         let mut r = csv::ReaderBuilder::new().delimiter(b'\t').from_path(path).unwrap();
         let inputs: Vec<String> = r.records().map(|rec| rec.unwrap().get(1).unwrap().to_string()).collect();

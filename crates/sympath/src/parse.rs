@@ -912,7 +912,8 @@ fn store_hash(loc: StoreLocationRef<'_>) -> u64 {
 enum StoreCmp<'t> {
     Http(&'t str),
     Default,
-    Path(&'t str, CompareKey<'t>),
+    /// The path, its key and the key's fingerprint.
+    Path(&'t str, CompareKey<'t>, Option<(usize, u64)>),
 }
 
 impl<'t> StoreCmp<'t> {
@@ -920,7 +921,10 @@ impl<'t> StoreCmp<'t> {
         match loc {
             StoreLocationRef::Http(u) => StoreCmp::Http(u.trim_end_matches('/')),
             StoreLocationRef::DefaultDownstream => StoreCmp::Default,
-            StoreLocationRef::Dir(p) | StoreLocationRef::Unc(p) => StoreCmp::Path(p, CompareKey::new(p)),
+            StoreLocationRef::Dir(p) | StoreLocationRef::Unc(p) => {
+                let key = CompareKey::new(p);
+                StoreCmp::Path(p, key, key.fingerprint())
+            }
         }
     }
 
@@ -928,7 +932,11 @@ impl<'t> StoreCmp<'t> {
         match (self, other) {
             (StoreCmp::Http(x), StoreCmp::Http(y)) => x.eq_ignore_ascii_case(y),
             (StoreCmp::Default, StoreCmp::Default) => true,
-            (StoreCmp::Path(x, a), StoreCmp::Path(y, b)) => x.eq_ignore_ascii_case(y) || a.same(*b),
+            (StoreCmp::Path(x, a, fa), StoreCmp::Path(y, b, fb)) => match (fa, fb) {
+                // Both ASCII with the same prefix: the fingerprints decide unequal keys.
+                (Some((pa, ha)), Some((pb, hb))) if pa == pb && ha != hb => false,
+                _ => x.eq_ignore_ascii_case(y) || a.same(*b),
+            },
             _ => false,
         }
     }
