@@ -8,7 +8,7 @@ fn main() {
     let mut n = 0;
     let mode = std::env::args().nth(1);
     if let (Some("one"), Some(s)) = (mode.as_deref(), std::env::args().nth(2)) {
-        for _ in 0..5_000_000 {
+        for _ in 0..std::env::args().nth(3).map_or(5_000_000, |n| n.parse().unwrap()) {
             let env = Environment::default();
             let t = ExpandedText::new(Some(std::hint::black_box(&s)), &env, &[]);
             n += t.parse(&defaults, &Default::default(), &NoFacts).path.diagnostics.len();
@@ -28,11 +28,21 @@ fn main() {
             }
             println!("{:>6} ns {} {}", t0.elapsed().as_nanos() / 100_000, rec.get(0).unwrap(), s);
         }
+    } else if mode.as_deref() == Some("symsrv-corpus") {
+        // The comparison, for instruction counts under callgrind.
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../tests/data/vectors/paths.tsv");
+        let mut r = csv::ReaderBuilder::new().delimiter(b'\t').from_path(path).unwrap();
+        let inputs: Vec<String> = r.records().map(|rec| rec.unwrap().get(1).unwrap().to_string()).collect();
+        for _ in 0..std::env::args().nth(2).map_or(200_000, |n| n.parse().unwrap()) {
+            for s in &inputs {
+                n += symsrv::parse_nt_symbol_path(std::hint::black_box(s)).len();
+            }
+        }
     } else if mode.as_deref() == Some("corpus") {
         let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../tests/data/vectors/paths.tsv");
         let mut r = csv::ReaderBuilder::new().delimiter(b'\t').from_path(path).unwrap();
         let inputs: Vec<String> = r.records().map(|rec| rec.unwrap().get(1).unwrap().to_string()).collect();
-        for _ in 0..200_000 {
+        for _ in 0..std::env::args().nth(2).map_or(200_000, |n| n.parse().unwrap()) {
             for s in &inputs {
                 let env = Environment::default();
                 let t = ExpandedText::new(Some(std::hint::black_box(s)), &env, &[]);

@@ -70,13 +70,15 @@ pub fn parse_with(text: &str, opts: &ParseOptions) -> SymbolPath {
 /// elements and diagnostics as [`parse_with`], with every string a slice of
 /// `text`. Never fails, never panics; no allocation per element.
 pub fn parse_borrowed<'t>(text: &'t str, opts: &ParseOptions) -> SymbolPathRef<'t> {
-    let count = memchr_count(text.as_bytes(), b';') + 1;
+    let (semis, stars) = separators(text.as_bytes());
+    let count = semis + 1;
     let mut p = Parser {
         text,
         opts: *opts,
         element_count: count,
         elements: Vec::with_capacity(count),
-        stores: Vec::new(),
+        // A capacity hint: nearly every store token follows a `*`.
+        stores: Vec::with_capacity(stars + usize::from(stars > 0)),
         tok_buf: Vec::new(),
         diags: Vec::new(),
         active_caches: Vec::new(),
@@ -89,8 +91,9 @@ pub fn parse_borrowed<'t>(text: &'t str, opts: &ParseOptions) -> SymbolPathRef<'
     SymbolPathRef { text, elements: p.elements, stores: p.stores, caches: p.active_caches, diagnostics: diags }
 }
 
-fn memchr_count(b: &[u8], needle: u8) -> usize {
-    b.iter().filter(|&&c| c == needle).count()
+/// The number of `;` and of `*` in `b`, in one pass.
+fn separators(b: &[u8]) -> (usize, usize) {
+    b.iter().fold((0, 0), |(semis, stars), &c| (semis + usize::from(c == b';'), stars + usize::from(c == b'*')))
 }
 
 /// Elements with up to this many `*`-tokens keep them on the stack.
@@ -105,12 +108,12 @@ struct Tok<'t> {
 }
 
 fn trimmed(text: &str, raw: Span) -> Tok<'_> {
-    // ASCII whitespace is single bytes, so trimming bytes keeps char boundaries.
-    let b = raw.slice(text).as_bytes();
-    let lead = b.iter().take_while(|c| c.is_ascii_whitespace()).count();
-    let trail = b.get(lead..).unwrap_or(&[]).iter().rev().take_while(|c| c.is_ascii_whitespace()).count();
-    let span = Span::new(raw.start + lead, raw.end - trail);
-    Tok { text: span.slice(text), span, raw }
+    // ASCII whitespace is single bytes, so trimming keeps char boundaries.
+    let whole = raw.slice(text);
+    let start = whole.trim_ascii_start();
+    let t = start.trim_ascii_end();
+    let lead = whole.len() - start.len();
+    Tok { text: t, span: Span::new(raw.start + lead, raw.start + lead + t.len()), raw }
 }
 
 /// Splits `raw` (a span of `text`) on the ASCII byte `sep`, yielding raw spans.
@@ -289,7 +292,7 @@ impl<'t> Parser<'t> {
         let (form, why) = winpath::classify(tok.text, self.opts.host);
         // One pass decides whether any of the rarer checks need to look closer.
         // `:` only matters as part of `<scheme>://` (the drive colon of `C:\` does not).
-        let suspicious = tok.text.bytes().any(rare) || has_scheme_separator(tok.text);
+        let suspicious = suspicious(tok.text.as_bytes());
         if !suspicious {
             if let Some(why) = why {
                 self.relative_path(tok, what, why);
@@ -957,6 +960,11 @@ fn same_store(a: StoreLocationRef<'_>, b: StoreLocationRef<'_>) -> bool {
 /// `"`, `<`, `>`, `|`, `?` and everything that is not ASCII.
 fn rare(b: u8) -> bool {
     !(0x20..0x7f).contains(&b) || matches!(b, b'"' | b'<' | b'>' | b'|' | b'?')
+}
+
+/// Whether a directory needs the rarer checks: a [`rare`] byte or `://`, in one pass.
+fn suspicious(b: &[u8]) -> bool {
+    b.iter().enumerate().any(|(i, &c)| rare(c) || (c == b':' && b.get(i + 1) == Some(&b'/') && b.get(i + 2) == Some(&b'/')))
 }
 
 /// A fast non-cryptographic hasher (FxHash) for the parser's maps: keys come from

@@ -110,13 +110,16 @@ pub struct CompareKey<'a> {
 impl<'a> CompareKey<'a> {
     /// The key of `path`.
     pub fn new(path: &'a str) -> CompareKey<'a> {
-        let (mut prefix, mut rest) = match classify(path, Host::Windows) {
-            (DirForm::Unc, _)
+        // Only `\\?\` and `//?/` paths have a prefix to take apart.
+        let verbatim = path.starts_with("\\\\?\\") || path.starts_with("//?/");
+        let form = if verbatim { classify(path, Host::Windows).0 } else { DirForm::Relative };
+        let (mut prefix, mut rest) = match form {
+            DirForm::Unc
                 if path.get(..8).is_some_and(|p| p.eq_ignore_ascii_case("\\\\?\\unc\\") || p.eq_ignore_ascii_case("//?/unc/")) =>
             {
                 ("\\\\", path.get(8..).unwrap_or(""))
             }
-            (DirForm::Absolute, _) if path.starts_with("\\\\?\\") || path.starts_with("//?/") => ("", path.get(4..).unwrap_or("")),
+            DirForm::Absolute if verbatim => ("", path.get(4..).unwrap_or("")),
             _ => ("", path),
         };
         // Trailing separators go, except the one of `C:\` and a lone `\`.
