@@ -38,6 +38,11 @@ fn main() {
                 n += symsrv::parse_nt_symbol_path(std::hint::black_box(s)).len();
             }
         }
+    } else if mode.as_deref() == Some("symsrv-big") {
+        let s = sympath_bench::big_path(900 << 10);
+        for _ in 0..5 {
+            n += symsrv::parse_nt_symbol_path(std::hint::black_box(&s)).len();
+        }
     } else if mode.as_deref() == Some("corpus") {
         let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../tests/data/vectors/paths.tsv");
         let mut r = csv::ReaderBuilder::new().delimiter(b'\t').from_path(path).unwrap();
