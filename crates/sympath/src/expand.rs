@@ -168,7 +168,7 @@ pub enum Origin {
 }
 
 /// A piece of the expanded text.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[cfg_attr(feature = "tsify", derive(tsify::Tsify))]
 pub struct Segment {
     /// Where it came from.
@@ -223,9 +223,32 @@ pub struct ExpandedText<'a> {
     /// The effective text.
     pub text: Cow<'a, str>,
     /// Where each part of `text` came from.
-    pub segments: Vec<Segment>,
+    pub segments: Segments,
     /// Who combined the environment variables.
     pub consumer: Consumer,
+}
+
+/// The segments of an [`ExpandedText`]: one without a vector (a path given
+/// alone), or several.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Segments {
+    /// No text at all.
+    None,
+    /// The whole text has one origin.
+    One(Segment),
+    /// Parts joined with `;`.
+    Many(Vec<Segment>),
+}
+
+impl Segments {
+    /// The segments as a slice, in text order.
+    pub fn as_slice(&self) -> &[Segment] {
+        match self {
+            Segments::None => &[],
+            Segments::One(s) => std::slice::from_ref(s),
+            Segments::Many(v) => v,
+        }
+    }
 }
 
 impl<'a> ExpandedText<'a> {
@@ -233,7 +256,7 @@ impl<'a> ExpandedText<'a> {
     pub fn new(given: Option<&'a str>, env: &'a Environment, commands: &'a [Command]) -> ExpandedText<'a> {
         if let (Some(g), []) = (given.or(env.command_line.as_deref()), commands) {
             // The common case, a given path alone: it is the text and the raw path.
-            let segments = if g.is_empty() { Vec::new() } else { vec![Segment { origin: Origin::Given, span: Span::new(0, g.len()) }] };
+            let segments = if g.is_empty() { Segments::None } else { Segments::One(Segment { origin: Origin::Given, span: Span::new(0, g.len()) }) };
             return ExpandedText { raw: Cow::Borrowed(g), text: Cow::Borrowed(g), segments, consumer: env.consumer };
         }
         // (origin, text, raw text): `.symfix` parses as `cache*…;srv*` but stores `srv*`.
@@ -282,7 +305,7 @@ impl<'a> ExpandedText<'a> {
             (Some(one), None) => Cow::Borrowed(one),
             _ => Cow::Owned(parts.iter().map(|p| p.2).filter(|t| !t.is_empty()).collect::<Vec<_>>().join(";")),
         };
-        let mut segments = Vec::with_capacity(parts.len());
+        let mut segments = Vec::new();
         let text_parts: Vec<&(Origin, Cow<'a, str>, &'a str)> = parts.iter().filter(|p| !p.1.is_empty()).collect();
         let text = match text_parts.as_slice() {
             [] => Cow::Borrowed(""),
@@ -303,6 +326,11 @@ impl<'a> ExpandedText<'a> {
                 Cow::Owned(text)
             }
         };
+        let segments = match segments.as_slice() {
+            [] => Segments::None,
+            [one] => Segments::One(*one),
+            _ => Segments::Many(segments),
+        };
         ExpandedText { raw, text, segments, consumer: env.consumer }
     }
 
@@ -310,13 +338,13 @@ impl<'a> ExpandedText<'a> {
     /// `facts`, into the [borrowed model](crate::borrowed).
     pub fn parse<'s>(&'s self, defaults: &'s Defaults, opts: &ParseOptions, facts: &dyn HostFacts) -> ExpandedRef<'s> {
         let mut path = parse_borrowed(&self.text, opts);
-        let segments = &self.segments;
+        let segments = self.segments.as_slice();
         let origin_at = |at: usize| segments.iter().find(|s| s.span.start <= at && at <= s.span.end).map_or(Origin::Given, |s| s.origin);
         // The implicit "." of dbghelp is not the user's relative path.
         if segments.iter().any(|s| s.origin == Origin::Implicit) {
             path.diagnostics.retain(|d| !(d.code == Code::RelativePath && origin_at(d.span.start) == Origin::Implicit));
         }
-        let mut origins = match segments.as_slice() {
+        let mut origins = match segments {
             [only] => Origins::All(only.origin),
             _ => Origins::Each(path.elements.iter().map(|e| origin_at(e.span.start)).collect()),
         };
