@@ -256,7 +256,8 @@ impl<'a> ExpandedText<'a> {
     pub fn new(given: Option<&'a str>, env: &'a Environment, commands: &'a [Command]) -> ExpandedText<'a> {
         if let (Some(g), []) = (given.or(env.command_line.as_deref()), commands) {
             // The common case, a given path alone: it is the text and the raw path.
-            let segments = if g.is_empty() { Segments::None } else { Segments::One(Segment { origin: Origin::Given, span: Span::new(0, g.len()) }) };
+            let segments =
+                if g.is_empty() { Segments::None } else { Segments::One(Segment { origin: Origin::Given, span: Span::new(0, g.len()) }) };
             return ExpandedText { raw: Cow::Borrowed(g), text: Cow::Borrowed(g), segments, consumer: env.consumer };
         }
         // (origin, text, raw text): `.symfix` parses as `cache*…;srv*` but stores `srv*`.

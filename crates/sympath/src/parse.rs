@@ -93,6 +93,10 @@ pub fn parse_borrowed<'t>(text: &'t str, opts: &ParseOptions) -> SymbolPathRef<'
 
 /// The number of `;` and of `*` in `b`, in one pass, eight bytes at a time.
 fn separators(b: &[u8]) -> (usize, usize) {
+    if cfg!(target_arch = "wasm32") {
+        // Compact (see INLINE_TOKENS).
+        return b.iter().fold((0, 0), |(semis, stars), &c| (semis + usize::from(c == b';'), stars + usize::from(c == b'*')));
+    }
     let mut chunks = b.chunks_exact(8);
     let (mut semis, mut stars) = (0, 0);
     for c in &mut chunks {
@@ -127,6 +131,9 @@ fn eq_mask(w: u64, b: u8) -> u64 {
 
 /// The index of the first `needle` in `b`, eight bytes at a time.
 fn find_byte(b: &[u8], needle: u8) -> Option<usize> {
+    if cfg!(target_arch = "wasm32") {
+        return b.iter().position(|&c| c == needle);
+    }
     let mut chunks = b.chunks_exact(8);
     let mut at = 0;
     for c in &mut chunks {
@@ -140,7 +147,11 @@ fn find_byte(b: &[u8], needle: u8) -> Option<usize> {
 }
 
 /// Elements with up to this many `*`-tokens keep them on the stack.
-const INLINE_TOKENS: usize = 8;
+///
+/// The thresholds here and in [`SMALL`] and [`DIRECT_STORES`] choose between
+/// equivalent code paths (the tests run both): a faster one natively, the
+/// compact one in WebAssembly, where the page's download size counts more.
+const INLINE_TOKENS: usize = if cfg!(target_arch = "wasm32") { 0 } else { 8 };
 
 /// A `*`-token (or an element) with its trimmed and raw spans.
 #[derive(Debug, Clone, Copy)]
@@ -730,7 +741,7 @@ impl<'t> Parser<'t> {
         if stores.len() < 2 {
             return;
         }
-        if stores.len() <= 4 {
+        if stores.len() <= DIRECT_STORES {
             // The usual chain: a handful of pairs, compared directly.
             for (i, s) in stores.iter().enumerate() {
                 if let Some(first) = stores.iter().take(i).find(|f| same_store(f.location, s.location)) {
@@ -778,7 +789,11 @@ impl<'t> Parser<'t> {
 }
 
 /// Up to this many elements, duplicates are found pairwise (no hash table).
-const SMALL: usize = 8;
+const SMALL: usize = if cfg!(target_arch = "wasm32") { 0 } else { 8 };
+
+/// Up to this many stores in a chain, they are compared pair by pair directly;
+/// up to 16 through views made once ([`StoreCmp`]); beyond, through a hash map.
+const DIRECT_STORES: usize = if cfg!(target_arch = "wasm32") { 16 } else { 4 };
 
 /// Calls `f` with every cache directory and every directory store (UNC included):
 /// the path, the store's index in the flat store list, its span and what it is.

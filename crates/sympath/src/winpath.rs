@@ -114,9 +114,7 @@ impl<'a> CompareKey<'a> {
         let verbatim = path.starts_with("\\\\?\\") || path.starts_with("//?/");
         let form = if verbatim { classify(path, Host::Windows).0 } else { DirForm::Relative };
         let (mut prefix, mut rest) = match form {
-            DirForm::Unc
-                if path.get(..8).is_some_and(|p| p.eq_ignore_ascii_case("\\\\?\\unc\\") || p.eq_ignore_ascii_case("//?/unc/")) =>
-            {
+            DirForm::Unc if path.get(..8).is_some_and(|p| p.eq_ignore_ascii_case("\\\\?\\unc\\") || p.eq_ignore_ascii_case("//?/unc/")) => {
                 ("\\\\", path.get(8..).unwrap_or(""))
             }
             DirForm::Absolute if verbatim => ("", path.get(4..).unwrap_or("")),
