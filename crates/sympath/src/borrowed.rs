@@ -210,6 +210,10 @@ impl<'a> SymbolPathRef<'a> {
                 Element { kind, cached_into, span: e.span }
             })
             .collect();
-        SymbolPath { text: self.text.to_string(), elements, diagnostics: self.diagnostics.iter().map(DiagnosticRef::render).collect() }
+        SymbolPath {
+            text: self.text.to_string(),
+            elements,
+            diagnostics: self.diagnostics.into_iter().map(DiagnosticRef::into_diagnostic).collect(),
+        }
     }
 }

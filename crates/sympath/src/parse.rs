@@ -3,9 +3,6 @@
 //! Parsing never fails and runs in linear time: the text is split once on `;`
 //! and each element once on `*`; cross-element checks use hash maps.
 
-use std::collections::HashMap;
-use std::hash::{BuildHasherDefault, Hash, Hasher};
-
 use serde::Serialize;
 
 use crate::borrowed::*;
@@ -760,13 +757,13 @@ impl<'t> Parser<'t> {
                 }
             }
         } else {
-            let mut seen: FxMap<StoreKey<'_>, Span> = FxMap::default();
-            for s in stores {
-                match seen.get(&StoreKey(s.location)) {
-                    Some(first) => found.push((s.span, *first)),
-                    None => {
-                        seen.insert(StoreKey(s.location), s.span);
-                    }
+            // The element table's open addressing, keyed by store hashes.
+            let mut seen = Seen::with_capacity(stores.len());
+            for (i, s) in stores.iter().enumerate() {
+                let hash = store_hash(s.location);
+                match seen.find(hash, |j| stores.get(j).is_some_and(|f| same_store(f.location, s.location))).and_then(|j| stores.get(j)) {
+                    Some(first) => found.push((s.span, first.span)),
+                    None => seen.insert(hash, i),
                 }
             }
         }
@@ -947,24 +944,6 @@ impl Seen {
     }
 }
 
-/// A store location as a hash-map key, equal per [`same_store`].
-#[derive(Clone, Copy)]
-struct StoreKey<'t>(StoreLocationRef<'t>);
-
-impl PartialEq for StoreKey<'_> {
-    fn eq(&self, other: &Self) -> bool {
-        same_store(self.0, other.0)
-    }
-}
-
-impl Eq for StoreKey<'_> {}
-
-impl Hash for StoreKey<'_> {
-    fn hash<H: Hasher>(&self, state: &mut H) {
-        state.write_u64(store_hash(self.0));
-    }
-}
-
 /// Hashes a store so that stores equal per [`same_store`] hash the same:
 /// URLs case-insensitive without trailing `/`, paths per [`CompareKey`].
 fn store_hash(loc: StoreLocationRef<'_>) -> u64 {
@@ -1037,30 +1016,6 @@ fn suspicious(b: &[u8]) -> bool {
     b.iter().enumerate().any(|(i, &c)| rare(c) || (c == b':' && b.get(i + 1) == Some(&b'/') && b.get(i + 2) == Some(&b'/')))
 }
 
-/// A fast non-cryptographic hasher (FxHash) for the parser's maps: keys come from
-/// one path the user typed, so hash flooding is not a concern.
-#[derive(Default, Clone, Copy)]
-struct Fx(u64);
-
-impl Hasher for Fx {
-    fn write(&mut self, bytes: &[u8]) {
-        for chunk in bytes.chunks(8) {
-            let mut w = [0u8; 8];
-            for (d, s) in w.iter_mut().zip(chunk) {
-                *d = *s;
-            }
-            self.0 = (self.0.rotate_left(5) ^ u64::from_le_bytes(w)).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
-        }
-    }
-    fn write_u8(&mut self, i: u8) {
-        self.0 = (self.0.rotate_left(5) ^ u64::from(i)).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
-    }
-    fn finish(&self) -> u64 {
-        self.0
-    }
-}
-
-type FxMap<K, V> = HashMap<K, V, BuildHasherDefault<Fx>>;
 /// Applies every machine-applicable fix, re-parsing until no fix applies
 /// (overlapping fixes wait for the next round; at most 64 rounds, each linear).
 pub fn fix_all(text: &str, opts: &ParseOptions) -> String {
@@ -1119,6 +1074,74 @@ mod byte_scan_tests {
             assert_eq!(separators(v), naive, "{v:?}");
             for needle in [b';', b'*'] {
                 assert_eq!(find_byte(v, needle), v.iter().position(|&c| c == needle), "{v:?}");
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod duplicate_path_tests {
+    use super::*;
+
+    /// Directories that repeat every `period` with changes of case, separators
+    /// and trailing separators, so duplicates are only equal by their keys.
+    fn dir(i: usize, period: usize) -> String {
+        let k = i % period;
+        match i / period % 3 {
+            0 => format!(r"C:\Sym\d{k}"),
+            1 => format!(r"c:/SYM/D{k}/"),
+            _ => format!(r"\\?\C:\sym\d{k}\"),
+        }
+    }
+
+    fn codes(path: &SymbolPathRef<'_>, code: Code) -> Vec<(Span, Option<Span>)> {
+        path.diagnostics.iter().filter(|d| d.code == code).map(|d| (d.span, d.related)).collect()
+    }
+
+    /// R15, R24, R25: chains of every length and paths of every element count
+    /// (pair by pair, through views made once, through the hash table) report
+    /// exactly the duplicates a naive comparison of `compare_key`s finds,
+    /// each pointing at the first occurrence.
+    #[test]
+    fn r15_r24_r25_every_duplicate_path_agrees_with_compare_keys() {
+        for n in 1..40 {
+            for period in [1, 2, 3, 7, 100] {
+                // One chain of n stores.
+                let stores: Vec<String> = (0..n).map(|i| dir(i, period)).collect();
+                let text = format!("srv*{}*https://h/s", stores.join("*"));
+                let path = parse_borrowed(&text, &ParseOptions::default());
+                let mut expected = Vec::new();
+                let mut at = 4;
+                let spans: Vec<Span> = stores
+                    .iter()
+                    .map(|s| {
+                        let sp = Span::new(at, at + s.len());
+                        at += s.len() + 1;
+                        sp
+                    })
+                    .collect();
+                for i in 0..n {
+                    if let Some(j) = (0..i).find(|&j| winpath::compare_key(&stores[j]) == winpath::compare_key(&stores[i])) {
+                        expected.push((spans[i], Some(spans[j])));
+                    }
+                }
+                assert_eq!(codes(&path, Code::DuplicateStore), expected, "{text}");
+
+                // n plain directories, then one store reusing the first directory.
+                let text = format!("{};srv*{}*https://h/s", stores.join(";"), dir(0, period));
+                let path = parse_borrowed(&text, &ParseOptions::default());
+                let mut expected = Vec::new();
+                for i in 0..n {
+                    if let Some(j) = (0..i).find(|&j| winpath::compare_key(&stores[j]) == winpath::compare_key(&stores[i])) {
+                        expected.push((spans[i].start - 4, spans[j].start - 4));
+                    }
+                }
+                let got: Vec<(usize, usize)> =
+                    codes(&path, Code::DuplicateElement).into_iter().map(|(s, r)| (s.start, r.map_or(usize::MAX, |r| r.start))).collect();
+                assert_eq!(got, expected, "{text}");
+                let reused = codes(&path, Code::DirReusedAsStore);
+                assert_eq!(reused.len(), 1, "{text}");
+                assert_eq!(reused[0].1.map(|r| r.start), Some(0), "{text}");
             }
         }
     }

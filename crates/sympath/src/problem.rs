@@ -107,14 +107,19 @@ impl<'a> DiagnosticRef<'a> {
 
     /// The owned diagnostic, with its message, help and fix.
     pub fn render(&self) -> Diagnostic {
+        self.clone().into_diagnostic()
+    }
+
+    /// [`DiagnosticRef::render`], consuming the diagnostic.
+    pub fn into_diagnostic(self) -> Diagnostic {
         let (code, span) = (self.code, self.span);
         let d = |msg: String| Diagnostic::new(code, span, msg);
         let s = |msg: &str| Diagnostic::new(code, span, msg);
-        let out = match &self.detail {
-            Detail::Rendered(d) => return (**d).clone(),
+        let out = match self.detail {
+            Detail::Rendered(d) => return *d,
             Detail::EmptyElement { del } => {
                 let what = if span.is_empty() { "empty element" } else { "blank element" };
-                d(format!("{what}: skipped by the debugger")).with_fix(Fix::replace("Remove the extra `;`", *del, ""))
+                d(format!("{what}: skipped by the debugger")).with_fix(Fix::replace("Remove the extra `;`", del, ""))
             }
             Detail::Whitespace { what, inner } => {
                 let edits = [Span::new(span.start, inner.start), Span::new(inner.end, span.end)]
@@ -127,7 +132,7 @@ impl<'a> DiagnosticRef<'a> {
             }
             Detail::KeywordWithoutStar { text, keyword } => {
                 d(format!("`{text}` without `*` is not a keyword: this is a relative directory named `{text}`"))
-                    .with_help(match *keyword {
+                    .with_help(match keyword {
                         "srv" => "`srv*` alone means the default symbol server (with the default downstream store)",
                         "cache" => "`cache*` alone means the default symbol cache",
                         _ => "`symsrv*symsrv.dll*<stores>` names a symbol-server DLL and its stores",
@@ -157,10 +162,10 @@ impl<'a> DiagnosticRef<'a> {
             })
             .with_help("use an absolute path such as `C:\\symbols`"),
             Detail::StarOutsideKeyword { first, typo, element_start } => {
-                let fix = if *typo {
+                let fix = if typo {
                     Fix::replace("Replace it with `srv`", span, "srv")
                 } else {
-                    Fix::replace("Prefix the element with `srv*`", Span::empty(*element_start), "srv*")
+                    Fix::replace("Prefix the element with `srv*`", Span::empty(element_start), "srv*")
                 };
                 d(format!(
                     "`*` only separates stores after `srv*`, `symsrv*` or `cache*`; `{first}` is not one of them, so the element is ignored"
@@ -170,7 +175,7 @@ impl<'a> DiagnosticRef<'a> {
             Detail::SymsrvMissingDll { dll, no_stores, element_start } => {
                 let msg = if dll.is_empty() {
                     "`symsrv*` needs a DLL name: `symsrv*symsrv.dll*<stores>`".to_string()
-                } else if *no_stores {
+                } else if no_stores {
                     format!("`{dll}` is read as the DLL name, and no stores follow it")
                 } else {
                     format!("`{dll}` is not a DLL name: `symsrv*` must be followed by the symbol-server DLL")
@@ -178,7 +183,7 @@ impl<'a> DiagnosticRef<'a> {
                 let fix = if dll.is_empty() {
                     Fix::replace("Use symsrv.dll", span, "symsrv.dll")
                 } else {
-                    Fix::replace("Use `srv*` instead", Span::new(*element_start, span.start), "srv*")
+                    Fix::replace("Use `srv*` instead", Span::new(element_start, span.start), "srv*")
                 };
                 d(msg).with_fix(fix)
             }
@@ -218,7 +223,7 @@ impl<'a> DiagnosticRef<'a> {
             Detail::CacheIsUrl { fix_from } => {
                 let d = s("a cache must be a writable directory, not a URL");
                 match fix_from {
-                    Some(from) => d.with_fix(Fix::replace("Make it a server: `srv*`", Span::new(*from, span.start), "srv*")),
+                    Some(from) => d.with_fix(Fix::replace("Make it a server: `srv*`", Span::new(from, span.start), "srv*")),
                     None => d,
                 }
             }
@@ -226,7 +231,7 @@ impl<'a> DiagnosticRef<'a> {
                 .with_help("move it to the front, or append elements with `.sympath+`"),
             Detail::DuplicateElement { del } => {
                 s("duplicate element: it is searched again after the first one missed, which only costs time")
-                    .with_fix(Fix::replace("Remove the duplicate", *del, ""))
+                    .with_fix(Fix::replace("Remove the duplicate", del, ""))
             }
             Detail::DirReusedAsStore { what } => d(format!("this directory is also a plain symbol directory: a {what} has the store layout (`name/id/name`), a plain directory the flat one, and mixing them in one folder confuses both"))
                 .with_help("use separate directories for manually copied symbols and for downloaded ones"),
