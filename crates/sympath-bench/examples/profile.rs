@@ -35,7 +35,9 @@ fn main() {
             }
             println!("{what:>28}: {:>7.1} µs ({n})", t0.elapsed().as_secs_f64() * 1e6 / 2000.0);
         };
-        time("borrowed parse", &mut || ExpandedText::new(Some(&path), &env, &[]).parse(&defaults, &Default::default(), &NoFacts).path.elements.len());
+        time("borrowed parse", &mut || {
+            ExpandedText::new(Some(&path), &env, &[]).parse(&defaults, &Default::default(), &NoFacts).path.elements.len()
+        });
         time("owned expand", &mut || sympath::expand(Some(&path), &env, &[], &defaults, &Default::default(), &NoFacts).path.elements.len());
         let e = sympath::expand(Some(&path), &env, &[], &defaults, &Default::default(), &NoFacts);
         time("canonical", &mut || e.path.to_string().len());
