@@ -90,8 +90,8 @@ pub fn parse_borrowed<'t>(text: &'t str, opts: &ParseOptions) -> SymbolPathRef<'
 
 /// The number of `;` and of `*` in `b`, in one pass, eight bytes at a time.
 fn separators(b: &[u8]) -> (usize, usize) {
-    if cfg!(target_arch = "wasm32") {
-        // Compact (see INLINE_TOKENS).
+    if !NATIVE {
+        // Compact (see NATIVE).
         return b.iter().fold((0, 0), |(semis, stars), &c| (semis + usize::from(c == b';'), stars + usize::from(c == b'*')));
     }
     let mut chunks = b.chunks_exact(8);
@@ -128,7 +128,7 @@ fn eq_mask(w: u64, b: u8) -> u64 {
 
 /// The index of the first `needle` in `b`, eight bytes at a time.
 fn find_byte(b: &[u8], needle: u8) -> Option<usize> {
-    if cfg!(target_arch = "wasm32") {
+    if !NATIVE {
         return b.iter().position(|&c| c == needle);
     }
     let mut chunks = b.chunks_exact(8);
@@ -145,10 +145,13 @@ fn find_byte(b: &[u8], needle: u8) -> Option<usize> {
 
 /// Elements with up to this many `*`-tokens keep them on the stack.
 ///
-/// The thresholds here and in [`SMALL`] and [`DIRECT_STORES`] choose between
-/// equivalent code paths (the tests run both): a faster one natively, the
-/// compact one in WebAssembly, where the page's download size counts more.
-const INLINE_TOKENS: usize = if cfg!(target_arch = "wasm32") { 0 } else { 8 };
+/// Natively only ([`NATIVE`]).
+const INLINE_TOKENS: usize = 8;
+
+/// Whether the faster of two equivalent code paths is compiled (this,
+/// [`SMALL`] and [`DIRECT_STORES`] choose; the tests run both): natively yes;
+/// in WebAssembly the compact one, where the page's download size counts more.
+const NATIVE: bool = !cfg!(target_arch = "wasm32");
 
 /// A `*`-token (or an element) with its trimmed and raw spans.
 #[derive(Debug, Clone, Copy)]
@@ -276,7 +279,7 @@ impl<'t> Parser<'t> {
 
     fn element(&mut self, tok: Tok<'t>) {
         let n = separators(tok.text.as_bytes()).1 + 1;
-        if n <= INLINE_TOKENS {
+        if NATIVE && n <= INLINE_TOKENS {
             // The usual element: its tokens on the stack.
             let mut arr = [Tok { text: "", span: Span::default(), raw: Span::default() }; INLINE_TOKENS];
             for (slot, raw) in arr.iter_mut().zip(split_spans(self.text, tok.span, b'*')) {
@@ -681,7 +684,7 @@ impl<'t> Parser<'t> {
         let mut reused = Vec::new();
         if elements.len() < 2 {
             // One element: nothing to repeat, no plain directory besides it.
-        } else if elements.len() <= SMALL {
+        } else if NATIVE && elements.len() <= SMALL {
             // A few elements: pairwise, each key made once; no hash, no table.
             let mut keys = [Key::Invalid(""); SMALL];
             for (k, e) in keys.iter_mut().zip(elements) {
@@ -785,8 +788,9 @@ impl<'t> Parser<'t> {
     }
 }
 
-/// Up to this many elements, duplicates are found pairwise (no hash table).
-const SMALL: usize = if cfg!(target_arch = "wasm32") { 0 } else { 8 };
+/// Up to this many elements, duplicates are found pairwise (no hash table;
+/// natively only, [`NATIVE`]).
+const SMALL: usize = 8;
 
 /// Up to this many stores in a chain, they are compared pair by pair directly;
 /// up to 16 through views made once ([`StoreCmp`]); beyond, through a hash map.
