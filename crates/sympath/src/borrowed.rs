@@ -15,11 +15,12 @@
 use std::ops::Range;
 use std::sync::Arc;
 
-use crate::diagnostic::{Diagnostic, Severity};
+use crate::diagnostic::Severity;
 use crate::model::{
     CacheElement, CacheRef, CacheTarget, CachedInto, Chain, DirElement, Element, ElementKind, Implicit, ImplicitDownstream, InvalidElement,
     Role, Store, StoreLocation, SymbolPath, SYMSRV_DLL,
 };
+use crate::problem::DiagnosticRef;
 use crate::span::Span;
 use crate::winpath::DirForm;
 
@@ -34,8 +35,8 @@ pub struct SymbolPathRef<'a> {
     pub stores: Vec<StoreRef<'a>>,
     /// Every `cache*` directive's target, left to right ([`ElementRef::caches`] counts a prefix of it).
     pub caches: Vec<CacheTargetRef<'a>>,
-    /// Problems, sorted by position.
-    pub diagnostics: Vec<Diagnostic>,
+    /// Problems, sorted by position; [`DiagnosticRef::render`] makes their text.
+    pub diagnostics: Vec<DiagnosticRef<'a>>,
 }
 
 /// One `;`-separated element.
@@ -161,7 +162,7 @@ impl CacheTargetRef<'_> {
 impl<'a> SymbolPathRef<'a> {
     /// Whether any diagnostic is an error.
     pub fn has_errors(&self) -> bool {
-        self.diagnostics.iter().any(|d| d.severity == Severity::Error)
+        self.diagnostics.iter().any(|d| d.severity() == Severity::Error)
     }
 
     /// The stores of a chain.
@@ -209,6 +210,10 @@ impl<'a> SymbolPathRef<'a> {
                 Element { kind, cached_into, span: e.span }
             })
             .collect();
-        SymbolPath { text: self.text.to_string(), elements, diagnostics: self.diagnostics }
+        SymbolPath {
+            text: self.text.to_string(),
+            elements,
+            diagnostics: self.diagnostics.into_iter().map(DiagnosticRef::into_diagnostic).collect(),
+        }
     }
 }

@@ -9,7 +9,8 @@ use std::str::FromStr;
 
 use serde::Serialize;
 
-use crate::diagnostic::{Code, Diagnostic};
+use crate::diagnostic::Code;
+use crate::problem::{Detail, DiagnosticRef};
 use std::borrow::Cow;
 
 use crate::borrowed::{ElementKindRef, SymbolPathRef};
@@ -167,7 +168,7 @@ pub enum Origin {
 }
 
 /// A piece of the expanded text.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[cfg_attr(feature = "tsify", derive(tsify::Tsify))]
 pub struct Segment {
     /// Where it came from.
@@ -222,14 +223,43 @@ pub struct ExpandedText<'a> {
     /// The effective text.
     pub text: Cow<'a, str>,
     /// Where each part of `text` came from.
-    pub segments: Vec<Segment>,
+    pub segments: Segments,
     /// Who combined the environment variables.
     pub consumer: Consumer,
+}
+
+/// The segments of an [`ExpandedText`]: one without a vector (a path given
+/// alone), or several.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Segments {
+    /// No text at all.
+    None,
+    /// The whole text has one origin.
+    One(Segment),
+    /// Parts joined with `;`.
+    Many(Vec<Segment>),
+}
+
+impl Segments {
+    /// The segments as a slice, in text order.
+    pub fn as_slice(&self) -> &[Segment] {
+        match self {
+            Segments::None => &[],
+            Segments::One(s) => std::slice::from_ref(s),
+            Segments::Many(v) => v,
+        }
+    }
 }
 
 impl<'a> ExpandedText<'a> {
     /// Combines `given` (or the environment) and `commands` (R42–R46).
     pub fn new(given: Option<&'a str>, env: &'a Environment, commands: &'a [Command]) -> ExpandedText<'a> {
+        if let (Some(g), []) = (given.or(env.command_line.as_deref()), commands) {
+            // The common case, a given path alone: it is the text and the raw path.
+            let segments =
+                if g.is_empty() { Segments::None } else { Segments::One(Segment { origin: Origin::Given, span: Span::new(0, g.len()) }) };
+            return ExpandedText { raw: Cow::Borrowed(g), text: Cow::Borrowed(g), segments, consumer: env.consumer };
+        }
         // (origin, text, raw text): `.symfix` parses as `cache*…;srv*` but stores `srv*`.
         let mut parts: Vec<(Origin, Cow<'a, str>, &'a str)> = Vec::new();
         let add = |parts: &mut Vec<(Origin, Cow<'a, str>, &'a str)>, o: Origin, text: Cow<'a, str>, raw_text: &'a str| {
@@ -276,7 +306,7 @@ impl<'a> ExpandedText<'a> {
             (Some(one), None) => Cow::Borrowed(one),
             _ => Cow::Owned(parts.iter().map(|p| p.2).filter(|t| !t.is_empty()).collect::<Vec<_>>().join(";")),
         };
-        let mut segments = Vec::with_capacity(parts.len());
+        let mut segments = Vec::new();
         let text_parts: Vec<&(Origin, Cow<'a, str>, &'a str)> = parts.iter().filter(|p| !p.1.is_empty()).collect();
         let text = match text_parts.as_slice() {
             [] => Cow::Borrowed(""),
@@ -297,6 +327,11 @@ impl<'a> ExpandedText<'a> {
                 Cow::Owned(text)
             }
         };
+        let segments = match segments.as_slice() {
+            [] => Segments::None,
+            [one] => Segments::One(*one),
+            _ => Segments::Many(segments),
+        };
         ExpandedText { raw, text, segments, consumer: env.consumer }
     }
 
@@ -304,18 +339,45 @@ impl<'a> ExpandedText<'a> {
     /// `facts`, into the [borrowed model](crate::borrowed).
     pub fn parse<'s>(&'s self, defaults: &'s Defaults, opts: &ParseOptions, facts: &dyn HostFacts) -> ExpandedRef<'s> {
         let mut path = parse_borrowed(&self.text, opts);
-        let segments = &self.segments;
+        let segments = self.segments.as_slice();
         let origin_at = |at: usize| segments.iter().find(|s| s.span.start <= at && at <= s.span.end).map_or(Origin::Given, |s| s.origin);
         // The implicit "." of dbghelp is not the user's relative path.
         if segments.iter().any(|s| s.origin == Origin::Implicit) {
             path.diagnostics.retain(|d| !(d.code == Code::RelativePath && origin_at(d.span.start) == Origin::Implicit));
         }
-        let mut origins: Vec<Origin> = match segments.as_slice() {
-            [only] => vec![only.origin; path.elements.len()],
-            _ => path.elements.iter().map(|e| origin_at(e.span.start)).collect(),
+        let mut origins = match segments {
+            [only] => Origins::All(only.origin),
+            _ => Origins::Each(path.elements.iter().map(|e| origin_at(e.span.start)).collect()),
         };
         apply_facts(&mut path, &mut origins, facts);
         ExpandedRef { raw: &self.raw, text: &self.text, path, segments, origins, defaults, consumer: self.consumer }
+    }
+}
+
+/// Where each element of an [`ExpandedRef`] came from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Origins {
+    /// Every element (the text is one segment): no vector.
+    All(Origin),
+    /// One origin per element, parallel to `path.elements`.
+    Each(Vec<Origin>),
+}
+
+impl Origins {
+    /// The origin of element `i`.
+    pub fn get(&self, i: usize) -> Origin {
+        match self {
+            Origins::All(o) => *o,
+            Origins::Each(v) => v.get(i).copied().unwrap_or(Origin::Given),
+        }
+    }
+
+    /// One origin per element, for `elements` elements.
+    pub fn into_vec(self, elements: usize) -> Vec<Origin> {
+        match self {
+            Origins::All(o) => vec![o; elements],
+            Origins::Each(v) => v,
+        }
     }
 }
 
@@ -330,8 +392,8 @@ pub struct ExpandedRef<'a> {
     pub path: SymbolPathRef<'a>,
     /// Where each part of `text` came from.
     pub segments: &'a [Segment],
-    /// Origin of each element, parallel to `path.elements`.
-    pub origins: Vec<Origin>,
+    /// Origin of each element.
+    pub origins: Origins,
     /// The defaults the path was expanded with.
     pub defaults: &'a Defaults,
     /// Who combined the environment variables.
@@ -341,30 +403,27 @@ pub struct ExpandedRef<'a> {
 impl ExpandedRef<'_> {
     /// The owned model (the serde/JSON shape).
     pub fn into_owned(self) -> Expanded {
+        let n = self.path.elements.len();
         Expanded {
             raw: self.raw.to_string(),
             text: self.text.to_string(),
             path: self.path.into_owned(),
             segments: self.segments.to_vec(),
-            origins: self.origins,
+            origins: self.origins.into_vec(n),
             defaults: self.defaults.clone(),
             consumer: self.consumer,
         }
     }
 }
 
-fn apply_facts(path: &mut SymbolPathRef<'_>, origins: &mut Vec<Origin>, facts: &dyn HostFacts) {
+fn apply_facts<'a>(path: &mut SymbolPathRef<'a>, origins: &mut Origins, facts: &dyn HostFacts) {
     // In place: only a dropped directory moves anything.
     let mut dropped = Vec::new();
-    for (i, (e, o)) in path.elements.iter_mut().zip(origins.iter()).enumerate() {
+    for (i, e) in path.elements.iter_mut().enumerate() {
         let ElementKindRef::Dir { path: dir, maybe_store, .. } = &mut e.kind else { continue };
-        let from_env = matches!(o, Origin::AltEnv | Origin::NtEnv);
+        let from_env = matches!(origins.get(i), Origin::AltEnv | Origin::NtEnv);
         if from_env && facts.dir_exists(dir) == Some(false) {
-            path.diagnostics.push(Diagnostic::new(
-                Code::EnvDirMissing,
-                e.span,
-                format!("`{dir}` does not exist; the debugger silently ignores missing directories from environment variables"),
-            ));
+            path.diagnostics.push(DiagnosticRef::new(Code::EnvDirMissing, e.span, Detail::EnvDirMissing { dir }));
             dropped.push(i);
             continue;
         }
@@ -383,8 +442,10 @@ fn apply_facts(path: &mut SymbolPathRef<'_>, origins: &mut Vec<Origin>, facts: &
     }
     let mut flags = keep.iter();
     path.elements.retain(|_| flags.next().copied().unwrap_or(true));
-    let mut flags = keep.iter();
-    origins.retain(|_| flags.next().copied().unwrap_or(true));
+    if let Origins::Each(origins) = origins {
+        let mut flags = keep.iter();
+        origins.retain(|_| flags.next().copied().unwrap_or(true));
+    }
     path.diagnostics.sort_by_key(|d| (d.span.start, d.span.end));
 }
 

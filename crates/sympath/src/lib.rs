@@ -60,6 +60,7 @@ pub mod model;
 pub mod parse;
 pub mod pdbid;
 pub mod plan;
+pub mod problem;
 pub mod span;
 pub mod target;
 pub mod url;

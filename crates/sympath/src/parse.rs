@@ -3,16 +3,14 @@
 //! Parsing never fails and runs in linear time: the text is split once on `;`
 //! and each element once on `*`; cross-element checks use hash maps.
 
-use std::collections::HashMap;
-use std::hash::{BuildHasherDefault, Hash, Hasher};
-
 use serde::Serialize;
 
 use crate::borrowed::*;
 use crate::diagnostic::{Code, Diagnostic, Fix, TextEdit};
 use crate::model::{Implicit, ImplicitDownstream, Role, SymbolPath, DEFAULT_SYMBOL_SERVER, SYMSRV_DLL};
+use crate::problem::{Detail, DiagnosticRef};
 use crate::span::Span;
-use crate::url::{is_http_url, other_scheme, UrlParts};
+use crate::url::{has_scheme_separator, is_http_url, other_scheme, UrlParts};
 use crate::winpath::{self, CompareKey, DirForm, Host, Relativity, StreamHash};
 
 /// Whose semantics the parser reproduces where implementations disagree (spec §0).
@@ -69,26 +67,91 @@ pub fn parse_with(text: &str, opts: &ParseOptions) -> SymbolPath {
 /// elements and diagnostics as [`parse_with`], with every string a slice of
 /// `text`. Never fails, never panics; no allocation per element.
 pub fn parse_borrowed<'t>(text: &'t str, opts: &ParseOptions) -> SymbolPathRef<'t> {
-    let count = memchr_count(text.as_bytes(), b';') + 1;
+    let (semis, stars) = separators(text.as_bytes());
+    let count = semis + 1;
     let mut p = Parser {
         text,
         opts: *opts,
         element_count: count,
         elements: Vec::with_capacity(count),
-        stores: Vec::new(),
+        // A capacity hint: nearly every store token follows a `*`.
+        stores: Vec::with_capacity(stars + usize::from(stars > 0)),
         tok_buf: Vec::new(),
         diags: Vec::new(),
         active_caches: Vec::new(),
     };
     p.run();
     let mut diags = p.diags;
-    diags.sort_by_key(|d| (d.span.start, d.span.end));
+    if !diags.is_sorted_by_key(|d| (d.span.start, d.span.end)) {
+        diags.sort_by_key(|d| (d.span.start, d.span.end));
+    }
     SymbolPathRef { text, elements: p.elements, stores: p.stores, caches: p.active_caches, diagnostics: diags }
 }
 
-fn memchr_count(b: &[u8], needle: u8) -> usize {
-    b.iter().filter(|&&c| c == needle).count()
+/// The number of `;` and of `*` in `b`, in one pass, eight bytes at a time.
+fn separators(b: &[u8]) -> (usize, usize) {
+    if !NATIVE {
+        // Compact (see NATIVE).
+        return b.iter().fold((0, 0), |(semis, stars), &c| (semis + usize::from(c == b';'), stars + usize::from(c == b'*')));
+    }
+    let mut chunks = b.chunks_exact(8);
+    let (mut semis, mut stars) = (0, 0);
+    for c in &mut chunks {
+        let w = word(c);
+        semis += eq_mask(w, b';').count_ones() as usize;
+        stars += eq_mask(w, b'*').count_ones() as usize;
+    }
+    for &c in chunks.remainder() {
+        semis += usize::from(c == b';');
+        stars += usize::from(c == b'*');
+    }
+    (semis, stars)
 }
+
+/// Eight bytes as a little-endian word (`c` has eight bytes).
+fn word(c: &[u8]) -> u64 {
+    let mut w = [0u8; 8];
+    for (d, s) in w.iter_mut().zip(c) {
+        *d = *s;
+    }
+    u64::from_le_bytes(w)
+}
+
+/// The high bit of every byte of `w` that equals `b`, and no other bit (exact: no
+/// carries between bytes), so `count_ones` counts them and `trailing_zeros / 8`
+/// finds the first.
+fn eq_mask(w: u64, b: u8) -> u64 {
+    const LOW7: u64 = 0x7f7f_7f7f_7f7f_7f7f;
+    let x = w ^ (0x0101_0101_0101_0101 * u64::from(b));
+    !(((x & LOW7) + LOW7) | x | LOW7)
+}
+
+/// The index of the first `needle` in `b`, eight bytes at a time.
+fn find_byte(b: &[u8], needle: u8) -> Option<usize> {
+    if !NATIVE {
+        return b.iter().position(|&c| c == needle);
+    }
+    let mut chunks = b.chunks_exact(8);
+    let mut at = 0;
+    for c in &mut chunks {
+        let m = eq_mask(word(c), needle);
+        if m != 0 {
+            return Some(at + (m.trailing_zeros() / 8) as usize);
+        }
+        at += 8;
+    }
+    chunks.remainder().iter().position(|&c| c == needle).map(|i| at + i)
+}
+
+/// Elements with up to this many `*`-tokens keep them on the stack.
+///
+/// Natively only ([`NATIVE`]).
+const INLINE_TOKENS: usize = 8;
+
+/// Whether the faster of two equivalent code paths is compiled (this,
+/// [`SMALL`] and [`DIRECT_STORES`] choose; the tests run both): natively yes;
+/// in WebAssembly the compact one, where the page's download size counts more.
+const NATIVE: bool = !cfg!(target_arch = "wasm32");
 
 /// A `*`-token (or an element) with its trimmed and raw spans.
 #[derive(Debug, Clone, Copy)]
@@ -99,22 +162,22 @@ struct Tok<'t> {
 }
 
 fn trimmed(text: &str, raw: Span) -> Tok<'_> {
-    // ASCII whitespace is single bytes, so trimming bytes keeps char boundaries.
-    let b = raw.slice(text).as_bytes();
-    let lead = b.iter().take_while(|c| c.is_ascii_whitespace()).count();
-    let trail = b.get(lead..).unwrap_or(&[]).iter().rev().take_while(|c| c.is_ascii_whitespace()).count();
-    let span = Span::new(raw.start + lead, raw.end - trail);
-    Tok { text: span.slice(text), span, raw }
+    // ASCII whitespace is single bytes, so trimming keeps char boundaries.
+    let whole = raw.slice(text);
+    let start = whole.trim_ascii_start();
+    let t = start.trim_ascii_end();
+    let lead = whole.len() - start.len();
+    Tok { text: t, span: Span::new(raw.start + lead, raw.start + lead + t.len()), raw }
 }
 
 /// Splits `raw` (a span of `text`) on the ASCII byte `sep`, yielding raw spans.
-/// A plain loop: the pieces are short, so a `memchr` per piece costs more than it saves.
+/// Eight bytes at a time, with no set-up per piece (the pieces are short).
 fn split_spans(text: &str, raw: Span, sep: u8) -> impl Iterator<Item = Span> + '_ {
     let bytes = text.as_bytes();
     let mut at = Some(raw.start);
     std::iter::from_fn(move || {
         let start = at?;
-        let end = bytes.get(start..raw.end).and_then(|r| r.iter().position(|&b| b == sep)).map(|i| start + i);
+        let end = bytes.get(start..raw.end).and_then(|r| find_byte(r, sep)).map(|i| start + i);
         at = end.map(|e| e + 1);
         Some(Span::new(start, end.unwrap_or(raw.end)))
     })
@@ -130,7 +193,7 @@ struct Parser<'t> {
     stores: Vec<StoreRef<'t>>,
     /// Scratch space for an element's `*`-tokens.
     tok_buf: Vec<Tok<'t>>,
-    diags: Vec<Diagnostic>,
+    diags: Vec<DiagnosticRef<'t>>,
     active_caches: Vec<CacheTargetRef<'t>>,
 }
 
@@ -177,8 +240,18 @@ impl<'t> Parser<'t> {
         self.push(ElementKindRef::Chain(chain), span);
     }
 
-    fn diag(&mut self, d: Diagnostic) {
+    fn diag(&mut self, d: DiagnosticRef<'t>) {
         self.diags.push(d);
+    }
+
+    /// A problem without a related span.
+    fn problem(&mut self, code: Code, span: Span, detail: Detail<'t>) {
+        self.diags.push(DiagnosticRef::new(code, span, detail));
+    }
+
+    /// A rare problem whose fix is built from several tokens: rendered now.
+    fn rendered(&mut self, d: Diagnostic) {
+        self.diags.push(DiagnosticRef::rendered(d));
     }
 
     fn empty_element(&mut self, raw: Span, index: usize, count: usize) {
@@ -187,31 +260,14 @@ impl<'t> Parser<'t> {
         }
         // Delete the element and the `;` after it (or before it, for the last one).
         let del = if index + 1 < count { Span::new(raw.start, raw.end + 1) } else { Span::new(raw.start.saturating_sub(1), raw.end) };
-        let what = if raw.is_empty() { "empty element" } else { "blank element" };
-        self.diag(Diagnostic::new(Code::EmptyElement, raw, format!("{what}: skipped by the debugger")).with_fix(Fix::replace(
-            "Remove the extra `;`",
-            del,
-            "",
-        )));
+        self.problem(Code::EmptyElement, raw, Detail::EmptyElement { del });
     }
 
-    fn whitespace(&mut self, tok: Tok<'_>, what: &str) {
+    fn whitespace(&mut self, tok: Tok<'_>, what: &'static str) {
         if tok.raw == tok.span || tok.text.is_empty() {
             return;
         }
-        let edits = [Span::new(tok.raw.start, tok.span.start), Span::new(tok.span.end, tok.raw.end)]
-            .into_iter()
-            .filter(|s| !s.is_empty())
-            .map(|span| TextEdit { span, replacement: String::new() })
-            .collect();
-        self.diag(
-            Diagnostic::new(
-                Code::SurroundingWhitespace,
-                tok.raw,
-                format!("whitespace around this {what}: the debuggers ignore it, but SOS and samply read it as part of the name"),
-            )
-            .with_fix(Fix { title: "Remove the whitespace".into(), edits }),
-        );
+        self.problem(Code::SurroundingWhitespace, tok.raw, Detail::Whitespace { what, inner: tok.span });
     }
 
     fn tokens(&mut self, tok: Tok<'_>) -> Vec<Tok<'t>> {
@@ -222,6 +278,15 @@ impl<'t> Parser<'t> {
     }
 
     fn element(&mut self, tok: Tok<'t>) {
+        let n = separators(tok.text.as_bytes()).1 + 1;
+        if NATIVE && n <= INLINE_TOKENS {
+            // The usual element: its tokens on the stack.
+            let mut arr = [Tok { text: "", span: Span::default(), raw: Span::default() }; INLINE_TOKENS];
+            for (slot, raw) in arr.iter_mut().zip(split_spans(self.text, tok.span, b'*')) {
+                *slot = trimmed(self.text, raw);
+            }
+            return self.element_tokens(tok, arr.get(..n).unwrap_or(&[]));
+        }
         let toks = self.tokens(tok);
         self.element_tokens(tok, &toks);
         self.tok_buf = toks; // keep the allocation for the next element
@@ -251,19 +316,7 @@ impl<'t> Parser<'t> {
     fn single(&mut self, tok: Tok<'t>) {
         let keyword = ["srv", "symsrv", "cache"].into_iter().find(|k| tok.text.eq_ignore_ascii_case(k));
         if let Some(keyword) = keyword {
-            self.diag(
-                Diagnostic::new(
-                    Code::KeywordWithoutStar,
-                    tok.span,
-                    format!("`{}` without `*` is not a keyword: this is a relative directory named `{}`", tok.text, tok.text),
-                )
-                .with_help(match keyword {
-                    "srv" => "`srv*` alone means the default symbol server (with the default downstream store)",
-                    "cache" => "`cache*` alone means the default symbol cache",
-                    _ => "`symsrv*symsrv.dll*<stores>` names a symbol-server DLL and its stores",
-                })
-                .with_fix(Fix::replace("Add the `*`", Span::empty(tok.span.end), "*")),
-            );
+            self.problem(Code::KeywordWithoutStar, tok.span, Detail::KeywordWithoutStar { text: tok.text, keyword });
             let raw = tok.text;
             match (self.opts.dialect, keyword) {
                 // SOS refuses the element (R8).
@@ -281,10 +334,7 @@ impl<'t> Parser<'t> {
                 let implicit = self.implicit_downstream(true);
                 return self.push_chain(SYMSRV_DLL, [store], implicit, tok.span);
             }
-            self.diag(
-                Diagnostic::new(Code::BareUrl, tok.span, "a URL outside `srv*` is ignored: HTTP stores are only reachable through symsrv")
-                    .with_fix(Fix::replace("Prefix it with `srv*`", Span::empty(tok.span.start), "srv*")),
-            );
+            self.problem(Code::BareUrl, tok.span, Detail::BareUrl);
             return self.push(ElementKindRef::Invalid { raw: tok.text, reason: "bare URL outside srv*" }, tok.span);
         }
         let form = self.dir_checks(tok, "directory");
@@ -292,11 +342,11 @@ impl<'t> Parser<'t> {
     }
 
     /// Checks shared by plain directories, cache directories and directory stores.
-    fn dir_checks(&mut self, tok: Tok<'_>, what: &str) -> DirForm {
+    fn dir_checks(&mut self, tok: Tok<'t>, what: &'static str) -> DirForm {
         let (form, why) = winpath::classify(tok.text, self.opts.host);
         // One pass decides whether any of the rarer checks need to look closer.
         // `:` only matters as part of `<scheme>://` (the drive colon of `C:\` does not).
-        let suspicious = tok.text.bytes().any(rare) || tok.text.contains("://");
+        let suspicious = suspicious(tok.text.as_bytes());
         if !suspicious {
             if let Some(why) = why {
                 self.relative_path(tok, what, why);
@@ -304,67 +354,28 @@ impl<'t> Parser<'t> {
             return form;
         }
         if tok.text.contains('"') {
-            let edits: Vec<TextEdit> = tok
-                .text
-                .match_indices('"')
-                .map(|(i, _)| TextEdit { span: Span::new(tok.span.start + i, tok.span.start + i + 1), replacement: String::new() })
-                .collect();
-            self.diag(
-                Diagnostic::new(
-                    Code::QuotedPath,
-                    tok.span,
-                    format!("double quotes are part of the {what} name: symbol paths have no quoting, so this {what} will not exist"),
-                )
-                .with_help("spaces need no quoting: `C:\\Program Files\\sym` works as is")
-                .with_fix(Fix { title: "Remove the quotes".into(), edits }),
-            );
+            self.problem(Code::QuotedPath, tok.span, Detail::QuotedPath { what, text: tok.text });
         } else if let Some((i, c)) = winpath::invalid_char(tok.text) {
             let at = tok.span.start + i;
-            self.diag(Diagnostic::new(
-                Code::InvalidPathChars,
-                Span::new(at, at + c.len_utf8()),
-                format!("{c:?} cannot appear in a Windows path: this {what} cannot exist"),
-            ));
-        } else if let Some(scheme) = other_scheme(tok.text) {
-            self.diag(Diagnostic::new(
-                Code::UnsupportedScheme,
-                tok.span,
-                format!(
-                    "`{scheme}://` is not supported by symsrv: only http:// and https:// stores are; this is read as a relative directory"
-                ),
-            ));
+            self.problem(Code::InvalidPathChars, Span::new(at, at + c.len_utf8()), Detail::InvalidPathChar { what, c });
+        } else if other_scheme(tok.text).is_some() {
+            self.problem(Code::UnsupportedScheme, tok.span, Detail::UnsupportedScheme { text: tok.text });
         } else if let Some(why) = why {
             self.relative_path(tok, what, why);
         }
         form
     }
 
-    fn relative_path(&mut self, tok: Tok<'_>, what: &str, why: Relativity) {
-        let msg = match why {
-            Relativity::CurrentDir => format!("relative {what}: resolved against the debugger's current directory, which changes"),
-            Relativity::DriveRelative => format!("drive-relative {what}: resolved against that drive's current directory"),
-            Relativity::DriveRooted => format!("{what} without a drive: resolved against the current drive (on Windows)"),
-        };
-        self.diag(Diagnostic::new(Code::RelativePath, tok.span, msg).with_help("use an absolute path such as `C:\\symbols`"));
+    fn relative_path(&mut self, tok: Tok<'_>, what: &'static str, why: Relativity) {
+        self.problem(Code::RelativePath, tok.span, Detail::RelativePath { what, why });
     }
 
     fn star_outside_keyword(&mut self, tok: Tok<'t>, first: Tok<'t>) {
         let typo = ["svr", "sv", "srvr", "server", "sym", "symsrv.dll", "srv:"].iter().any(|k| first.text.eq_ignore_ascii_case(k));
-        let fix = if typo {
-            Fix::replace("Replace it with `srv`", first.span, "srv")
-        } else {
-            Fix::replace("Prefix the element with `srv*`", Span::empty(tok.span.start), "srv*")
-        };
-        self.diag(
-            Diagnostic::new(
-                Code::StarOutsideKeyword,
-                first.span,
-                format!(
-                    "`*` only separates stores after `srv*`, `symsrv*` or `cache*`; `{}` is not one of them, so the element is ignored",
-                    first.text
-                ),
-            )
-            .with_fix(fix),
+        self.problem(
+            Code::StarOutsideKeyword,
+            first.span,
+            Detail::StarOutsideKeyword { first: first.text, typo, element_start: tok.span.start },
         );
         self.push(ElementKindRef::Invalid { raw: tok.text, reason: "`*` outside srv*/symsrv*/cache*" }, tok.span);
     }
@@ -381,47 +392,27 @@ impl<'t> Parser<'t> {
             _ => {}
         }
         let looks_like_dll =
-            !dll.text.is_empty() && !dll.text.contains("://") && !dll.text.contains(['\\', '/', ':']) && !dll.text.contains('"');
+            !dll.text.is_empty() && !has_scheme_separator(dll.text) && !dll.text.contains(['\\', '/', ':']) && !dll.text.contains('"');
         if !looks_like_dll {
-            let (msg, reason) = if dll.text.is_empty() {
-                ("`symsrv*` needs a DLL name: `symsrv*symsrv.dll*<stores>`".to_string(), "missing DLL name")
+            let reason = if dll.text.is_empty() {
+                "missing DLL name"
             } else if stores.is_empty() {
-                (
-                    format!("`{}` is read as the DLL name, and no stores follow it", dll.text),
-                    "second token must be a DLL name; no store tokens follow",
-                )
+                "second token must be a DLL name; no store tokens follow"
             } else {
-                (
-                    format!("`{}` is not a DLL name: `symsrv*` must be followed by the symbol-server DLL", dll.text),
-                    "second token must be a DLL name",
-                )
+                "second token must be a DLL name"
             };
-            let fix = if dll.text.is_empty() {
-                Fix::replace("Use symsrv.dll", dll.span, "symsrv.dll")
-            } else {
-                Fix::replace("Use `srv*` instead", Span::new(tok.span.start, dll.span.start), "srv*")
-            };
-            self.diag(Diagnostic::new(Code::SymsrvMissingDll, dll.span, msg).with_fix(fix));
+            let detail = Detail::SymsrvMissingDll { dll: dll.text, no_stores: stores.is_empty(), element_start: tok.span.start };
+            self.problem(Code::SymsrvMissingDll, dll.span, detail);
             return self.push(ElementKindRef::Invalid { raw: tok.text, reason }, tok.span);
         }
         self.whitespace(*dll, "DLL name");
         if stores.is_empty() {
-            self.diag(
-                Diagnostic::new(Code::ChainWithoutStores, tok.span, format!("`symsrv*{}` names no stores, so it is ignored", dll.text))
-                    .with_fix(Fix::replace("Add `*` for the default symbol server", Span::empty(tok.span.end), "*")),
-            );
+            self.problem(Code::ChainWithoutStores, tok.span, Detail::ChainWithoutStores { dll: dll.text });
             return self.push(ElementKindRef::Invalid { raw: tok.text, reason: "no store tokens" }, tok.span);
         }
         let name = if dll.text.eq_ignore_ascii_case(SYMSRV_DLL) { SYMSRV_DLL } else { dll.text };
         if name != SYMSRV_DLL {
-            self.diag(
-                Diagnostic::new(
-                    Code::ThirdPartyDll,
-                    dll.span,
-                    format!("`{}` is a third-party symbol-server plug-in: its stores mean what that DLL says, and sympath skips the chain in lookup plans", dll.text),
-                )
-                .with_help("only symsrv.dll semantics are documented; `srv*` is short for `symsrv*symsrv.dll*`"),
-            );
+            self.problem(Code::ThirdPartyDll, dll.span, Detail::ThirdPartyDll { dll: dll.text });
         }
         self.chain(tok, name, stores);
     }
@@ -440,57 +431,24 @@ impl<'t> Parser<'t> {
         StoreRef { role, location, implicit: None, span: t.span }
     }
 
-    fn url_checks(&mut self, t: Tok<'_>) {
+    fn url_checks(&mut self, t: Tok<'t>) {
         let url = match UrlParts::parse(t.text) {
             Ok(u) => u,
-            Err(e) => {
-                return self.diag(Diagnostic::new(Code::InvalidUrl, t.span, format!("invalid store URL: {e}")));
-            }
+            Err(_) => return self.problem(Code::InvalidUrl, t.span, Detail::InvalidUrl { url: t.text }),
         };
         if url.is_msdl() && url.scheme == crate::url::Scheme::Http {
-            self.diag(
-                Diagnostic::new(
-                    Code::MsdlPlainHttp,
-                    t.span,
-                    "Microsoft's symbol server is HTTPS-only (TLS 1.2+): plain http:// is not supported",
-                )
-                .with_fix(Fix::replace("Use https://", Span::new(t.span.start, t.span.start + 4), "https")),
-            );
+            self.problem(Code::MsdlPlainHttp, t.span, Detail::MsdlPlainHttp);
         }
         if url.is_msdl() && !url.path.trim_end_matches('/').eq_ignore_ascii_case("/download/symbols") {
             let end = t.span.end;
             let path_start = end - url.path.len() - url.query.as_ref().map_or(0, |q| q.len() + 1);
-            self.diag(
-                Diagnostic::new(
-                    Code::MsdlWrongPath,
-                    Span::new(path_start, end),
-                    format!(
-                        "Microsoft's symbol server lives at `/download/symbols`, not `{}`",
-                        if url.path.is_empty() { "/" } else { &url.path }
-                    ),
-                )
-                .with_fix(Fix::replace("Use /download/symbols", Span::new(path_start, end), "/download/symbols")),
-            );
+            self.problem(Code::MsdlWrongPath, Span::new(path_start, end), Detail::MsdlWrongPath { path: url.path });
         }
         if url.username.is_some() {
-            self.diag(
-                Diagnostic::new(
-                    Code::CredentialsInUrl,
-                    t.span,
-                    "credentials in a store URL end up in logs and in `.sympath` output, and WinDbg/cdb do not send them",
-                )
-                .with_help("sympath sends them as `Authorization: Basic` and never shows them; prefer a token-authenticating proxy"),
-            );
+            self.problem(Code::CredentialsInUrl, t.span, Detail::CredentialsInUrl);
         }
         if url.query.is_some() {
-            self.diag(
-                Diagnostic::new(
-                    Code::UrlQueryString,
-                    t.span,
-                    "query string on a store URL: symsrv appends keys after it, and ClrMD drops it",
-                )
-                .with_help("sympath keeps the query after the key (`<base>/<key>?<query>`)"),
-            );
+            self.problem(Code::UrlQueryString, t.span, Detail::UrlQueryString);
         }
     }
 
@@ -500,14 +458,7 @@ impl<'t> Parser<'t> {
         if let [only] = toks {
             if only.text.is_empty() {
                 if dialect == Dialect::Samply {
-                    self.diag(
-                        Diagnostic::new(
-                            Code::ChainWithoutUpstream,
-                            tok.span,
-                            "samply reads bare `srv*` as the default downstream store alone: no server at all",
-                        )
-                        .with_help("the debuggers read it as the default symbol server"),
-                    );
+                    self.problem(Code::ChainWithoutUpstream, tok.span, Detail::SamplyBareSrv);
                     let dds =
                         StoreRef { role: Role::Downstream, location: StoreLocationRef::DefaultDownstream, implicit: None, span: only.span };
                     return self.push_chain(dll, [dds], None, tok.span);
@@ -565,7 +516,7 @@ impl<'t> Parser<'t> {
             let reordered: Vec<&str> = others.iter().chain(https.iter()).map(|t| t.text).collect();
             let region = Span::new(toks.first().map_or(tok.span.end, |t| t.span.start), toks.last().map_or(tok.span.end, |t| t.span.end));
             for m in &misplaced {
-                self.diag(
+                self.rendered(
                     Diagnostic::new(
                         Code::HttpStoreNotLast,
                         m.span,
@@ -589,7 +540,7 @@ impl<'t> Parser<'t> {
                 })
                 .collect();
             let first_http = toks.get(first_upstream).map_or(tok.span, |t| t.span);
-            self.diag(
+            self.rendered(
                 Diagnostic::new(
                     Code::MultipleHttpStores,
                     Span::new(first_http.start, tok.span.end),
@@ -600,22 +551,12 @@ impl<'t> Parser<'t> {
             );
         }
         if n > 10 {
-            self.diag(Diagnostic::new(
-                Code::TooManyStores,
-                tok.span,
-                format!("{n} stores in one chain: symsrv documents at most 10, and what happens beyond is undefined"),
-            ));
+            self.problem(Code::TooManyStores, tok.span, Detail::TooManyStores { n });
         }
         if n >= 2 {
             if let Some(last) = toks.last().filter(|t| t.text.is_empty()) {
-                self.diag(
-                    Diagnostic::new(
-                        Code::TrailingStar,
-                        Span::new(last.span.start.saturating_sub(1), last.span.end),
-                        "a trailing `*` is an empty token whose meaning is disputed: the default downstream store (symsrv docs) or the default symbol server (SOS)",
-                    )
-                    .with_help("write the upstream explicitly, e.g. `srv*C:\\sym*https://msdl.microsoft.com/download/symbols`"),
-                );
+                let span = Span::new(last.span.start.saturating_sub(1), last.span.end);
+                self.problem(Code::TrailingStar, span, Detail::TrailingStar);
             }
         }
         self.duplicate_stores(start..end);
@@ -647,11 +588,7 @@ impl<'t> Parser<'t> {
         self.stores.extend(caches.chain(urls));
         let chain = ChainRef { dll, stores: start..self.stores.len(), implicit_downstream: None };
         if !toks.iter().any(|t| is_url(t.text)) {
-            self.diag(Diagnostic::new(
-                Code::ChainWithoutUpstream,
-                tok.span,
-                "samply finds no server URL in this chain: it only reads its caches",
-            ));
+            self.problem(Code::ChainWithoutUpstream, tok.span, Detail::SamplyNoUrl);
         }
         self.push(ElementKindRef::Chain(chain), tok.span);
     }
@@ -673,13 +610,7 @@ impl<'t> Parser<'t> {
         } else if dir.text.is_empty() {
             CacheTargetRef::Default
         } else if is_http_url(dir.text) {
-            self.diag(
-                Diagnostic::new(Code::CacheIsUrl, dir.span, "a cache must be a writable directory, not a URL").with_fix(Fix::replace(
-                    "Make it a server: `srv*`",
-                    Span::new(tok.span.start, dir.span.start),
-                    "srv*",
-                )),
-            );
+            self.problem(Code::CacheIsUrl, dir.span, Detail::CacheIsUrl { fix_from: Some(tok.span.start) });
             return self.push(ElementKindRef::Invalid { raw: tok.text, reason: "cache* names a URL" }, tok.span);
         } else {
             self.dir_checks(*dir, "cache directory");
@@ -695,7 +626,7 @@ impl<'t> Parser<'t> {
             // SOS adds every token as a cache (R33).
             for t in extra.iter().filter(|t| !t.text.is_empty()) {
                 if is_http_url(t.text) {
-                    self.diag(Diagnostic::new(Code::CacheIsUrl, t.span, "a cache must be a writable directory, not a URL"));
+                    self.problem(Code::CacheIsUrl, t.span, Detail::CacheIsUrl { fix_from: None });
                     continue;
                 }
                 self.dir_checks(*t, "cache directory");
@@ -725,7 +656,7 @@ impl<'t> Parser<'t> {
             let servers: Vec<String> = urls.iter().map(|u| format!(";srv*{u}")).collect();
             d = d.with_fix(Fix::replace("Make the URLs servers: `cache*dir;srv*url`", extra_span, servers.concat()));
         }
-        self.diag(d);
+        self.rendered(d);
     }
 
     fn cross_element_checks(&mut self) {
@@ -740,79 +671,65 @@ impl<'t> Parser<'t> {
             }
         }
         for span in useless.into_iter().rev() {
-            self.diag(
-                Diagnostic::new(
-                    Code::CacheWithoutEffect,
-                    span,
-                    "`cache*` only caches files found by elements to its right, and there are none",
-                )
-                .with_help("move it to the front, or append elements with `.sympath+`"),
-            );
+            self.problem(Code::CacheWithoutEffect, span, Detail::CacheWithoutEffect);
         }
 
         // Duplicate elements (R24: a later duplicate is only consulted after a miss of the same store).
-        // Keys are views of the elements, compared as they stream and never built; each
-        // store's text is hashed once, and element hashes are made of store hashes.
+        // Keys are views of the elements, compared as they stream and never built.
         let stores = &self.stores;
         let elements = &self.elements;
-        let store_hashes: Vec<u64> = stores.iter().map(|s| store_hash(s.location)).collect();
-        let mut seen = Seen::with_capacity(elements.len());
         let mut dups = Vec::new();
-        for (i, e) in elements.iter().enumerate() {
-            let hash = element_hash(&e.kind, &store_hashes);
-            let key = Key::of(&e.kind, stores);
-            match seen.find(hash, |j| elements.get(j).is_some_and(|f| Key::of(&f.kind, stores) == key)) {
-                Some(first) => dups.push((e.span, elements.get(first).map_or(e.span, |f| f.span))),
-                None => seen.insert(hash, i),
-            }
-        }
-
         // A directory used both as a plain directory and as a cache/downstream store:
         // stores look their directory up among the plain directories' keys.
         let mut reused = Vec::new();
-        let mut probe = |path: &'t str, path_hash: u64, span: Span, what: &'static str| {
-            let key = Key::Dir(CompareKey::new(path));
-            let found = seen.find(dir_hash(path_hash), |j| elements.get(j).is_some_and(|f| Key::of(&f.kind, stores) == key));
-            if let Some(dir) = found.and_then(|j| elements.get(j)) {
-                reused.push((span, dir.span, what));
+        if elements.len() < 2 {
+            // One element: nothing to repeat, no plain directory besides it.
+        } else if NATIVE && elements.len() <= SMALL {
+            // A few elements: pairwise, each key made once; no hash, no table.
+            let mut keys = [Key::Invalid(""); SMALL];
+            for (k, e) in keys.iter_mut().zip(elements) {
+                *k = Key::of(&e.kind, stores);
             }
-        };
-        for e in elements {
-            match &e.kind {
-                ElementKindRef::Cache { target: CacheTargetRef::Dir(p), target_span } => probe(p, path_hash(p), *target_span, "cache"),
-                ElementKindRef::Chain(c) => {
-                    let hashes = store_hashes.get(c.stores.clone()).unwrap_or(&[]);
-                    for (s, h) in stores.get(c.stores.clone()).unwrap_or(&[]).iter().zip(hashes) {
-                        if let StoreLocationRef::Dir(path) | StoreLocationRef::Unc(path) = s.location {
-                            probe(path, *h, s.span, "symbol store");
-                        }
-                    }
+            let keys = keys.get(..elements.len()).unwrap_or(&[]);
+            let span_of = |j: usize| elements.get(j).map(|f| f.span);
+            for (i, (e, key)) in elements.iter().zip(keys).enumerate() {
+                if let Some(first) = keys.get(..i).and_then(|ks| ks.iter().position(|k| k == key)).and_then(span_of) {
+                    dups.push((e.span, first));
                 }
-                _ => {}
             }
+            store_dirs(elements, stores, |path, _, span, what| {
+                let key = Key::Dir(CompareKey::new(path));
+                if let Some(dir) = keys.iter().position(|k| *k == key).and_then(span_of) {
+                    reused.push((span, dir, what));
+                }
+            });
+        } else {
+            // Each store's text is hashed once, and element hashes are made of store hashes.
+            let store_hashes: Vec<u64> = stores.iter().map(|s| store_hash(s.location)).collect();
+            let mut seen = Seen::with_capacity(elements.len());
+            for (i, e) in elements.iter().enumerate() {
+                let hash = element_hash(&e.kind, &store_hashes);
+                let key = Key::of(&e.kind, stores);
+                match seen.find(hash, |j| elements.get(j).is_some_and(|f| Key::of(&f.kind, stores) == key)) {
+                    Some(first) => dups.push((e.span, elements.get(first).map_or(e.span, |f| f.span))),
+                    None => seen.insert(hash, i),
+                }
+            }
+            store_dirs(elements, stores, |path, store, span, what| {
+                let key = Key::Dir(CompareKey::new(path));
+                let hash = store.and_then(|i| store_hashes.get(i).copied()).unwrap_or_else(|| path_hash(path));
+                let found = seen.find(dir_hash(hash), |j| elements.get(j).is_some_and(|f| Key::of(&f.kind, stores) == key));
+                if let Some(dir) = found.and_then(|j| elements.get(j)) {
+                    reused.push((span, dir.span, what));
+                }
+            });
         }
         for (span, first) in dups {
             let del = self.deletion_span(span);
-            self.diag(
-                Diagnostic::new(
-                    Code::DuplicateElement,
-                    span,
-                    "duplicate element: it is searched again after the first one missed, which only costs time",
-                )
-                .with_related(first)
-                .with_fix(Fix::replace("Remove the duplicate", del, "")),
-            );
+            self.diag(DiagnosticRef::new(Code::DuplicateElement, span, Detail::DuplicateElement { del }).with_related(first));
         }
         for (span, dir, what) in reused {
-            self.diag(
-                Diagnostic::new(
-                    Code::DirReusedAsStore,
-                    span,
-                    format!("this directory is also a plain symbol directory: a {what} has the store layout (`name/id/name`), a plain directory the flat one, and mixing them in one folder confuses both"),
-                )
-                .with_related(dir)
-                .with_help("use separate directories for manually copied symbols and for downloaded ones"),
-            );
+            self.diag(DiagnosticRef::new(Code::DirReusedAsStore, span, Detail::DirReusedAsStore { what }).with_related(dir));
         }
     }
 
@@ -821,25 +738,40 @@ impl<'t> Parser<'t> {
     fn duplicate_stores(&mut self, range: std::ops::Range<usize>) {
         let stores = self.stores.get(range).unwrap_or(&[]);
         let mut found = Vec::new();
-        if stores.len() <= 16 {
+        if stores.len() < 2 {
+            return;
+        }
+        if stores.len() <= DIRECT_STORES {
+            // The usual chain: a handful of pairs, compared directly.
             for (i, s) in stores.iter().enumerate() {
                 if let Some(first) = stores.iter().take(i).find(|f| same_store(f.location, s.location)) {
                     found.push((s.span, first.span));
                 }
             }
+        } else if stores.len() <= 16 {
+            // Each store's comparison view made once, then pairwise.
+            let mut keys = [StoreCmp::Default; 16];
+            for (k, s) in keys.iter_mut().zip(stores) {
+                *k = StoreCmp::of(s.location);
+            }
+            for (i, (s, key)) in stores.iter().zip(&keys).enumerate() {
+                if let Some(first) = keys.get(..i).and_then(|ks| ks.iter().position(|k| k.same(key))).and_then(|j| stores.get(j)) {
+                    found.push((s.span, first.span));
+                }
+            }
         } else {
-            let mut seen: FxMap<StoreKey<'_>, Span> = FxMap::default();
-            for s in stores {
-                match seen.get(&StoreKey(s.location)) {
-                    Some(first) => found.push((s.span, *first)),
-                    None => {
-                        seen.insert(StoreKey(s.location), s.span);
-                    }
+            // The element table's open addressing, keyed by store hashes.
+            let mut seen = Seen::with_capacity(stores.len());
+            for (i, s) in stores.iter().enumerate() {
+                let hash = store_hash(s.location);
+                match seen.find(hash, |j| stores.get(j).is_some_and(|f| same_store(f.location, s.location))).and_then(|j| stores.get(j)) {
+                    Some(first) => found.push((s.span, first.span)),
+                    None => seen.insert(hash, i),
                 }
             }
         }
         for (span, first) in found {
-            self.diag(Diagnostic::new(Code::DuplicateStore, span, "this store already appears in the chain").with_related(first));
+            self.diag(DiagnosticRef::new(Code::DuplicateStore, span, Detail::DuplicateStore).with_related(first));
         }
     }
 
@@ -852,6 +784,32 @@ impl<'t> Parser<'t> {
             (Some(b), _) => Span::new(b, span.end),
             (None, Some(a)) => Span::new(span.start, a + 1),
             (None, None) => span,
+        }
+    }
+}
+
+/// Up to this many elements, duplicates are found pairwise (no hash table;
+/// natively only, [`NATIVE`]).
+const SMALL: usize = 8;
+
+/// Up to this many stores in a chain, they are compared pair by pair directly;
+/// up to 16 through views made once ([`StoreCmp`]); beyond, through a hash map.
+const DIRECT_STORES: usize = if cfg!(target_arch = "wasm32") { 16 } else { 4 };
+
+/// Calls `f` with every cache directory and every directory store (UNC included):
+/// the path, the store's index in the flat store list, its span and what it is.
+fn store_dirs<'t>(elements: &[ElementRef<'t>], stores: &[StoreRef<'t>], mut f: impl FnMut(&'t str, Option<usize>, Span, &'static str)) {
+    for e in elements {
+        match &e.kind {
+            ElementKindRef::Cache { target: CacheTargetRef::Dir(p), target_span } => f(p, None, *target_span, "cache"),
+            ElementKindRef::Chain(c) => {
+                for (i, s) in stores.iter().enumerate().take(c.stores.end).skip(c.stores.start) {
+                    if let StoreLocationRef::Dir(path) | StoreLocationRef::Unc(path) = s.location {
+                        f(path, Some(i), s.span, "symbol store");
+                    }
+                }
+            }
+            _ => {}
         }
     }
 }
@@ -990,24 +948,6 @@ impl Seen {
     }
 }
 
-/// A store location as a hash-map key, equal per [`same_store`].
-#[derive(Clone, Copy)]
-struct StoreKey<'t>(StoreLocationRef<'t>);
-
-impl PartialEq for StoreKey<'_> {
-    fn eq(&self, other: &Self) -> bool {
-        same_store(self.0, other.0)
-    }
-}
-
-impl Eq for StoreKey<'_> {}
-
-impl Hash for StoreKey<'_> {
-    fn hash<H: Hasher>(&self, state: &mut H) {
-        state.write_u64(store_hash(self.0));
-    }
-}
-
 /// Hashes a store so that stores equal per [`same_store`] hash the same:
 /// URLs case-insensitive without trailing `/`, paths per [`CompareKey`].
 fn store_hash(loc: StoreLocationRef<'_>) -> u64 {
@@ -1020,6 +960,41 @@ fn store_hash(loc: StoreLocationRef<'_>) -> u64 {
         }
         StoreLocationRef::DefaultDownstream => u64::from(b'-'),
         StoreLocationRef::Dir(p) | StoreLocationRef::Unc(p) => path_hash(p),
+    }
+}
+
+/// A store location as [`same_store`] compares it, made once.
+#[derive(Clone, Copy)]
+enum StoreCmp<'t> {
+    Http(&'t str),
+    Default,
+    /// The path, its key and the key's fingerprint.
+    Path(&'t str, CompareKey<'t>, Option<(usize, u64)>),
+}
+
+impl<'t> StoreCmp<'t> {
+    fn of(loc: StoreLocationRef<'t>) -> StoreCmp<'t> {
+        match loc {
+            StoreLocationRef::Http(u) => StoreCmp::Http(u.trim_end_matches('/')),
+            StoreLocationRef::DefaultDownstream => StoreCmp::Default,
+            StoreLocationRef::Dir(p) | StoreLocationRef::Unc(p) => {
+                let key = CompareKey::new(p);
+                StoreCmp::Path(p, key, key.fingerprint())
+            }
+        }
+    }
+
+    fn same(&self, other: &StoreCmp<'_>) -> bool {
+        match (self, other) {
+            (StoreCmp::Http(x), StoreCmp::Http(y)) => x.eq_ignore_ascii_case(y),
+            (StoreCmp::Default, StoreCmp::Default) => true,
+            (StoreCmp::Path(x, a, fa), StoreCmp::Path(y, b, fb)) => match (fa, fb) {
+                // Both ASCII with the same prefix: the fingerprints decide unequal keys.
+                (Some((pa, ha)), Some((pb, hb))) if pa == pb && ha != hb => false,
+                _ => x.eq_ignore_ascii_case(y) || a.same(*b),
+            },
+            _ => false,
+        }
     }
 }
 
@@ -1040,30 +1015,11 @@ fn rare(b: u8) -> bool {
     !(0x20..0x7f).contains(&b) || matches!(b, b'"' | b'<' | b'>' | b'|' | b'?')
 }
 
-/// A fast non-cryptographic hasher (FxHash) for the parser's maps: keys come from
-/// one path the user typed, so hash flooding is not a concern.
-#[derive(Default, Clone, Copy)]
-struct Fx(u64);
-
-impl Hasher for Fx {
-    fn write(&mut self, bytes: &[u8]) {
-        for chunk in bytes.chunks(8) {
-            let mut w = [0u8; 8];
-            for (d, s) in w.iter_mut().zip(chunk) {
-                *d = *s;
-            }
-            self.0 = (self.0.rotate_left(5) ^ u64::from_le_bytes(w)).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
-        }
-    }
-    fn write_u8(&mut self, i: u8) {
-        self.0 = (self.0.rotate_left(5) ^ u64::from(i)).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
-    }
-    fn finish(&self) -> u64 {
-        self.0
-    }
+/// Whether a directory needs the rarer checks: a [`rare`] byte or `://`, in one pass.
+fn suspicious(b: &[u8]) -> bool {
+    b.iter().enumerate().any(|(i, &c)| rare(c) || (c == b':' && b.get(i + 1) == Some(&b'/') && b.get(i + 2) == Some(&b'/')))
 }
 
-type FxMap<K, V> = HashMap<K, V, BuildHasherDefault<Fx>>;
 /// Applies every machine-applicable fix, re-parsing until no fix applies
 /// (overlapping fixes wait for the next round; at most 64 rounds, each linear).
 pub fn fix_all(text: &str, opts: &ParseOptions) -> String {
@@ -1093,4 +1049,104 @@ pub fn fix_all(text: &str, opts: &ParseOptions) -> String {
         current = next;
     }
     current
+}
+
+#[cfg(test)]
+mod byte_scan_tests {
+    use super::*;
+
+    /// The word-at-a-time scans agree with byte loops on every byte value and
+    /// position (R1: `;` and `*` split the text; non-ASCII bytes never match).
+    #[test]
+    fn r1_word_scans_match_byte_loops() {
+        let mut inputs: Vec<Vec<u8>> = Vec::new();
+        for len in 0..20 {
+            for at in 0..len {
+                for b in [b';', b'*', 0xbb, 0xaa, 0x3a, 0x00, 0xff, 0x2b] {
+                    let mut v = vec![b'a'; len];
+                    v[at] = b;
+                    if len > 3 {
+                        v[len - 1] = b';';
+                    }
+                    inputs.push(v);
+                }
+            }
+        }
+        inputs.push((0..=255u8).collect());
+        for v in &inputs {
+            let naive = (v.iter().filter(|&&c| c == b';').count(), v.iter().filter(|&&c| c == b'*').count());
+            assert_eq!(separators(v), naive, "{v:?}");
+            for needle in [b';', b'*'] {
+                assert_eq!(find_byte(v, needle), v.iter().position(|&c| c == needle), "{v:?}");
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod duplicate_path_tests {
+    use super::*;
+
+    /// Directories that repeat every `period` with changes of case, separators
+    /// and trailing separators, so duplicates are only equal by their keys.
+    fn dir(i: usize, period: usize) -> String {
+        let k = i % period;
+        match i / period % 3 {
+            0 => format!(r"C:\Sym\d{k}"),
+            1 => format!(r"c:/SYM/D{k}/"),
+            _ => format!(r"\\?\C:\sym\d{k}\"),
+        }
+    }
+
+    fn codes(path: &SymbolPathRef<'_>, code: Code) -> Vec<(Span, Option<Span>)> {
+        path.diagnostics.iter().filter(|d| d.code == code).map(|d| (d.span, d.related)).collect()
+    }
+
+    /// R15, R24, R25: chains of every length and paths of every element count
+    /// (pair by pair, through views made once, through the hash table) report
+    /// exactly the duplicates a naive comparison of `compare_key`s finds,
+    /// each pointing at the first occurrence.
+    #[test]
+    fn r15_r24_r25_every_duplicate_path_agrees_with_compare_keys() {
+        for n in 1..40 {
+            for period in [1, 2, 3, 7, 100] {
+                // One chain of n stores.
+                let stores: Vec<String> = (0..n).map(|i| dir(i, period)).collect();
+                let text = format!("srv*{}*https://h/s", stores.join("*"));
+                let path = parse_borrowed(&text, &ParseOptions::default());
+                let mut expected = Vec::new();
+                let mut at = 4;
+                let spans: Vec<Span> = stores
+                    .iter()
+                    .map(|s| {
+                        let sp = Span::new(at, at + s.len());
+                        at += s.len() + 1;
+                        sp
+                    })
+                    .collect();
+                for i in 0..n {
+                    if let Some(j) = (0..i).find(|&j| winpath::compare_key(&stores[j]) == winpath::compare_key(&stores[i])) {
+                        expected.push((spans[i], Some(spans[j])));
+                    }
+                }
+                assert_eq!(codes(&path, Code::DuplicateStore), expected, "{text}");
+
+                // n plain directories, then one store reusing the first directory.
+                let text = format!("{};srv*{}*https://h/s", stores.join(";"), dir(0, period));
+                let path = parse_borrowed(&text, &ParseOptions::default());
+                let mut expected = Vec::new();
+                for i in 0..n {
+                    if let Some(j) = (0..i).find(|&j| winpath::compare_key(&stores[j]) == winpath::compare_key(&stores[i])) {
+                        expected.push((spans[i].start - 4, spans[j].start - 4));
+                    }
+                }
+                let got: Vec<(usize, usize)> =
+                    codes(&path, Code::DuplicateElement).into_iter().map(|(s, r)| (s.start, r.map_or(usize::MAX, |r| r.start))).collect();
+                assert_eq!(got, expected, "{text}");
+                let reused = codes(&path, Code::DirReusedAsStore);
+                assert_eq!(reused.len(), 1, "{text}");
+                assert_eq!(reused[0].1.map(|r| r.start), Some(0), "{text}");
+            }
+        }
+    }
 }

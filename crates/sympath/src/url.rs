@@ -132,14 +132,14 @@ impl<'a> UrlParts<'a> {
             }
             None => {}
         }
-        let rest = rest.split_once('#').map_or(rest, |(a, _)| a);
+        let rest = split_byte(rest, b'#').map_or(rest, |(a, _)| a);
         let auth_end = rest.bytes().position(|b| b == b'/' || b == b'?').unwrap_or(rest.len());
         let (authority, tail) = rest.split_at(auth_end);
-        let (userinfo, hostport) = match authority.rsplit_once('@') {
+        let (userinfo, hostport) = match rsplit_byte(authority, b'@') {
             Some((u, h)) => (Some(u), h),
             None => (None, authority),
         };
-        let (username, password) = match userinfo.map(|u| u.split_once(':').ok_or(u)) {
+        let (username, password) = match userinfo.map(|u| split_byte(u, b':').ok_or(u)) {
             Some(Ok((n, p))) => (Some(n), Some(p)),
             Some(Err(u)) => (Some(u), None),
             None => (None, None),
@@ -148,7 +148,7 @@ impl<'a> UrlParts<'a> {
         if host.is_empty() {
             return Err(UrlError::MissingHost);
         }
-        let (path, query) = match tail.split_once('?') {
+        let (path, query) = match split_byte(tail, b'?') {
             Some((p, q)) => (p, Some(q)),
             None => (tail, None),
         };
@@ -235,6 +235,25 @@ impl StoreUrl {
     }
 }
 
+/// `s` split around the first `b` (an ASCII byte, so both halves are on char
+/// boundaries): a byte scan, cheaper than a `char` pattern's searcher on short strings.
+fn split_byte(s: &str, b: u8) -> Option<(&str, &str)> {
+    let i = s.bytes().position(|x| x == b)?;
+    Some((s.get(..i)?, s.get(i + 1..)?))
+}
+
+/// `s` split around the last `b` (an ASCII byte).
+fn rsplit_byte(s: &str, b: u8) -> Option<(&str, &str)> {
+    let i = s.bytes().rposition(|x| x == b)?;
+    Some((s.get(..i)?, s.get(i + 1..)?))
+}
+
+/// Whether `s` contains `://` (a byte scan; no substring searcher for short strings).
+pub(crate) fn has_scheme_separator(s: &str) -> bool {
+    let b = s.as_bytes();
+    b.iter().enumerate().any(|(i, &c)| c == b':' && b.get(i + 1) == Some(&b'/') && b.get(i + 2) == Some(&b'/'))
+}
+
 fn split_host_port(hostport: &str) -> Result<(&str, Option<u16>), UrlError> {
     let (host, port) = if hostport.starts_with('[') {
         match hostport.find(']') {
@@ -245,7 +264,7 @@ fn split_host_port(hostport: &str) -> Result<(&str, Option<u16>), UrlError> {
             None => return Err(UrlError::MissingHost),
         }
     } else {
-        match hostport.rsplit_once(':') {
+        match rsplit_byte(hostport, b':') {
             Some((h, p)) => (h, Some(p)),
             None => (hostport, None),
         }

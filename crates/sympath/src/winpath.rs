@@ -110,13 +110,14 @@ pub struct CompareKey<'a> {
 impl<'a> CompareKey<'a> {
     /// The key of `path`.
     pub fn new(path: &'a str) -> CompareKey<'a> {
-        let (mut prefix, mut rest) = match classify(path, Host::Windows) {
-            (DirForm::Unc, _)
-                if path.get(..8).is_some_and(|p| p.eq_ignore_ascii_case("\\\\?\\unc\\") || p.eq_ignore_ascii_case("//?/unc/")) =>
-            {
+        // Only `\\?\` and `//?/` paths have a prefix to take apart.
+        let verbatim = path.starts_with("\\\\?\\") || path.starts_with("//?/");
+        let form = if verbatim { classify(path, Host::Windows).0 } else { DirForm::Relative };
+        let (mut prefix, mut rest) = match form {
+            DirForm::Unc if path.get(..8).is_some_and(|p| p.eq_ignore_ascii_case("\\\\?\\unc\\") || p.eq_ignore_ascii_case("//?/unc/")) => {
                 ("\\\\", path.get(8..).unwrap_or(""))
             }
-            (DirForm::Absolute, _) if path.starts_with("\\\\?\\") || path.starts_with("//?/") => ("", path.get(4..).unwrap_or("")),
+            DirForm::Absolute if verbatim => ("", path.get(4..).unwrap_or("")),
             _ => ("", path),
         };
         // Trailing separators go, except the one of `C:\` and a lone `\`.
@@ -141,10 +142,28 @@ impl<'a> CompareKey<'a> {
     /// Whether two paths have the same key (the same as comparing [`compare_key`]s).
     pub fn same(self, other: CompareKey<'_>) -> bool {
         let ((ap, ar), (bp, br)) = ((self.prefix, self.rest), (other.prefix, other.rest));
-        if ap == bp && ar.is_ascii() && br.is_ascii() {
-            return ar.len() == br.len() && ar.bytes().zip(br.bytes()).all(|(x, y)| x == y || fold_ascii(x) == fold_ascii(y));
+        // The prefixes are "", "\\" and "\\\\": equal lengths mean equal prefixes.
+        if ap.len() == bp.len() && ar.is_ascii() && br.is_ascii() {
+            return ar.len() == br.len() && same_folded_ascii(ar.as_bytes(), br.as_bytes());
         }
         self.chars().eq(other.chars())
+    }
+
+    /// A cheap fingerprint for rejecting unequal keys without comparing them:
+    /// two keys whose fingerprints are both `Some` and differ are different
+    /// (the prefix length, the length and the last eight folded bytes of an
+    /// ASCII key). `None` for keys that are not ASCII.
+    pub(crate) fn fingerprint(self) -> Option<(usize, u64)> {
+        let r = self.rest.as_bytes();
+        if !r.is_ascii() {
+            return None;
+        }
+        let tail = r.get(r.len().saturating_sub(8)..).unwrap_or(r);
+        let mut w = [0u8; 8];
+        for (d, s) in w.iter_mut().zip(tail) {
+            *d = *s;
+        }
+        Some((self.prefix.len(), fold8(u64::from_le_bytes(w)) ^ ((r.len() as u64) << 56)))
     }
 
     /// Feeds the key's UTF-8 bytes to `h`, in order (eight at a time when ASCII).
@@ -159,6 +178,23 @@ impl<'a> CompareKey<'a> {
             }
         }
     }
+}
+
+/// Whether two ASCII byte strings of equal length are equal after [`fold_ascii`], eight bytes at a time.
+fn same_folded_ascii(a: &[u8], b: &[u8]) -> bool {
+    let (mut ca, mut cb) = (a.chunks_exact(8), b.chunks_exact(8));
+    let word = |c: &[u8]| {
+        let mut w = [0u8; 8];
+        w.copy_from_slice(c);
+        u64::from_le_bytes(w)
+    };
+    for (x, y) in (&mut ca).zip(&mut cb) {
+        let (x, y) = (word(x), word(y));
+        if x != y && fold8(x) != fold8(y) {
+            return false;
+        }
+    }
+    ca.remainder().iter().zip(cb.remainder()).all(|(&x, &y)| x == y || fold_ascii(x) == fold_ascii(y))
 }
 
 /// Feeds [`fold_ascii`] of each byte of `b` (all ASCII) to `h`, eight at a time.
