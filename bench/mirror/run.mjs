@@ -358,9 +358,12 @@ async function upstreamFiles(up) {
 function mirrorConfig() {
   const config = join(tmp, "mirror.wrangler.toml");
   if (existsSync(config)) return config;
-  const build = join(tmp, "worker-build");
+  // worker/js/entry.mjs imports ../build/index.js: the snapshot keeps that layout.
+  const build = join(tmp, "worker", "build");
   const assets = join(tmp, "assets");
   cpSync(join(ROOT, "worker", "build"), build, { recursive: true });
+  mkdirSync(join(tmp, "worker", "js"), { recursive: true });
+  cpSync(join(ROOT, "worker", "js", "entry.mjs"), join(tmp, "worker", "js", "entry.mjs"));
   cpSync(join(ROOT, "web"), assets, { recursive: true });
   let section = "";
   const toml = readFileSync(join(ROOT, "wrangler.toml"), "utf8")
@@ -372,7 +375,7 @@ function mirrorConfig() {
     })
     .map((line) =>
       line
-        .replace(/^main\s*=.*$/, `main = ${JSON.stringify(join(build, "worker", "shim.mjs"))}`)
+        .replace(/^main\s*=.*$/, `main = ${JSON.stringify(join(tmp, "worker", "js", "entry.mjs"))}`)
         .replace(/^directory\s*=.*$/, `directory = ${JSON.stringify(assets)}`),
     )
     .join("\n");
@@ -387,7 +390,11 @@ function referenceConfig() {
   writeFileSync(
     config,
     `name = "sympath-bench-reference"\nmain = ${JSON.stringify(join(HERE, "reference-worker.mjs"))}\ncompatibility_date = "${date}"\n` +
-      `[[r2_buckets]]\nbinding = "R2"\nbucket_name = "sympath-bench-reference"\n`,
+      `[[r2_buckets]]\nbinding = "R2"\nbucket_name = "sympath-bench-reference"\n` +
+      // BENCH_REFERENCE_ASSETS=1: the mirror's deployment shape (its page as
+      // static assets, routed by the runtime before the worker), so that the
+      // ratio is of the workers' own code only.
+      (process.env.BENCH_REFERENCE_ASSETS === "1" ? `[assets]\ndirectory = ${JSON.stringify(join(ROOT, "web"))}\n` : ""),
   );
   return config;
 }

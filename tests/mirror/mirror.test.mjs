@@ -360,8 +360,29 @@ test("hit: streamed from upstream, byte for byte; the second request is served f
   assert.equal(r2.headers.get("x-sympath-cache"), "hit");
   assert.deepEqual(Buffer.from(await r2.arrayBuffer()), want);
   assert.equal(requested(PDB), before, "a cache hit makes no upstream request");
-  assert.match(r2.headers.get("server-timing") ?? "", /^edge;dur=\d+(\.\d+)?$/, "a hit is answered by the edge cache alone");
+  // A plain GET hit is answered by worker/js/entry.mjs's fast path (the edge cache alone, no wasm).
+  assert.match(r2.headers.get("server-timing") ?? "", /^edge;dur=\d+(\.\d+)?;desc="fast path"$/, "a hit is answered by the edge cache alone");
   assert.equal(r2.headers.get("access-control-allow-origin"), "*");
+  // The fast path answers exactly what the Rust handler answers from the same
+  // entry: a query string (ignored by the mirror's keys) sends the request to Rust.
+  const viaRust = await fetch(`${mirror}/${PDB}?via=rust`);
+  const fast = await fetch(`${mirror}/${PDB}`);
+  assert.match(viaRust.headers.get("server-timing") ?? "", /^edge;dur=\d+(\.\d+)?$/, "the Rust handler's hit");
+  assert.match(fast.headers.get("server-timing") ?? "", /desc="fast path"/);
+  const headersOf = (r) => [...r.headers].filter(([k]) => k !== "server-timing" && k !== "date");
+  assert.deepEqual(headersOf(fast), headersOf(viaRust), "same headers, name by name");
+  assert.deepEqual(Buffer.from(await fast.arrayBuffer()), want);
+  assert.deepEqual(Buffer.from(await viaRust.arrayBuffer()), want);
+  for (const [name, value] of [["Range", "bytes=0-9"], ["If-None-Match", '"x"'], ["Cache-Control", "no-cache"]]) {
+    const r = await fetch(`${mirror}/${PDB}`, { headers: { [name]: value } });
+    assert.doesNotMatch(r.headers.get("server-timing") ?? "", /fast path/, `${name} goes to the Rust handler`);
+    await r.arrayBuffer();
+  }
+  const head = await fetch(`${mirror}/${PDB}`, { method: "HEAD" });
+  assert.equal(head.status, 200);
+  assert.equal(head.headers.get("content-length"), String(want.length));
+  assert.match(head.headers.get("server-timing") ?? "", /desc="fast path"/);
+  assert.equal(requested(PDB), before, "hits make no upstream request");
 });
 
 test("bad keys are refused with a JSON error and no upstream request", async () => {

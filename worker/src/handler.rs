@@ -89,6 +89,34 @@ async fn fetch(req: Request, env: Env, ctx: Context) -> Result<Response> {
     }
 }
 
+/// The edge-cache entry a plain request may be answered from without
+/// entering the Rust handler (`worker/js/entry.mjs`, the fast path of a hit):
+/// `Some` only for a GET or HEAD of a valid key ([`rules::route`]) with no
+/// query string. The entry's key is [`Keys::new`]'s, so the fast path and
+/// this handler read the same entry; the fast path serves only a whole file
+/// entry and hands everything else (misses, markers, conditional or ranged
+/// requests) to [`fetch`], which looks again.
+#[wasm_bindgen::prelude::wasm_bindgen(js_name = hitKey)]
+pub fn hit_key(method: &str, url: &str) -> Option<String> {
+    let url = Url::parse(url).ok()?;
+    if url.query().is_some() {
+        return None;
+    }
+    match rules::route(method, url.path()) {
+        Ok(Route::File { path, .. }) => Some(Keys::new(&path).entry),
+        _ => None,
+    }
+}
+
+/// The names of the entry headers the fast path reads: an entry carrying
+/// [`headers::META`] is not a file (a remembered miss or a marker), and a
+/// file entry is served only when its `Content-Length` is the file's length
+/// the mirror stored with it ([`headers::LENGTH`]), as [`edge::lookup`] requires.
+#[wasm_bindgen::prelude::wasm_bindgen(js_name = hitHeaders)]
+pub fn hit_headers() -> Vec<String> {
+    vec![headers::META.to_string(), headers::LENGTH.to_string()]
+}
+
 /// Whether the client bypassed the caches (`Cache-Control: no-cache` or `?fresh`).
 fn caching(req: &Request, url: &Url) -> Misses {
     let bypass = req.headers().get("Cache-Control").ok().flatten().is_some_and(|v| v.to_ascii_lowercase().contains("no-cache"))
