@@ -1,19 +1,11 @@
 // Benchmark (not a test): the wasm `expand` on bench-keystroke.mjs's 4 KB path in Node (V8),
 // and JSON.parse of its result alone. Usage: node tests/web/bench-expand-node.mjs [pkg dir] (after cargo xtask wasm)
 import { readFileSync } from "node:fs";
+import { keystrokePath } from "./bench-path.mjs";
 const pkg = new URL(process.argv[2] ?? "../../web/pkg", import.meta.url).pathname.replace(/\/$/, "");
 const sp = await import(pkg + "/sympath_wasm.js");
 sp.initSync({ module: readFileSync(pkg + "/sympath_wasm_bg.wasm") });
-const units = [
-  String.raw`srv*C:\symbols*https://msdl.microsoft.com/download/symbols`,
-  String.raw`cache*C:\symcache`,
-  String.raw`\\build-server\drops\symbols`,
-  String.raw`srv*\\corp\symbols*https://symbols.corp.example/store`,
-  String.raw`C:\Program Files\App\pdbs`,
-];
-let path = "";
-for (let i = 0; path.length < 4096; i++) path += (path ? ";" : "") + units[i % units.length] + i;
-path = path.slice(0, 4096);
+const path = keystrokePath();
 const input = { path, commands: [], consumer: "debugger", dialect: "dbgeng" };
 const t = [];
 for (let i = 0; i < 2000; i++) {

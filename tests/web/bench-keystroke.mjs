@@ -2,17 +2,9 @@
 // Chromium, measured with the Performance API around each `expand` call the
 // page makes (window.__sympath.timings). Usage: node tests/web/bench-keystroke.mjs
 import { launch, openPage } from "./browser.mjs";
+import { keystrokePath } from "./bench-path.mjs";
 
-const units = [
-  String.raw`srv*C:\symbols*https://msdl.microsoft.com/download/symbols`,
-  String.raw`cache*C:\symcache`,
-  String.raw`\\build-server\drops\symbols`,
-  String.raw`srv*\\corp\symbols*https://symbols.corp.example/store`,
-  String.raw`C:\Program Files\App\pdbs`,
-];
-let path = "";
-for (let i = 0; path.length < 4096; i++) path += (path ? ";" : "") + units[i % units.length] + i;
-path = path.slice(0, 4096);
+const path = keystrokePath();
 
 const browser = await launch();
 const s = await openPage(browser);

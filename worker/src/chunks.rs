@@ -76,11 +76,11 @@ impl Store {
     }
 
     fn edge_version(&self) -> String {
-        format!("https://sympath.cache/chunk/{}/version", self.path)
+        format!("{}/chunk/{}/version", crate::edge::ORIGIN, self.path)
     }
 
     fn edge_chunk(&self, size: u64, index: u64) -> String {
-        format!("https://sympath.cache/chunk/{}/{size}/{index}", self.path)
+        format!("{}/chunk/{}/{size}/{index}", crate::edge::ORIGIN, self.path)
     }
 
     fn r2_version(&self) -> String {

@@ -298,19 +298,7 @@ mod tests {
 
     #[test]
     fn empty_values_count_as_unset() {
-        let empty = [
-            "SYMBOL_PATH",
-            "MISS_TTL",
-            "UPSTREAM_TIMEOUT_MS",
-            "UPSTREAM_DEADLINE_MS",
-            "ALLOW_PRIVATE_REDIRECTS",
-            "EDGE_CACHE_MAX_BYTES",
-            "COPY_WINDOW_BYTES",
-            "RANGE_CACHE_MIN_BYTES",
-            "RANGE_CHUNK_BYTES",
-            "RANGE_CHUNKS_MAX",
-        ];
-        let pairs: Vec<(&str, &str)> = empty.iter().map(|k| (*k, "")).collect();
+        let pairs: Vec<(&str, &str)> = VARS.iter().map(|k| (*k, "")).collect();
         assert_eq!(Config::from_vars(vars(&pairs)), Config::from_vars(vars(&[])));
     }
 

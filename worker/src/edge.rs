@@ -28,6 +28,10 @@ use crate::handler::Job;
 use crate::streams;
 use crate::verify::{self, Checked, Verify};
 
+/// The origin of every edge-cache key the mirror writes (never a real host:
+/// entries are the mirror's own, not the client's URLs).
+pub const ORIGIN: &str = "https://sympath.cache";
+
 /// The edge-cache keys of one file.
 pub struct Keys {
     /// Its entry: the whole file, or a remembered miss.
@@ -39,7 +43,7 @@ pub struct Keys {
 impl Keys {
     /// The keys of the file at `path` (`name/id/file`).
     pub fn new(path: &str) -> Keys {
-        Keys { entry: format!("https://sympath.cache/v2/{path}"), stage: format!("https://sympath.cache/v2-stage/{path}") }
+        Keys { entry: format!("{ORIGIN}/v2/{path}"), stage: format!("{ORIGIN}/v2-stage/{path}") }
     }
 }
 
