@@ -26,8 +26,8 @@ export default {
    * @param {{ waitUntil(p: Promise<unknown>): void }} ctx
    */
   async fetch(request, env, ctx) {
-    const plain = (request.method === "GET" || request.method === "HEAD") && !BYPASS.some((h) => request.headers.has(h));
-    const key = plain ? hitKey(request.method, request.url) : undefined;
+    // hitKey says which method and path have an entry (the Rust routes).
+    const key = BYPASS.some((h) => request.headers.has(h)) ? undefined : hitKey(request.method, request.url);
     if (key !== undefined) {
       const start = Date.now();
       const entry = await caches.default.match(key);
