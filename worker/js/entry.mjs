@@ -8,15 +8,16 @@
 // entry is answered as stored, since the entry already carries every header
 // of the answer (CORS included) and is written only once whole and checked.
 // Everything else — no key, a miss, a marker, an entry whose length is not
-// the file's, any other request — goes to the Rust handler, which looks
-// again and decides. This saves a hit the wasm glue (the entrypoint class
+// the file's, any other request — goes to the Rust handler, which decides
+// (from the entry looked up here, handed on in a property of the request:
+// a miss costs one edge-cache lookup, not two). This saves a hit the wasm glue (the entrypoint class
 // built per request and its proxies, the request and response conversions),
 // which cost more CPU than the whole hit (BENCHMARKS.md, issue 12).
 import Mirror from "../build/index.js";
 
 // worker-build puts the crate's exported functions on the entrypoint's prototype.
 const { hitHeaders, hitKey } = Mirror.prototype;
-const [META, LENGTH] = hitHeaders();
+const [META, LENGTH, LOOKED] = hitHeaders();
 const BYPASS = ["range", "if-none-match", "if-modified-since", "cache-control"];
 
 export default {
@@ -38,8 +39,10 @@ export default {
           hit.headers.set("Server-Timing", `edge;dur=${Date.now() - start};desc="fast path"`);
           return hit;
         }
-        entry.body?.cancel().catch(() => {});
       }
+      // The Rust handler judges what was found (a remembered miss, a marker,
+      // an entry not whole) or that nothing was, without looking again.
+      request[LOOKED] = entry ?? null;
     }
     return new Mirror(ctx, env).fetch(request);
   },

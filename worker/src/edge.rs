@@ -59,11 +59,42 @@ pub enum Cached {
     Nothing,
 }
 
+/// The request property in which `worker/js/entry.mjs` (the fast path of a
+/// hit) hands on the entry it looked up and could not serve as a hit: the
+/// entry's `Response`, or `null` when there was none. Only a plain request
+/// (GET or HEAD, no query string, no Range, conditional or Cache-Control
+/// header) is looked up there, with the same key as [`lookup`]'s, so that
+/// entry is what [`lookup`] would find. A client cannot set it: it is a
+/// JavaScript property of the request object, not a header.
+pub const LOOKED: &str = "sympathEntry";
+
+/// The entry the fast path looked up for `req` ([`LOOKED`]): `None` when it
+/// did not look, `Some(None)` when it found nothing.
+pub fn looked_up(req: &Request) -> Option<Option<Response>> {
+    use wasm_bindgen::JsCast;
+    let value = js_sys::Reflect::get(req.inner(), &LOOKED.into()).ok()?;
+    if value.is_null() {
+        return Some(None);
+    }
+    value.dyn_into::<web_sys::Response>().ok().map(|r| Some(Response::from(r)))
+}
+
 /// Looks a file up: one lookup of its entry, answered as it is stored (its
 /// headers are the answer's, CORS included: see [`fill`]). The Cache API answers Range
 /// (206) and If-None-Match (304) itself when asked with the client's
 /// conditional headers. A remembered miss counts only with [`Misses::Use`].
-pub async fn lookup(req: &Request, keys: &Keys, misses: Misses) -> Result<Cached> {
+/// `looked`: the entry the fast path already looked up ([`looked_up`]).
+pub async fn lookup(req: &Request, keys: &Keys, misses: Misses, looked: Option<Option<Response>>) -> Result<Cached> {
+    let found = match looked {
+        Some(entry) => entry,
+        None => find(req, keys).await?,
+    };
+    let Some(found) = found else { return Ok(Cached::Nothing) };
+    judge(found, keys, misses).await
+}
+
+/// One lookup of `keys`' entry with the client's conditional headers.
+async fn find(req: &Request, keys: &Keys) -> Result<Option<Response>> {
     let headers = Headers::new();
     for name in ["Range", "If-None-Match", "If-Modified-Since"] {
         if let Some(v) = req.headers().get(name)? {
@@ -73,7 +104,11 @@ pub async fn lookup(req: &Request, keys: &Keys, misses: Misses) -> Result<Cached
     let mut init = RequestInit::new();
     init.with_method(Method::Get).with_headers(headers);
     let lookup = Request::new_with_init(&keys.entry, &init)?;
-    let Some(mut found) = Cache::default().get(&lookup, true).await? else { return Ok(Cached::Nothing) };
+    Cache::default().get(&lookup, true).await
+}
+
+/// What an entry found for `keys` means for the request.
+async fn judge(mut found: Response, keys: &Keys, misses: Misses) -> Result<Cached> {
     if found.status_code() == 416 || (found.status_code() != 404 && found.headers().get(headers::META)?.is_some()) {
         // The cache may apply the client's Range to a miss or a marker (a
         // 206 of it, or a 416 of an empty one): read the entry as stored.

@@ -65,9 +65,14 @@ async fn fetch(req: Request, env: Env, ctx: Context) -> Result<Response> {
             let caching = caching(&req, &url);
             // One lookup: the file's entry is there only once it is known
             // whole. A hit or a remembered miss is answered from its entry,
-            // which carries every header of the answer (CORS included).
-            let cached = edge::lookup(&req, &keys, caching).await?;
-            timing.mark("edge");
+            // which carries every header of the answer (CORS included). The
+            // fast path may have looked already (a plain request it could
+            // not answer): its entry is used, not looked up again.
+            let looked = edge::looked_up(&req);
+            // `fast`: the entry came from the fast path's lookup.
+            let phase = if looked.is_some() { "fast" } else { "edge" };
+            let cached = edge::lookup(&req, &keys, caching, looked).await?;
+            timing.mark(phase);
             let in_r2 = match cached {
                 Cached::Hit(mut resp) | Cached::Miss(mut resp) => {
                     resp.headers_mut().set("Server-Timing", &timing.header())?;
@@ -108,13 +113,16 @@ pub fn hit_key(method: &str, url: &str) -> Option<String> {
     }
 }
 
-/// The names of the entry headers the fast path reads: an entry carrying
-/// [`headers::META`] is not a file (a remembered miss or a marker), and a
-/// file entry is served only when its `Content-Length` is the file's length
-/// the mirror stored with it ([`headers::LENGTH`]), as [`edge::lookup`] requires.
+/// The names the fast path needs: the entry headers it reads — an entry
+/// carrying [`headers::META`] is not a file (a remembered miss or a marker),
+/// and a file entry is served only when its `Content-Length` is the file's
+/// length the mirror stored with it ([`headers::LENGTH`]), as
+/// [`edge::lookup`] requires — and the request property in which it hands
+/// the entry it looked up, or `null` for none, to [`fetch`]
+/// ([`edge::LOOKED`]), so that a miss costs one edge-cache lookup, not two.
 #[wasm_bindgen::prelude::wasm_bindgen(js_name = hitHeaders)]
 pub fn hit_headers() -> Vec<String> {
-    vec![headers::META.to_string(), headers::LENGTH.to_string()]
+    vec![headers::META.to_string(), headers::LENGTH.to_string(), edge::LOOKED.to_string()]
 }
 
 /// Whether the client bypassed the caches (`Cache-Control: no-cache` or `?fresh`).
@@ -219,10 +227,14 @@ async fn lookup_file(req: &Request, job: &Job<'_>, key: &sympath::key::RequestKe
     // adds no round trip in front of a miss, and when it has the file the
     // upstream's answer is dropped (its request aborted).
     let mut first = None;
+    // R2's read when the upstream's first answer came first with a 2xx:
+    // consulted only if the engine does not take that answer.
+    let mut r2_late: Option<R2Read<'_>> = None;
     if let Some(bucket) = job.bucket.as_ref().filter(|_| !r2_read) {
         match &next {
             Step::Fetch(fetch) if !job.in_r2 => {
-                let (stored, sent) = r2_or_first(bucket, req, job, fetch).await?;
+                let (stored, sent, late) = r2_or_first(bucket, req, job, fetch).await?;
+                r2_late = late;
                 timing.mark("r2");
                 if let Some(resp) = stored {
                     // Too large for the edge cache: say where it is, so
@@ -258,6 +270,14 @@ async fn lookup_file(req: &Request, job: &Job<'_>, key: &sympath::key::RequestKe
             Some((sent, limits)) => upstream::judge(&mut lookup, &fetch, sent, limits).await,
             None => upstream::run(&mut lookup, &fetch, job.config.timeout_ms, job.config.deadline_ms).await,
         };
+        if found.is_none() {
+            if let Some(late) = r2_late.take() {
+                if let Some(resp) = late.await? {
+                    timing.mark("r2");
+                    return Ok(resp);
+                }
+            }
+        }
         if let Some(found) = found {
             timing.mark("upstream");
             if let Some((header, r)) = &range {
@@ -300,10 +320,16 @@ async fn lookup_file(req: &Request, job: &Job<'_>, key: &sympath::key::RequestKe
 /// The first upstream request's answer, asked for while the R2 store is read.
 type Sent = (Result<Response>, crate::streams::Limits);
 
+/// A read of the R2 store under way.
+type R2Read<'a> = std::pin::Pin<Box<dyn std::future::Future<Output = Result<Option<Response>>> + 'a>>;
+
 /// R2's answer for the file and, unless R2 has it, the answer to `fetch` (the
-/// engine's first request), both under way at once. When R2 has the file the
-/// upstream request is aborted (or its answer's body cancelled).
-async fn r2_or_first(bucket: &Bucket, req: &Request, job: &Job<'_>, fetch: &Fetch) -> Result<(Option<Response>, Option<Sent>)> {
+/// engine's first request), both under way at once. When R2 answers first
+/// with the file the upstream request is aborted (or its answer's body
+/// cancelled); when the upstream answers first with a 2xx, R2 is not waited
+/// for: its read is handed back, to be consulted only if the engine does
+/// not take that answer.
+async fn r2_or_first<'a>(bucket: &'a Bucket, req: &'a Request, job: &'a Job<'_>, fetch: &Fetch) -> Result<(Option<Response>, Option<Sent>, Option<R2Read<'a>>)> {
     let limits = crate::streams::Limits::starting_now(job.config.timeout_ms, job.config.deadline_ms);
     let controller = upstream::Abort::default();
     let stored = Box::pin(crate::r2::serve(bucket, req, job));
@@ -312,10 +338,18 @@ async fn r2_or_first(bucket: &Bucket, req: &Request, job: &Job<'_>, fetch: &Fetc
         future::Either::Left((stored, send)) => match stored? {
             Some(resp) => {
                 controller.abort();
-                return Ok((Some(resp), None));
+                return Ok((Some(resp), None, None));
             }
             None => (None, send.await),
         },
+        // The upstream has the file: it is judged and served without waiting
+        // for R2, so R2 adds nothing to such a miss (R2's read is kept for the
+        // case the engine refuses that answer). Any other answer (a 404, a
+        // failure) waits for R2, which may hold a file the upstream no
+        // longer has.
+        future::Either::Right((sent, stored)) if sent.as_ref().is_ok_and(|r| (200..300).contains(&r.status_code())) => {
+            return Ok((None, Some((sent, limits)), Some(stored as R2Read<'a>)));
+        }
         future::Either::Right((sent, stored)) => (stored.await?, sent),
     };
     if stored.is_some() {
@@ -325,7 +359,7 @@ async fn r2_or_first(bucket: &Bucket, req: &Request, job: &Job<'_>, fetch: &Fetc
                 let _ = s.cancel();
             }
         }
-        return Ok((stored, None));
+        return Ok((stored, None, None));
     }
-    Ok((None, Some((sent, limits))))
+    Ok((None, Some((sent, limits)), None))
 }
