@@ -12,6 +12,7 @@
 //! stream, the section map, the string table and the symbol/line streams of
 //! the modules the frames fall in), not the whole file.
 
+mod arm64;
 mod msf;
 mod pdbsym;
 mod report;

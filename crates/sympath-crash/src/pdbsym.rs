@@ -10,7 +10,10 @@ use std::collections::HashMap;
 
 use std::sync::{Arc, Mutex};
 
-use pdb::{AddressMap, DebugInformation, FallibleIterator, IdIndex, Inlinee, ModuleInfo, PdbInternalSectionOffset, SymbolData, PDB};
+use pdb::{
+    AddressMap, DebugInformation, FallibleIterator, FrameData, FrameTable, FrameType, IdIndex, Inlinee, ModuleInfo,
+    PdbInternalSectionOffset, SymbolData, PDB,
+};
 
 use crate::msf::{Dbi, Ids, Msf, Names, PdbSource, Publics};
 use crate::PdbReader;
@@ -45,6 +48,19 @@ pub(crate) struct PdbSymbols {
     modules: HashMap<usize, Option<ModuleInfo<'static>>>,
     ids: Option<Option<Ids>>,
     publics: Option<Option<Publics>>,
+    /// The x86 frame data (FPO and FrameData streams), read on first use.
+    frames: Option<Option<FrameTable<'static>>>,
+}
+
+/// One x86 unwind record (PDB FrameData or FPO) covering an address, as the
+/// Breakpad `STACK WIN` line Mozilla's `dump_syms` would write for it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct StackWin {
+    /// `STACK WIN 4 …` (FrameData, with its program) or `STACK WIN 0 …` (FPO).
+    pub line: String,
+    /// Bytes of parameters the function's caller pushed (what the walker
+    /// needs to unwind that caller: its "grand callee parameter size").
+    pub params_size: u32,
 }
 
 fn err(what: &str, e: pdb::Error) -> String {
@@ -68,7 +84,7 @@ impl PdbSymbols {
             })
             .and_then(|n| msf.stream(n))
             .and_then(|s| Names::new(&msf, s));
-        Ok(PdbSymbols { pdb, address_map, msf, strings, dbi, dbi_header, modules: HashMap::new(), ids: None, publics: None })
+        Ok(PdbSymbols { pdb, address_map, msf, strings, dbi, dbi_header, modules: HashMap::new(), ids: None, publics: None, frames: None })
     }
 
     fn rva(&self, offset: PdbInternalSectionOffset) -> Option<u32> {
@@ -179,6 +195,72 @@ impl PdbSymbols {
             inlines.push(Inline { function, file, line });
         }
         Some(Found { function, function_rva, line, inlines })
+    }
+
+    /// The x86 unwind record covering `rva`: the FrameData record ("new FPO")
+    /// that starts last at or before it, else such an FPO record ("old FPO"),
+    /// the one Breakpad's walker would pick from `dump_syms`'s lines (it
+    /// prefers FrameData and cuts overlapping records at the next one's
+    /// start). The frame data streams are read once, on first use.
+    pub(crate) fn stack_win(&mut self, rva: u32) -> Option<StackWin> {
+        if self.frames.is_none() {
+            self.frames = Some(self.pdb.frame_table().ok());
+        }
+        let table = self.frames.as_ref()?.as_ref()?;
+        let internal = pdb::Rva(rva).to_internal_rva(&self.address_map)?;
+        let mut best: Option<(bool, FrameData, u32)> = None;
+        let mut frames = table.iter_at_rva(internal);
+        let mut seen = 0;
+        while let Ok(Some(frame)) = frames.next() {
+            seen += 1;
+            // The iterator merges the two streams in address order: past rva,
+            // no later record starts at or before it.
+            if frame.code_start.0 > internal.0 {
+                break;
+            }
+            // dump_syms skips records whose size is not a size (epilog records).
+            if frame.code_size > i32::MAX as u32 {
+                continue;
+            }
+            let Some(start) = frame.code_start.to_rva(&self.address_map).map(|r| r.0) else { continue };
+            if rva < start || rva - start >= frame.code_size {
+                continue;
+            }
+            let is_data = frame.ty == FrameType::FrameData;
+            let better = match &best {
+                None => true,
+                Some((best_is_data, _, best_start)) => (is_data, start) > (*best_is_data, *best_start),
+            };
+            if better {
+                best = Some((is_data, frame, start));
+            }
+            if seen > 4096 {
+                break;
+            }
+        }
+        let (_, frame, start) = best?;
+        let program = match frame.program {
+            Some(p) => Some(self.strings.as_ref()?.get(&self.msf, p.0)?),
+            None => None,
+        };
+        let has_program = program.is_some() || frame.uses_base_pointer;
+        let line = format!(
+            "STACK WIN {:x} {:x} {:x} {:x} 0 {:x} {:x} {:x} {:x} {} {}",
+            frame.ty as u8,
+            start,
+            frame.code_size,
+            frame.prolog_size,
+            frame.params_size,
+            frame.saved_regs_size,
+            frame.locals_size,
+            frame.max_stack_size.unwrap_or(0),
+            u8::from(has_program),
+            match program {
+                Some(p) => p.trim().to_string(),
+                None => u8::from(frame.uses_base_pointer).to_string(),
+            },
+        );
+        Some(StackWin { line, params_size: frame.params_size })
     }
 
     /// The nearest code public symbol at or below `rva`, by binary search of
