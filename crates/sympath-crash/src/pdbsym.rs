@@ -468,6 +468,30 @@ mod tests {
     }
 
     #[test]
+    fn x86_frame_data_becomes_the_stack_win_lines_dump_syms_writes() {
+        // tests/data/crash/x86: clang-14's FrameData for crash-x86.exe, and the
+        // Breakpad file Mozilla's dump_syms 2.3.9 made from the same PDB.
+        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../../tests/data/crash/x86/");
+        let pdb = std::fs::read(format!("{dir}crash-x86.pdb")).unwrap();
+        let sym = std::fs::read_to_string(format!("{dir}crash-x86.sym")).unwrap();
+        let mut pdb = PdbSymbols::open(Box::new(std::io::Cursor::new(pdb)), 0).unwrap();
+        let lines: Vec<&str> = sym.lines().filter(|l| l.starts_with("STACK WIN ")).collect();
+        assert_eq!(lines.len(), 13);
+        for line in lines {
+            // The record that starts at an address is the one that covers it last.
+            let start = u32::from_str_radix(line.split(' ').nth(3).unwrap(), 16).unwrap();
+            assert_eq!(pdb.stack_win(start).unwrap().line, line);
+        }
+        // Inside middle's body (0x10a0, the return address from leaf): the
+        // record of 0x1046, after all three pushes and the allocation.
+        let w = pdb.stack_win(0x10a0).unwrap();
+        assert!(w.line.starts_with("STACK WIN 4 1046 70 0 0 4 c 18 0 1 "), "{}", w.line);
+        assert_eq!(w.params_size, 4);
+        // No record covers an address past the code.
+        assert_eq!(pdb.stack_win(0x2000), None);
+    }
+
+    #[test]
     fn a_damaged_pdb_gives_no_name_or_an_error_never_a_panic() {
         // The `pdb` crate has a `debug_assert!` on line ranges (compiled out of release and
         // wasm builds) that damaged line data trips in this debug test: panics are caught and

@@ -14,12 +14,15 @@ use std::path::PathBuf;
 
 use sympath_crash::{symbolicate, ModuleRef, PdbReader, Report, Symbols};
 
+/// A change made to a file's bytes before they are handed over.
+type Change = Box<dyn Fn(&mut Vec<u8>) + Send>;
+
 /// The test programs by file name, from one directory; `broken` changes a
 /// file's bytes before they are handed over.
 struct Dir {
     dir: PathBuf,
     asked: Vec<String>,
-    broken: Option<(&'static str, Box<dyn Fn(&mut Vec<u8>) + Send>)>,
+    broken: Option<(&'static str, Change)>,
 }
 
 impl Dir {
@@ -49,8 +52,11 @@ impl Symbols for Dir {
     }
 }
 
-/// A frame reduced to what both tools print.
+/// A frame reduced to what both tools print. dump_syms writes C++ names
+/// with their parameter lists (from the PDB's type stream, which sympath does
+/// not read): names are compared without them; files by their base name.
 fn normalize(f: &serde_json::Value) -> serde_json::Value {
+    let function = f["function"].as_str().map(|n| n.find('(').map_or(n, |i| &n[..i]).to_string());
     let hex = |v: &serde_json::Value| match v.as_str() {
         Some(h) => serde_json::Value::from(format!("{:#x}", u64::from_str_radix(h.trim_start_matches("0x"), 16).unwrap())),
         None => serde_json::Value::Null,
@@ -58,7 +64,7 @@ fn normalize(f: &serde_json::Value) -> serde_json::Value {
     serde_json::json!({
         "module": f["module"],
         "module_offset": hex(&f["module_offset"]),
-        "function": f["function"],
+        "function": function,
         "function_offset": if f["function"].is_null() { serde_json::Value::Null } else { hex(&f["function_offset"]) },
         "file": f["file"].as_str().map(|p| p.rsplit(['/', '\\']).next().unwrap().to_string()),
         "line": f["line"],
@@ -105,16 +111,17 @@ fn x86_callers_come_from_the_pdb_frame_data_as_minidump_stackwalk_finds_them() {
     let got = frames(&report);
     let (want, theirs) = stackwalk("x86");
     assert_eq!(got, want);
-    // What the disassembly says (tests/synth/small.rs): the fault in leaf, the
-    // return addresses after each `calll`, all found by call frame info.
+    // What the disassembly says (tests/synth/small.rs): the fault in leaf,
+    // then each caller at its `calll` (a caller's offset is its return
+    // address - 1, as minidump-stackwalk prints it), all found by call frame info.
     assert_eq!(
         summary(&got),
         [
             s("0x1032", Some("leaf"), "context"),
-            s("0x10a0", Some("middle"), "cfi"),
-            s("0x1139", Some("outer"), "cfi"),
-            s("0x116b", Some("start"), "cfi"),
-            s("0x1fa29", None, "cfi"),
+            s("0x109f", Some("middle"), "cfi"),
+            s("0x1138", Some("outer"), "cfi"),
+            s("0x116a", Some("start"), "cfi"),
+            s("0x1fa28", None, "cfi"),
         ]
     );
     assert_eq!(report.crash.as_ref().unwrap().reason, theirs["crash_info"]["type"].as_str().unwrap());
@@ -123,22 +130,32 @@ fn x86_callers_come_from_the_pdb_frame_data_as_minidump_stackwalk_finds_them() {
 }
 
 #[test]
-fn arm64_callers_come_from_the_pe_pdata_as_minidump_stackwalk_finds_them() {
+fn arm64_callers_come_from_the_pe_pdata_and_xdata_as_the_disassembly_says() {
     let mut dir = Dir::new("arm64");
     let report = symbolicate(&synth::small::arm64_minidump(), &mut dir).unwrap();
     let got = frames(&report);
-    let (want, theirs) = stackwalk("arm64");
-    assert_eq!(got, want);
     // leaf's packed unwind data (LR never saved), then middle's and outer's
-    // .xdata; start tail-called outer, so it is not on the stack.
+    // .xdata; start tail-called outer, so it is not on the stack. A caller's
+    // offset is its `bl` (return address - 4, as minidump-stackwalk prints it).
     assert_eq!(
         summary(&got),
         [
             s("0x103c", Some("leaf"), "context"),
-            s("0x10cc", Some("middle"), "cfi"),
-            s("0x1188", Some("outer"), "cfi"),
-            s("0x25e58", None, "cfi"),
+            s("0x10c8", Some("middle"), "cfi"),
+            s("0x1184", Some("outer"), "cfi"),
+            s("0x25e54", None, "cfi"),
         ]
+    );
+    // minidump-stackwalk agrees on the crash and the context frame, not on
+    // the callers: dump_syms 2.3.9 writes no CFI for packed unwind data
+    // (leaf) and its STACK CFI INIT ranges for middle and outer stop short
+    // of the calls (0x60 and 0x6c bytes of 0x98 and 0xc4), so it scans and
+    // misses middle (README.md). The recorded output is checked to still say so.
+    let (want, theirs) = stackwalk("arm64");
+    assert_eq!(got[0], want[0]);
+    assert_eq!(
+        summary(&want),
+        [s("0x103c", Some("leaf"), "context"), s("0x1184", Some("outer"), "scan"), s("0x25e54", None, "scan")]
     );
     assert_eq!(report.crash.as_ref().unwrap().reason, theirs["crash_info"]["type"].as_str().unwrap());
     assert!(dir.asked.contains(&"image crash-arm64.exe".to_string()));
@@ -209,7 +226,8 @@ fn damaged_images_and_pdbs_never_panic() {
             seen.lock().unwrap().push(format!("{at}: {info}"));
         }
     }));
-    let cases: [(&str, &'static str, fn() -> Vec<u8>, usize); 3] = [
+    type Case = (&'static str, &'static str, fn() -> Vec<u8>, usize);
+    let cases: [Case; 3] = [
         // Every byte of the ARM64 image (its .pdata and .xdata among them).
         ("arm64", "crash-arm64.exe", synth::small::arm64_minidump, 1),
         // Every 37th byte of the PDBs (the x86 one's FrameData among them).

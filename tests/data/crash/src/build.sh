@@ -11,10 +11,12 @@ trap 'rm -rf "$tmp"' EXIT
 
 build() { # target, flags, directory, program name
     mkdir -p "$out/$3"
-    clang-14 --target="$1" -O2 $2 -fno-stack-protector -g -gcodeview \
-        -c "$here/crash.c" -o "$tmp/$4.obj"
+    # Paths in the PDB do not depend on where this runs: the source is
+    # recorded as C:\src\crash.c.
+    (cd "$here" && clang-14 --target="$1" -O2 $2 -fno-stack-protector -g -gcodeview \
+        -fdebug-compilation-dir=. -c crash.c -o "$tmp/$4.obj")
     (cd "$tmp" && lld-link-14 /entry:start /subsystem:console /nodefaultlib /debug /Brepro \
-        /pdbaltpath:%_PDB% /out:"$4.exe" /pdb:"$4.pdb" "$4.obj")
+        '/pdbsourcepath:C:\src' /pdbaltpath:%_PDB% /out:"$4.exe" /pdb:"$4.pdb" "$4.obj")
     cp "$tmp/$4.exe" "$tmp/$4.pdb" "$out/$3/"
 }
 
