@@ -329,3 +329,39 @@ impl UnwindState for Regs<'_> {
     }
     fn write_xmm_register(&mut self, _register: XmmRegister, _value: u128) {}
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::indexing_slicing)]
+    use super::*;
+
+    /// `middle` of tests/data/crash/arm64 (RVA 0x1054, full .xdata):
+    /// `sub sp, sp, #64`; `stp x19, x20, [sp, #32]`; `stp x21, x30, [sp, #48]`;
+    /// … its epilog at 0x10dc: `ldp x21, x30`; `ldp x19, x20`; `add sp`; `ret`.
+    #[test]
+    fn arm64_prolog_body_and_epilog_of_a_real_function() {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../tests/data/crash/arm64/crash-arm64.exe");
+        let image = Image::parse(std::fs::read(path).unwrap(), Cpu::Arm64).unwrap();
+        // Each stack slot holds its own address + 1; lr and x19 hold markers.
+        let run = |rva: u32| {
+            let mut x = [None; 31];
+            x[19] = Some(0x19);
+            x[30] = Some(0x1e);
+            let mut regs = arm64::Regs { x, sp: 0x1000, restored: 0 };
+            arm64::unwind(image.pdata().unwrap(), |r| image.at_rva(r), rva, &mut regs, |a| Some(a + 1)).unwrap();
+            (regs.sp, regs.x[19], regs.x[30])
+        };
+        // At the first instruction nothing has run.
+        assert_eq!(run(0x1054), (0x1000, Some(0x19), Some(0x1e)));
+        // After `sub sp, sp, #64`.
+        assert_eq!(run(0x1058), (0x1040, Some(0x19), Some(0x1e)));
+        // After the x19/x20 store: x19 from sp + 32.
+        assert_eq!(run(0x105c), (0x1040, Some(0x1021), Some(0x1e)));
+        // In the body: lr from sp + 56 too.
+        assert_eq!(run(0x10cc), (0x1040, Some(0x1021), Some(0x1039)));
+        // In the epilog after `ldp x21, x30`: lr is back in its register.
+        assert_eq!(run(0x10e0), (0x1040, Some(0x1021), Some(0x1e)));
+        // At the `ret`: everything is restored.
+        assert_eq!(run(0x10e8), (0x1000, Some(0x19), Some(0x1e)));
+    }
+}

@@ -153,10 +153,7 @@ fn arm64_callers_come_from_the_pe_pdata_and_xdata_as_the_disassembly_says() {
     // misses middle (README.md). The recorded output is checked to still say so.
     let (want, theirs) = stackwalk("arm64");
     assert_eq!(got[0], want[0]);
-    assert_eq!(
-        summary(&want),
-        [s("0x103c", Some("leaf"), "context"), s("0x1184", Some("outer"), "scan"), s("0x25e54", None, "scan")]
-    );
+    assert_eq!(summary(&want), [s("0x103c", Some("leaf"), "context"), s("0x1184", Some("outer"), "scan"), s("0x25e54", None, "scan")]);
     assert_eq!(report.crash.as_ref().unwrap().reason, theirs["crash_info"]["type"].as_str().unwrap());
     assert!(dir.asked.contains(&"image crash-arm64.exe".to_string()));
 }
