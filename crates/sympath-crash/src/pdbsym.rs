@@ -53,7 +53,8 @@ pub(crate) struct PdbSymbols {
 }
 
 /// One x86 unwind record (PDB FrameData or FPO) covering an address, as the
-/// Breakpad `STACK WIN` line Mozilla's `dump_syms` would write for it.
+/// Breakpad `STACK WIN` line Mozilla's `dump_syms` would write for it (for
+/// FPO records that use EBP, with the program flag Breakpad's parser wants).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct StackWin {
     /// `STACK WIN 4 …` (FrameData, with its program) or `STACK WIN 0 …` (FPO).
@@ -243,23 +244,7 @@ impl PdbSymbols {
             Some(p) => Some(self.strings.as_ref()?.get(&self.msf, p.0)?),
             None => None,
         };
-        let has_program = program.is_some() || frame.uses_base_pointer;
-        let line = format!(
-            "STACK WIN {:x} {:x} {:x} {:x} 0 {:x} {:x} {:x} {:x} {} {}",
-            frame.ty as u8,
-            start,
-            frame.code_size,
-            frame.prolog_size,
-            frame.params_size,
-            frame.saved_regs_size,
-            frame.locals_size,
-            frame.max_stack_size.unwrap_or(0),
-            u8::from(has_program),
-            match program {
-                Some(p) => p.trim().to_string(),
-                None => u8::from(frame.uses_base_pointer).to_string(),
-            },
-        );
+        let line = stack_win_line(&frame, start, program.as_deref());
         Some(StackWin { line, params_size: frame.params_size })
     }
 
@@ -301,6 +286,34 @@ impl PdbSymbols {
         }
         None
     }
+}
+
+/// The Breakpad `STACK WIN` line for a frame data record starting at RVA
+/// `start`, with the fields in `dump_syms`'s order: type, start, code size,
+/// prolog size, epilog size (0), parameters, saved registers, locals, max
+/// stack, then `1 program` (FrameData with a program), or `0 0|1` (FPO:
+/// no program; whether EBP is used as a frame pointer). For FPO records that
+/// use EBP, `dump_syms` 2.3.9 writes `1 1`, which `breakpad-symbols` discards
+/// as inconsistent (a program flag on a type-0 record): here the flag means
+/// what Breakpad's format says, a program follows.
+fn stack_win_line(frame: &FrameData, start: u32, program: Option<&str>) -> String {
+    let has_program = program.is_some();
+    format!(
+        "STACK WIN {:x} {:x} {:x} {:x} 0 {:x} {:x} {:x} {:x} {} {}",
+        frame.ty as u8,
+        start,
+        frame.code_size,
+        frame.prolog_size,
+        frame.params_size,
+        frame.saved_regs_size,
+        frame.locals_size,
+        frame.max_stack_size.unwrap_or(0),
+        u8::from(has_program),
+        match program {
+            Some(p) => p.trim().to_string(),
+            None => u8::from(frame.uses_base_pointer).to_string(),
+        },
+    )
 }
 
 #[cfg(test)]
@@ -489,6 +502,32 @@ mod tests {
         assert_eq!(w.params_size, 4);
         // No record covers an address past the code.
         assert_eq!(pdb.stack_win(0x2000), None);
+    }
+
+    #[test]
+    fn an_old_fpo_record_becomes_a_stack_win_0_line_breakpad_reads() {
+        // clang/lld write FrameData only; MSVC's older PDBs have FPO records.
+        let frame = FrameData {
+            ty: FrameType::FPO,
+            code_start: pdb::PdbInternalRva(0x2000),
+            code_size: 0x30,
+            locals_size: 8,
+            params_size: 12,
+            prolog_size: 3,
+            saved_regs_size: 4,
+            max_stack_size: None,
+            has_structured_eh: false,
+            has_cpp_eh: false,
+            is_function_start: true,
+            uses_base_pointer: true,
+            program: None,
+        };
+        let line = stack_win_line(&frame, 0x2000, None);
+        assert_eq!(line, "STACK WIN 0 2000 30 3 0 c 4 8 0 0 1");
+        let file = breakpad_symbols::SymbolFile::from_bytes(format!("{line}\n").as_bytes()).unwrap();
+        let info = file.win_stack_fpo_info.get(0x2010).unwrap();
+        assert_eq!((info.parameter_size, info.saved_register_size, info.local_size), (12, 4, 8));
+        assert!(file.win_stack_framedata_info.get(0x2010).is_none());
     }
 
     #[test]
