@@ -5,13 +5,17 @@
 //! frame info, then frame-pointer and stack-scan fallbacks, each frame marked
 //! with how it was found), and names each frame from the module's PDB:
 //! function, `file:line` and inlined frames. The caller supplies the bytes
-//! through [`Symbols`]: a module's PE image (its `.pdata`/`UNWIND_INFO` is the
-//! x64 call frame info) and a `Read + Seek` reader over its PDB. The PDB is
+//! through [`Symbols`]: a module's PE image (its `.pdata` with `UNWIND_INFO`
+//! is the x64 call frame info, with `.xdata` the ARM64 one) and a
+//! `Read + Seek` reader over its PDB (for x86, whose call frame info is the
+//! PDB's FrameData/FPO records, the image is not needed). The PDB is
 //! read through the `pdb` crate's paged `Source`, so a reader that fetches
 //! byte ranges on demand costs only the streams a crash needs (the DBI
 //! stream, the section map, the string table and the symbol/line streams of
-//! the modules the frames fall in), not the whole file.
+//! the modules the frames fall in, and for x86 the frame data streams), not
+//! the whole file.
 
+mod arm64;
 mod msf;
 mod pdbsym;
 mod report;
@@ -53,7 +57,8 @@ pub struct ModuleRef {
 /// Where module images and PDBs come from. Each is asked for at most once per
 /// module; an `Err` is the reason shown for the missing file.
 pub trait Symbols: Send {
-    /// The module's PE image (used for its x64 unwind info).
+    /// The module's PE image (used for its x64 and ARM64 unwind info; never
+    /// asked for in an x86 dump).
     fn image(&mut self, module: &ModuleRef) -> Result<Vec<u8>, String>;
     /// A reader over the module's PDB.
     fn pdb(&mut self, module: &ModuleRef) -> Result<Box<dyn PdbReader>, String>;

@@ -10,7 +10,10 @@ use std::collections::HashMap;
 
 use std::sync::{Arc, Mutex};
 
-use pdb::{AddressMap, DebugInformation, FallibleIterator, IdIndex, Inlinee, ModuleInfo, PdbInternalSectionOffset, SymbolData, PDB};
+use pdb::{
+    AddressMap, DebugInformation, FallibleIterator, FrameData, FrameTable, FrameType, IdIndex, Inlinee, ModuleInfo,
+    PdbInternalSectionOffset, SymbolData, PDB,
+};
 
 use crate::msf::{Dbi, Ids, Msf, Names, PdbSource, Publics};
 use crate::PdbReader;
@@ -45,6 +48,20 @@ pub(crate) struct PdbSymbols {
     modules: HashMap<usize, Option<ModuleInfo<'static>>>,
     ids: Option<Option<Ids>>,
     publics: Option<Option<Publics>>,
+    /// The x86 frame data (FPO and FrameData streams), read on first use.
+    frames: Option<Option<FrameTable<'static>>>,
+}
+
+/// One x86 unwind record (PDB FrameData or FPO) covering an address, as the
+/// Breakpad `STACK WIN` line Mozilla's `dump_syms` would write for it (for
+/// FPO records that use EBP, with the program flag Breakpad's parser wants).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct StackWin {
+    /// `STACK WIN 4 …` (FrameData, with its program) or `STACK WIN 0 …` (FPO).
+    pub line: String,
+    /// Bytes of parameters the function's caller pushed (what the walker
+    /// needs to unwind that caller: its "grand callee parameter size").
+    pub params_size: u32,
 }
 
 fn err(what: &str, e: pdb::Error) -> String {
@@ -68,7 +85,7 @@ impl PdbSymbols {
             })
             .and_then(|n| msf.stream(n))
             .and_then(|s| Names::new(&msf, s));
-        Ok(PdbSymbols { pdb, address_map, msf, strings, dbi, dbi_header, modules: HashMap::new(), ids: None, publics: None })
+        Ok(PdbSymbols { pdb, address_map, msf, strings, dbi, dbi_header, modules: HashMap::new(), ids: None, publics: None, frames: None })
     }
 
     fn rva(&self, offset: PdbInternalSectionOffset) -> Option<u32> {
@@ -181,6 +198,56 @@ impl PdbSymbols {
         Some(Found { function, function_rva, line, inlines })
     }
 
+    /// The x86 unwind record covering `rva`: the FrameData record ("new FPO")
+    /// that starts last at or before it, else such an FPO record ("old FPO"),
+    /// the one Breakpad's walker would pick from `dump_syms`'s lines (it
+    /// prefers FrameData and cuts overlapping records at the next one's
+    /// start). The frame data streams are read once, on first use.
+    pub(crate) fn stack_win(&mut self, rva: u32) -> Option<StackWin> {
+        if self.frames.is_none() {
+            self.frames = Some(self.pdb.frame_table().ok());
+        }
+        let table = self.frames.as_ref()?.as_ref()?;
+        let internal = pdb::Rva(rva).to_internal_rva(&self.address_map)?;
+        let mut best: Option<(bool, FrameData, u32)> = None;
+        let mut frames = table.iter_at_rva(internal);
+        let mut seen = 0;
+        while let Ok(Some(frame)) = frames.next() {
+            seen += 1;
+            // The iterator merges the two streams in address order: past rva,
+            // no later record starts at or before it.
+            if frame.code_start.0 > internal.0 {
+                break;
+            }
+            // dump_syms skips records whose size is not a size (epilog records).
+            if frame.code_size > i32::MAX as u32 {
+                continue;
+            }
+            let Some(start) = frame.code_start.to_rva(&self.address_map).map(|r| r.0) else { continue };
+            if rva < start || rva - start >= frame.code_size {
+                continue;
+            }
+            let is_data = frame.ty == FrameType::FrameData;
+            let better = match &best {
+                None => true,
+                Some((best_is_data, _, best_start)) => (is_data, start) > (*best_is_data, *best_start),
+            };
+            if better {
+                best = Some((is_data, frame, start));
+            }
+            if seen > 4096 {
+                break;
+            }
+        }
+        let (_, frame, start) = best?;
+        let program = match frame.program {
+            Some(p) => Some(self.strings.as_ref()?.get(&self.msf, p.0)?),
+            None => None,
+        };
+        let line = stack_win_line(&frame, start, program.as_deref());
+        Some(StackWin { line, params_size: frame.params_size })
+    }
+
     /// The nearest code public symbol at or below `rva`, by binary search of
     /// the publics' address map.
     fn in_publics(&mut self, rva: u32) -> Option<Found> {
@@ -219,6 +286,34 @@ impl PdbSymbols {
         }
         None
     }
+}
+
+/// The Breakpad `STACK WIN` line for a frame data record starting at RVA
+/// `start`, with the fields in `dump_syms`'s order: type, start, code size,
+/// prolog size, epilog size (0), parameters, saved registers, locals, max
+/// stack, then `1 program` (FrameData with a program), or `0 0|1` (FPO:
+/// no program; whether EBP is used as a frame pointer). For FPO records that
+/// use EBP, `dump_syms` 2.3.9 writes `1 1`, which `breakpad-symbols` discards
+/// as inconsistent (a program flag on a type-0 record): here the flag means
+/// what Breakpad's format says, a program follows.
+fn stack_win_line(frame: &FrameData, start: u32, program: Option<&str>) -> String {
+    let has_program = program.is_some();
+    format!(
+        "STACK WIN {:x} {:x} {:x} {:x} 0 {:x} {:x} {:x} {:x} {} {}",
+        frame.ty as u8,
+        start,
+        frame.code_size,
+        frame.prolog_size,
+        frame.params_size,
+        frame.saved_regs_size,
+        frame.locals_size,
+        frame.max_stack_size.unwrap_or(0),
+        u8::from(has_program),
+        match program {
+            Some(p) => p.trim().to_string(),
+            None => u8::from(frame.uses_base_pointer).to_string(),
+        },
+    )
 }
 
 #[cfg(test)]
@@ -383,6 +478,56 @@ mod tests {
         one.dbi_header.module_at(&one.msf, all[all.len() / 2].0, all[all.len() / 2].1).unwrap();
         let lookup = pages.lock().unwrap().len() - opened.len();
         assert!(lookup <= 3, "{lookup} pages for one lookup");
+    }
+
+    #[test]
+    fn x86_frame_data_becomes_the_stack_win_lines_dump_syms_writes() {
+        // tests/data/crash/x86: clang-14's FrameData for crash-x86.exe, and the
+        // Breakpad file Mozilla's dump_syms 2.3.9 made from the same PDB.
+        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../../tests/data/crash/x86/");
+        let pdb = std::fs::read(format!("{dir}crash-x86.pdb")).unwrap();
+        let sym = std::fs::read_to_string(format!("{dir}crash-x86.sym")).unwrap();
+        let mut pdb = PdbSymbols::open(Box::new(std::io::Cursor::new(pdb)), 0).unwrap();
+        let lines: Vec<&str> = sym.lines().filter(|l| l.starts_with("STACK WIN ")).collect();
+        assert_eq!(lines.len(), 13);
+        for line in lines {
+            // The record that starts at an address is the one that covers it last.
+            let start = u32::from_str_radix(line.split(' ').nth(3).unwrap(), 16).unwrap();
+            assert_eq!(pdb.stack_win(start).unwrap().line, line);
+        }
+        // Inside middle's body (0x10a0, the return address from leaf): the
+        // record of 0x1046, after all three pushes and the allocation.
+        let w = pdb.stack_win(0x10a0).unwrap();
+        assert!(w.line.starts_with("STACK WIN 4 1046 70 0 0 4 c 18 0 1 "), "{}", w.line);
+        assert_eq!(w.params_size, 4);
+        // No record covers an address past the code.
+        assert_eq!(pdb.stack_win(0x2000), None);
+    }
+
+    #[test]
+    fn an_old_fpo_record_becomes_a_stack_win_0_line_breakpad_reads() {
+        // clang/lld write FrameData only; MSVC's older PDBs have FPO records.
+        let frame = FrameData {
+            ty: FrameType::FPO,
+            code_start: pdb::PdbInternalRva(0x2000),
+            code_size: 0x30,
+            locals_size: 8,
+            params_size: 12,
+            prolog_size: 3,
+            saved_regs_size: 4,
+            max_stack_size: None,
+            has_structured_eh: false,
+            has_cpp_eh: false,
+            is_function_start: true,
+            uses_base_pointer: true,
+            program: None,
+        };
+        let line = stack_win_line(&frame, 0x2000, None);
+        assert_eq!(line, "STACK WIN 0 2000 30 3 0 c 4 8 0 0 1");
+        let file = breakpad_symbols::SymbolFile::from_bytes(format!("{line}\n").as_bytes()).unwrap();
+        let info = file.win_stack_fpo_info.get(0x2010).unwrap();
+        assert_eq!((info.parameter_size, info.saved_register_size, info.local_size), (12, 4, 8));
+        assert!(file.win_stack_framedata_info.get(0x2010).is_none());
     }
 
     #[test]

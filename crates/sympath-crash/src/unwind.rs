@@ -1,5 +1,8 @@
-//! The symbol provider handed to rust-minidump's walker: x64 call frame info
-//! from the module's PE `.pdata`/`UNWIND_INFO`, names from its PDB.
+//! The symbol provider handed to rust-minidump's walker: call frame info for
+//! x64 from the module's PE `.pdata`/`UNWIND_INFO` (`pe-unwind-info`), for
+//! ARM64 from its PE `.pdata`/`.xdata` (`arm64.rs`), for x86 from its PDB's
+//! FrameData/FPO records (as Breakpad `STACK WIN` records evaluated by
+//! `breakpad-symbols`); names from the PDB.
 
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -11,6 +14,7 @@ use minidump::Module;
 use minidump_unwind::{FileError, FileKind, FillSymbolError, FrameSymbolizer, FrameWalker, SymbolProvider};
 use pe_unwind_info::x86_64::{FunctionTableEntries, Register, UnwindState, XmmRegister};
 
+use crate::arm64;
 use crate::pdbsym::PdbSymbols;
 use crate::report::SymbolState;
 use crate::{ModuleRef, Statuses, Symbols};
@@ -25,9 +29,18 @@ struct Image {
 }
 
 impl Image {
-    fn parse(bytes: Vec<u8>) -> Result<Image, String> {
+    /// Parses a PE32+ image of the dump's CPU (x64 or ARM64).
+    fn parse(bytes: Vec<u8>, cpu: Cpu) -> Result<Image, String> {
         use object::read::pe::PeFile64;
-        let file = PeFile64::parse(&*bytes).map_err(|e| format!("not an x64 PE image: {e}"))?;
+        let (want, name) = match cpu {
+            Cpu::Arm64 => (object::pe::IMAGE_FILE_MACHINE_ARM64, "ARM64"),
+            _ => (object::pe::IMAGE_FILE_MACHINE_AMD64, "x64"),
+        };
+        let file = PeFile64::parse(&*bytes).map_err(|e| format!("not a 64-bit (PE32+) image: {e}"))?;
+        let machine = file.nt_headers().file_header.machine.get(object::LittleEndian);
+        if machine != want {
+            return Err(format!("the image is for machine {machine:#06x}, not {name}"));
+        }
         let sections = file
             .section_table()
             .iter()
@@ -110,12 +123,12 @@ impl<'a> Provider<'a> {
 }
 
 impl State<'_> {
-    fn image(&mut self, module: &(dyn Module + Sync)) -> Option<&Image> {
+    fn image(&mut self, module: &(dyn Module + Sync), cpu: Cpu) -> Option<&Image> {
         let base = module.base_address();
         if !self.images.contains_key(&base) {
             let r = module_ref(module);
             self.symbols.progress(&r, "image");
-            let loaded = self.symbols.image(&r).and_then(Image::parse);
+            let loaded = self.symbols.image(&r).and_then(|b| Image::parse(b, cpu));
             let status = self.statuses.entry(base).or_default();
             let image = match loaded {
                 Ok(i) => {
@@ -172,11 +185,18 @@ impl SymbolProvider for Provider<'_> {
             return Err(FillSymbolError {});
         };
         // Err: no symbols for the module; Ok(None): symbols, but nothing at this address.
-        let Some(found) = state.with_pdb(module, |pdb| pdb.lookup(rva)) else {
+        let x86 = self.cpu == Cpu::X86;
+        let Some((found, params)) = state.with_pdb(module, |pdb| {
+            let found = pdb.lookup(rva);
+            // On x86 the caller's unwinding needs the bytes of parameters it
+            // pushed for this function (Breakpad reads it from STACK WIN too).
+            let params = if x86 && found.is_some() { pdb.stack_win(rva).map_or(0, |w| w.params_size) } else { 0 };
+            (found, params)
+        }) else {
             return Err(FillSymbolError {});
         };
         let Some(found) = found else { return Ok(()) };
-        frame.set_function(&found.function, base + u64::from(found.function_rva), 0);
+        frame.set_function(&found.function, base + u64::from(found.function_rva), params);
         if let Some((file, line, line_rva)) = &found.line {
             frame.set_source_file(file, *line, base + u64::from(*line_rva));
         }
@@ -187,13 +207,25 @@ impl SymbolProvider for Provider<'_> {
     }
 
     async fn walk_frame(&self, module: &(dyn Module + Sync), walker: &mut (dyn FrameWalker + Send)) -> Option<()> {
-        if self.cpu != Cpu::X86_64 {
-            // x86 (FPO data) and ARM64 (.pdata in its own format) unwind info is not read yet:
-            // the walker falls back to frame pointers and stack scanning.
-            return None;
+        match self.cpu {
+            Cpu::X86_64 => self.walk_x64(module, walker),
+            Cpu::Arm64 => self.walk_arm64(module, walker),
+            Cpu::X86 => self.walk_x86(module, walker),
+            // Other CPUs are refused before the walk.
+            _ => None,
         }
+    }
+
+    async fn get_file_path(&self, _module: &(dyn Module + Sync), _file_kind: FileKind) -> Result<PathBuf, FileError> {
+        Err(FileError::NotFound)
+    }
+}
+
+impl Provider<'_> {
+    /// x64: the PE's `.pdata`/`UNWIND_INFO`, run by `pe-unwind-info`.
+    fn walk_x64(&self, module: &(dyn Module + Sync), walker: &mut (dyn FrameWalker + Send)) -> Option<()> {
         let mut state = self.state.lock().ok()?;
-        let image = state.image(module)?;
+        let image = state.image(module, Cpu::X86_64)?;
         let rva = u32::try_from(walker.get_instruction().checked_sub(module.base_address())?).ok()?;
         let table = FunctionTableEntries::parse(image.pdata()?);
         let function = table.lookup(rva)?;
@@ -217,10 +249,50 @@ impl SymbolProvider for Provider<'_> {
         walker.set_ra(rip)
     }
 
-    async fn get_file_path(&self, _module: &(dyn Module + Sync), _file_kind: FileKind) -> Result<PathBuf, FileError> {
-        Err(FileError::NotFound)
+    /// ARM64: the PE's `.pdata`/`.xdata` (packed or full unwind data), run by
+    /// `arm64::unwind`. The caller's `sp` is the CFA, its `pc` the restored
+    /// `lr` (or the callee's `lr` where the function never saved it).
+    fn walk_arm64(&self, module: &(dyn Module + Sync), walker: &mut (dyn FrameWalker + Send)) -> Option<()> {
+        let mut state = self.state.lock().ok()?;
+        let image = state.image(module, Cpu::Arm64)?;
+        let rva = u32::try_from(walker.get_instruction().checked_sub(module.base_address())?).ok()?;
+        let mut regs = arm64::Regs { x: [None; 31], sp: walker.get_callee_register("sp")?, restored: 0 };
+        for (slot, name) in regs.x.iter_mut().skip(19).zip(ARM64_NAMES) {
+            *slot = walker.get_callee_register(name);
+        }
+        {
+            let reader: &(dyn FrameWalker + Send) = walker;
+            arm64::unwind(image.pdata()?, |r| image.at_rva(r), rva, &mut regs, |a| reader.get_register_at_address(a))?;
+        }
+        let ra = regs.x.get(usize::from(arm64::LR)).copied().flatten()?;
+        // x19-x28 and fp; lr is the return address, not a register the caller keeps.
+        for (i, name) in (19..).zip(ARM64_NAMES.iter().take(11)) {
+            if regs.restored & (1 << i) != 0 {
+                if let Some(value) = regs.x.get(i).copied().flatten() {
+                    walker.set_caller_register(name, value)?;
+                }
+            }
+        }
+        walker.set_cfa(regs.sp)?;
+        walker.set_ra(ra)
+    }
+
+    /// x86: the PDB's FrameData/FPO record covering the address, as a
+    /// Breakpad `STACK WIN` line, evaluated by `breakpad-symbols` (its
+    /// postfix programs, `.raSearch`, the grand-callee parameter size).
+    fn walk_x86(&self, module: &(dyn Module + Sync), walker: &mut (dyn FrameWalker + Send)) -> Option<()> {
+        let mut state = self.state.lock().ok()?;
+        let rva = u32::try_from(walker.get_instruction().checked_sub(module.base_address())?).ok()?;
+        let record = state.with_pdb(module, |pdb| pdb.stack_win(rva))??;
+        let mut text = record.line;
+        text.push('\n');
+        let file = breakpad_symbols::SymbolFile::from_bytes(text.as_bytes()).ok()?;
+        file.walk_frame(module, walker)
     }
 }
+
+/// arm64 register names as rust-minidump spells them, x19 onwards.
+const ARM64_NAMES: [&str; 12] = ["x19", "x20", "x21", "x22", "x23", "x24", "x25", "x26", "x27", "x28", "fp", "lr"];
 
 /// Register names as rust-minidump spells them, in `pe_unwind_info` order.
 const NAMES: [&str; 16] = ["rax", "rcx", "rdx", "rbx", "rsp", "rbp", "rsi", "rdi", "r8", "r9", "r10", "r11", "r12", "r13", "r14", "r15"];
@@ -256,4 +328,40 @@ impl UnwindState for Regs<'_> {
         }
     }
     fn write_xmm_register(&mut self, _register: XmmRegister, _value: u128) {}
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::indexing_slicing)]
+    use super::*;
+
+    /// `middle` of tests/data/crash/arm64 (RVA 0x1054, full .xdata):
+    /// `sub sp, sp, #64`; `stp x19, x20, [sp, #32]`; `stp x21, x30, [sp, #48]`;
+    /// … its epilog at 0x10dc: `ldp x21, x30`; `ldp x19, x20`; `add sp`; `ret`.
+    #[test]
+    fn arm64_prolog_body_and_epilog_of_a_real_function() {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../tests/data/crash/arm64/crash-arm64.exe");
+        let image = Image::parse(std::fs::read(path).unwrap(), Cpu::Arm64).unwrap();
+        // Each stack slot holds its own address + 1; lr and x19 hold markers.
+        let run = |rva: u32| {
+            let mut x = [None; 31];
+            x[19] = Some(0x19);
+            x[30] = Some(0x1e);
+            let mut regs = arm64::Regs { x, sp: 0x1000, restored: 0 };
+            arm64::unwind(image.pdata().unwrap(), |r| image.at_rva(r), rva, &mut regs, |a| Some(a + 1)).unwrap();
+            (regs.sp, regs.x[19], regs.x[30])
+        };
+        // At the first instruction nothing has run.
+        assert_eq!(run(0x1054), (0x1000, Some(0x19), Some(0x1e)));
+        // After `sub sp, sp, #64`.
+        assert_eq!(run(0x1058), (0x1040, Some(0x19), Some(0x1e)));
+        // After the x19/x20 store: x19 from sp + 32.
+        assert_eq!(run(0x105c), (0x1040, Some(0x1021), Some(0x1e)));
+        // In the body: lr from sp + 56 too.
+        assert_eq!(run(0x10cc), (0x1040, Some(0x1021), Some(0x1039)));
+        // In the epilog after `ldp x21, x30`: lr is back in its register.
+        assert_eq!(run(0x10e0), (0x1040, Some(0x1021), Some(0x1e)));
+        // At the `ret`: everything is restored.
+        assert_eq!(run(0x10e8), (0x1000, Some(0x19), Some(0x1e)));
+    }
 }

@@ -19,6 +19,8 @@
 
 #![allow(clippy::expect_used, clippy::indexing_slicing, dead_code)] // test data: a bad constant is a bug in the test
 
+pub mod small;
+
 use minidump_synth::{amd64_context, Exception, Memory, Module, SynthMinidump, SystemInfo, Thread};
 use test_assembler::{Endian, Section};
 
