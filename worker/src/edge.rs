@@ -12,9 +12,8 @@
 //!   tested in workerd), so the staged copy is copied to the entry only once
 //!   the transfer ended whole and, for a PDB (whose identity lies behind its
 //!   MSF directory), its identity read from the staged copy is the key's
-//!   ([`crate::verify`]); the entry is then read back and must have the
-//!   file's length, or it goes;
-//! - a served hit is still checked against the length the mirror stored with
+//!   ([`crate::verify`]);
+//! - every served hit is checked against the length the mirror stored with
 //!   it (`X-Sympath-Length`): an entry handed back with another length is
 //!   never served, and goes.
 //!
@@ -265,6 +264,8 @@ pub fn fill(job: &Job<'_>, mut copy: Response, transfer: Option<(js_sys::Promise
     let length: Option<u64> = copy.headers().get(headers::LENGTH).ok().flatten().and_then(|v| v.parse().ok());
     let (entry, stage) = (job.keys.entry.clone(), job.keys.stage.clone());
     job.ctx.wait_until(async move {
+        // After the client's answer has gone out (one turn of the event loop).
+        Delay::from(std::time::Duration::ZERO).await;
         let cache = Cache::default();
         let stored = cache.put(stage.as_str(), copy).await.is_ok();
         let whole = match transfer {
@@ -284,8 +285,7 @@ pub fn fill(job: &Job<'_>, mut copy: Response, transfer: Option<(js_sys::Promise
     });
 }
 
-/// Copies the whole staged entry to the file's entry, then checks that the
-/// entry is handed back with the file's length (else it goes).
+/// Copies the whole staged entry to the file's entry.
 async fn promote(cache: &Cache, stage: &str, entry: &str, length: u64) {
     let Ok(Some(staged)) = cache.get(stage, true).await else { return };
     if !handed_back_whole(&staged, length) {
@@ -296,12 +296,10 @@ async fn promote(cache: &Cache, stage: &str, entry: &str, length: u64) {
     for name in ["Age", "CF-Cache-Status", "Date"] {
         let _ = headers.delete(name);
     }
+    // Not read back: every hit is checked against the length stored with it
+    // (here, in the fast path and in [`lookup`]), and an entry handed back
+    // with another goes then.
     if cache.put(entry, staged.with_headers(headers)).await.is_err() {
-        let _ = cache.delete(entry, true).await;
-        return;
-    }
-    let ok = matches!(cache.get(entry, true).await, Ok(Some(e)) if handed_back_whole(&e, length) && { cancel(&e); true });
-    if !ok {
         let _ = cache.delete(entry, true).await;
     }
 }

@@ -37,6 +37,8 @@ pub fn fill(job: &Job<'_>, copy: Copy) {
     let path = job.path.to_string();
     let config = job.config.clone();
     job.ctx.wait_until(async move {
+        // After the client's answer has gone out (one turn of the event loop).
+        Delay::from(std::time::Duration::ZERO).await;
         let Copy { body, meta, transfer, length, verify } = copy;
         let stored = put(&bucket, &path, body, meta.clone()).await;
         if stored {
