@@ -329,7 +329,12 @@ type R2Read<'a> = std::pin::Pin<Box<dyn std::future::Future<Output = Result<Opti
 /// cancelled); when the upstream answers first with a 2xx, R2 is not waited
 /// for: its read is handed back, to be consulted only if the engine does
 /// not take that answer.
-async fn r2_or_first<'a>(bucket: &'a Bucket, req: &'a Request, job: &'a Job<'_>, fetch: &Fetch) -> Result<(Option<Response>, Option<Sent>, Option<R2Read<'a>>)> {
+async fn r2_or_first<'a>(
+    bucket: &'a Bucket,
+    req: &'a Request,
+    job: &'a Job<'_>,
+    fetch: &Fetch,
+) -> Result<(Option<Response>, Option<Sent>, Option<R2Read<'a>>)> {
     let limits = crate::streams::Limits::starting_now(job.config.timeout_ms, job.config.deadline_ms);
     let controller = upstream::Abort::default();
     let stored = Box::pin(crate::r2::serve(bucket, req, job));
