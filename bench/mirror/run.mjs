@@ -656,14 +656,21 @@ async function bigMiss(server, extra = [], query = "") {
 async function ttfb(targets) {
   const res = targets.map(() => []);
   const bad = targets.map(() => 0);
+  // CPU per miss: each server's own processes from the first measured miss
+  // until they are idle again (the copies kept after the answer included).
+  const served = (t) => t.proc !== undefined && t.id !== "direct";
+  let cpu0 = [];
   for (let i = 0; i < TTFB_WARMUP + TTFB_N; i++) {
+    if (i === TTFB_WARMUP) cpu0 = targets.map((t) => (served(t) ? sum(cpuByRole(t)) : NaN));
     for (const [j, t] of targets.entries()) {
       const r = await curl(`${t.base}/${key(4096)}`);
       if (r.status !== 200 || (t.id !== "direct" && !isMiss(r.cache))) bad[j]++;
       if (i >= TTFB_WARMUP) res[j].push(r.ttfb * 1000);
     }
   }
-  return Object.fromEntries(targets.map((t, j) => [t.id, { median: median(res[j]), p90: quantile(res[j], 0.9), bad: bad[j] }]));
+  for (const t of targets) if (served(t)) await settle(t, 30_000);
+  const cpuUs = targets.map((t, j) => (served(t) ? ((sum(cpuByRole(t)) - cpu0[j]) / TTFB_N) * 1e6 : NaN));
+  return Object.fromEntries(targets.map((t, j) => [t.id, { median: median(res[j]), p90: quantile(res[j], 0.9), bad: bad[j], cpuUs: cpuUs[j] }]));
 }
 
 // -------------------------------------------------------------------- report
@@ -767,6 +774,7 @@ async function main() {
   const tt = (id) => `${f2(t[id].median)} / ${f2(t[id].p90)}`;
   row(`miss TTFB, median / p90 of ${TTFB_N} (ms)`, tt("direct"), tt("mirror"), tt("nginx"), "", (d) => tt(d.id));
   const added = (id) => t[id].median - t.direct.median;
+  row("miss: server CPU per miss, until idle (µs)", "—", f0(t.mirror.cpuUs), f0(t.nginx.cpuUs), "", (d) => f0(t[d.id].cpuUs));
   row("miss TTFB added vs direct, median (ms)", "—", `+${f2(added("mirror"))}`, `+${f2(added("nginx"))}`, "", (d) => `+${f2(added(d.id))}`);
 
   const headers = ["measure", "direct upstream", mirror.label, nginx.label, "mirror ÷ nginx", ...diag.map((d) => `diagnostic: ${d.label}`)];
