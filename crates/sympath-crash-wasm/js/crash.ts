@@ -36,7 +36,12 @@ export interface CrashThread {
   note: string | null;
 }
 
-export type SymbolState = { state: "not_needed" } | { state: "loaded" } | { state: "missing"; reason: string };
+export type SymbolState =
+  | { state: "not_needed" }
+  | { state: "loaded" }
+  | { state: "missing"; reason: string }
+  // Loaded, but part of it is damaged and was left out (a PDB: some modules' source lines).
+  | { state: "partial"; reason: string };
 
 export interface CrashModule {
   name: string;

@@ -33,14 +33,44 @@ pub(crate) struct PdbSource {
     file: File,
     /// Sorted, disjoint `[start, end)` file offsets.
     skip: Vec<(u64, u64)>,
+    views: Views,
 }
 
+/// The bytes of one stream as handed to the `pdb` crate (shared, never copied).
+pub(crate) type Bytes = Arc<Vec<u8>>;
+
 #[derive(Debug)]
-struct View(Vec<u8>);
+struct View(Bytes);
 
 impl<'s> pdb::SourceView<'s> for View {
     fn as_slice(&self) -> &[u8] {
         &self.0
+    }
+}
+
+/// The views [`PdbSource`] makes for the `pdb` crate while [`Views::during`]
+/// runs: the bytes of a stream the crate reads, for a check of ours before
+/// the crate parses them, without reading them twice.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Views(Arc<Mutex<Option<Vec<Bytes>>>>);
+
+impl Views {
+    /// Runs `f`, and returns with its result the views made while it ran, in order.
+    pub(crate) fn during<R>(&self, f: impl FnOnce() -> R) -> (R, Vec<Bytes>) {
+        if let Ok(mut seen) = self.0.lock() {
+            *seen = Some(Vec::new());
+        }
+        let result = f();
+        let seen = self.0.lock().ok().and_then(|mut seen| seen.take()).unwrap_or_default();
+        (result, seen)
+    }
+
+    fn record(&self, view: &Bytes) {
+        if let Ok(mut seen) = self.0.lock() {
+            if let Some(seen) = seen.as_mut() {
+                seen.push(view.clone());
+            }
+        }
     }
 }
 
@@ -71,6 +101,8 @@ impl<'s> pdb::Source<'s> for PdbSource {
             }
             out += s.size;
         }
+        let bytes = Arc::new(bytes);
+        self.views.record(&bytes);
         Ok(Box::new(View(bytes)))
     }
 }
@@ -101,11 +133,11 @@ fn pages_for(size: u32, page_size: u32) -> u32 {
     }
 }
 
-fn u32_at(b: &[u8], at: usize) -> Option<u32> {
+pub(crate) fn u32_at(b: &[u8], at: usize) -> Option<u32> {
     Some(u32::from_le_bytes(b.get(at..at.checked_add(4)?)?.try_into().ok()?))
 }
 
-fn u16_at(b: &[u8], at: usize) -> Option<u16> {
+pub(crate) fn u16_at(b: &[u8], at: usize) -> Option<u16> {
     Some(u16::from_le_bytes(b.get(at..at.checked_add(2)?)?.try_into().ok()?))
 }
 
@@ -165,6 +197,11 @@ impl Msf {
         let mut list = vec![0u8; n as usize * 4];
         self.read(&self.directory, u32::try_from(at).ok()?, &mut list).ok()?;
         Some(Stream { size, pages: list.chunks_exact(4).filter_map(|c| u32_at(c, 0)).collect() })
+    }
+
+    /// The byte size of stream `index`, or `None` when it is nil or missing.
+    pub(crate) fn stream_size(&self, index: u32) -> Option<u32> {
+        self.sizes.get(index as usize).copied().filter(|&s| s != u32::MAX)
     }
 
     /// Reads `buf.len()` bytes of `stream` from `offset`.
@@ -275,15 +312,21 @@ impl Dbi {
         })
     }
 
-    /// The `pdb` crate's source: the substreams searched here are not read for it.
-    pub(crate) fn source(&self, msf: &Msf) -> PdbSource {
+    /// The DBI stream's byte size.
+    pub(crate) fn size(&self) -> u32 {
+        self.stream.size
+    }
+
+    /// The `pdb` crate's source: the substreams searched here are not read for
+    /// it; the views it is handed while `views` records are kept there.
+    pub(crate) fn source(&self, msf: &Msf, views: Views) -> PdbSource {
         // The contributions after their version word, and the file info.
         let (sc_at, sc_len) = self.contributions;
         let (fi_at, fi_len) = self.file_info;
         let mut skip = msf.file_ranges(&self.stream, sc_at + 4.min(sc_len), sc_at + sc_len);
         skip.extend(msf.file_ranges(&self.stream, fi_at, fi_at + fi_len));
         skip.sort_unstable();
-        PdbSource { file: msf.file.clone(), skip }
+        PdbSource { file: msf.file.clone(), skip, views }
     }
 
     /// The module that contributed `offset` of `section`, by binary search of

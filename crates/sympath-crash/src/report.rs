@@ -18,6 +18,9 @@ pub enum SymbolState {
     Loaded,
     /// Needed but unavailable, with the reason.
     Missing(String),
+    /// Loaded, but part of it is damaged and was left out (for a PDB: the
+    /// source lines of some of its modules), with the reason.
+    Partial(String),
 }
 
 /// The exception that ended the process.
@@ -214,7 +217,8 @@ impl Report {
     }
 
     /// The text report: crash summary, then every thread's frames (inlined calls
-    /// as their own lines), then modules whose symbols are missing and why.
+    /// as their own lines), then modules whose symbols are missing, or
+    /// damaged in part, and why.
     fn render_text(&self) -> String {
         let mut s = String::new();
         let _ = writeln!(s, "Operating system: {}\nCPU: {}", self.os, self.cpu);
@@ -258,6 +262,20 @@ impl Report {
         if !missing.is_empty() {
             let _ = writeln!(s, "\nModules without symbols:");
             for m in missing {
+                let _ = writeln!(s, "    {m}");
+            }
+        }
+        let partial: Vec<_> = self
+            .modules
+            .iter()
+            .filter_map(|m| match &m.pdb {
+                SymbolState::Partial(r) => Some(format!("{}: {r}", m.name)),
+                _ => None,
+            })
+            .collect();
+        if !partial.is_empty() {
+            let _ = writeln!(s, "\nModules with damaged symbols (left out):");
+            for m in partial {
                 let _ = writeln!(s, "    {m}");
             }
         }
