@@ -142,7 +142,7 @@ pub(crate) fn u16_at(b: &[u8], at: usize) -> Option<u16> {
 }
 
 /// A NUL-terminated string at `at` (lossy UTF-8).
-fn cstr_at(b: &[u8], at: usize) -> Option<String> {
+pub(crate) fn cstr_at(b: &[u8], at: usize) -> Option<String> {
     let rest = b.get(at..)?;
     let end = rest.iter().position(|&c| c == 0)?;
     Some(String::from_utf8_lossy(rest.get(..end)?).into_owned())
@@ -366,6 +366,35 @@ fn read_file(file: &File, at: u64, buf: &mut [u8]) -> std::io::Result<()> {
     f.read_exact(buf)
 }
 
+/// The stream named `name` in the name map of the PDB info stream (`info`:
+/// that stream's bytes), read as the `pdb` crate's `stream_names` reads it
+/// (after the 28-byte header: the names' size and the names, then a hash
+/// map: count, capacity, the present and deleted bit sets, then `(name
+/// offset, stream)` pairs), with every offset checked: the crate slices the
+/// names at an offset it does not check (`pdbi.rs:140`, a panic in release
+/// builds too).
+pub(crate) fn named_stream(info: &[u8], name: &[u8]) -> Option<u32> {
+    let names_size = usize::try_from(u32_at(info, 28)?).ok()?;
+    let names = info.get(32..32usize.checked_add(names_size)?)?;
+    let count = u32_at(info, 32 + names_size)?;
+    // Count and capacity, then the two bit sets, each a word count and its words.
+    let mut at = 32 + names_size + 8;
+    for _set in 0..2 {
+        let words = usize::try_from(u32_at(info, at)?).ok()?;
+        at = at.checked_add(4)?.checked_add(words.checked_mul(4)?)?;
+    }
+    for i in 0..count as usize {
+        let entry = at.checked_add(i.checked_mul(8)?)?;
+        let (offset, stream) = (u32_at(info, entry)?, u32_at(info, entry + 4)?);
+        if cstr_at(names, offset as usize).is_some_and(|n| n.as_bytes() == name) {
+            // The crate keeps the low 16 bits; 0xFFFF is no stream.
+            let stream = stream as u16;
+            return (stream != u16::MAX).then_some(u32::from(stream));
+        }
+    }
+    None
+}
+
 /// The string table (`/names`): a string by its offset, without reading the table.
 pub(crate) struct Names {
     stream: Stream,
@@ -524,6 +553,41 @@ impl Publics {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A PDB info stream whose name map has `entries` (name, offset, stream).
+    fn info(names: &[u8], entries: &[(u32, u32)]) -> Vec<u8> {
+        let mut b = vec![0u8; 28];
+        b.extend_from_slice(&(names.len() as u32).to_le_bytes());
+        b.extend_from_slice(names);
+        for word in [entries.len() as u32, 8, 1, 0xff, 0] {
+            b.extend_from_slice(&word.to_le_bytes());
+        }
+        for &(offset, stream) in entries {
+            b.extend_from_slice(&offset.to_le_bytes());
+            b.extend_from_slice(&stream.to_le_bytes());
+        }
+        b
+    }
+
+    #[test]
+    fn named_streams_are_found_and_bad_offsets_are_none() {
+        let names = b"/LinkInfo\0/names\0/src/headerblock\0";
+        let good = info(names, &[(0, 5), (10, 7), (17, 9)]);
+        assert_eq!(named_stream(&good, b"/names"), Some(7));
+        assert_eq!(named_stream(&good, b"/src/headerblock"), Some(9));
+        assert_eq!(named_stream(&good, b"/nothing"), None);
+        // An offset past the names (the crate's `stream_names` panics on it), a nil stream.
+        assert_eq!(named_stream(&info(names, &[(1000, 5), (10, 7)]), b"/names"), Some(7));
+        assert_eq!(named_stream(&info(names, &[(10, 0xffff)]), b"/names"), None);
+        // A count past the stream's end, sizes past it.
+        let mut long = good.clone();
+        long[32 + names.len()..36 + names.len()].copy_from_slice(&u32::MAX.to_le_bytes());
+        assert_eq!(named_stream(&long, b"/nothing"), None);
+        let mut huge = good.clone();
+        huge[28..32].copy_from_slice(&u32::MAX.to_le_bytes());
+        assert_eq!(named_stream(&huge, b"/names"), None);
+        assert_eq!(named_stream(&good[..40], b"/names"), None);
+    }
 
     #[test]
     fn a_damaged_header_is_an_error() {

@@ -21,7 +21,7 @@ use pdb::{
 };
 
 use crate::c13::{self, LineCheck};
-use crate::msf::{Bytes, Dbi, Ids, Msf, Names, PdbSource, Publics, Views};
+use crate::msf::{named_stream, Bytes, Dbi, Ids, Msf, Names, PdbSource, Publics, Views};
 use crate::PdbReader;
 
 /// An inlined call covering the address.
@@ -99,14 +99,14 @@ impl PdbSymbols {
         let dbi = dbi.map_err(|e| err("DBI stream", e))?;
         let dbi_bytes = seen.into_iter().rev().find(|v| v.len() == dbi_header.size() as usize);
         let address_map = pdb.address_map().map_err(|e| err("section map", e))?;
-        let strings = pdb
-            .pdb_information()
+        // The string table's stream, from the name map of the PDB info stream as the
+        // crate read it (its own `stream_names` slices at unchecked offsets).
+        let (info, seen) = views.during(|| pdb.pdb_information());
+        let info_size = msf.stream_size(1).map(|s| s as usize);
+        let strings = info
             .ok()
-            .and_then(|info| {
-                let names = info.stream_names().ok()?;
-                let found = names.iter().find(|n| n.name.as_bytes() == b"/names")?.stream_id.0;
-                (found != u16::MAX).then_some(u32::from(found))
-            })
+            .and_then(|_| seen.iter().rev().find(|v| Some(v.len()) == info_size))
+            .and_then(|info| named_stream(info, b"/names"))
             .and_then(|n| msf.stream(n))
             .and_then(|s| Names::new(&msf, s));
         Ok(PdbSymbols {
@@ -698,6 +698,46 @@ mod tests {
             // Said once, not once per lookup.
             assert_eq!(why.matches("no source lines").count(), 1, "{why}");
         }
+    }
+
+    #[test]
+    fn a_name_map_offset_past_the_names_is_not_a_panic() {
+        // crash-x86.pdb's PDB info stream (stream 1, one page): each entry of its
+        // name map in turn gets a name offset past the names.
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../tests/data/crash/x86/crash-x86.pdb");
+        let good = std::fs::read(path).unwrap();
+        let (pdb, _) = open(good.clone());
+        let info = pdb.msf.stream(1).unwrap();
+        let bytes = pdb.msf.bytes(&info, 0, info.size).unwrap();
+        let at = info.pages[0] as usize * pdb.msf.page_size() as usize;
+        let names_size = crate::msf::u32_at(&bytes, 28).unwrap() as usize;
+        let map = 32 + names_size;
+        let count = crate::msf::u32_at(&bytes, map).unwrap() as usize;
+        let words = crate::msf::u32_at(&bytes, map + 8).unwrap() as usize;
+        let deleted = crate::msf::u32_at(&bytes, map + 12 + 4 * words).unwrap() as usize;
+        let entries = map + 16 + 4 * words + 4 * deleted;
+        assert!(count >= 2, "{count} named streams");
+        let mut kept = 0;
+        for i in 0..count {
+            let mut bad = good.clone();
+            let offset = at + entries + 8 * i;
+            let name = crate::msf::cstr_at(&bytes, 32 + crate::msf::u32_at(&bytes, entries + 8 * i).unwrap() as usize).unwrap();
+            bad[offset..offset + 4].copy_from_slice(&0xFFFF_FF00u32.to_le_bytes());
+            // The pdb crate panics on it (pdbi.rs:140).
+            let copy = bad.clone();
+            let crate_read = std::panic::catch_unwind(move || {
+                let mut pdb = PDB::open(std::io::Cursor::new(copy)).unwrap();
+                pdb.pdb_information().unwrap().stream_names().map(|n| n.iter().count())
+            });
+            assert!(crate_read.is_err(), "{name}: the crate read it");
+            // Here: the names still, file names unless the entry was /names'.
+            let (mut pdb, _) = open(bad);
+            let leaf = pdb.lookup(0x1025).unwrap();
+            assert_eq!(leaf.function, "leaf");
+            assert_eq!(leaf.line.is_some(), name != "/names", "{name}");
+            kept += usize::from(leaf.line.is_some());
+        }
+        assert_eq!(kept, count - 1);
     }
 
     /// Counts the bytes read.
