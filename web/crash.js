@@ -82,7 +82,7 @@ function renderCrash(report, done) {
     return d;
   }));
   const state_ = (s) => s.state === "loaded" ? "loaded" : s.state === "missing" ? `missing: ${s.reason}`
-    : s.state === "partial" ? `loaded, damaged in part: ${s.reason}` : "not needed";
+    : s.state === "partial" ? `loaded in part: ${s.reason}` : "not needed";
   $("crash-modules").replaceChildren(...report.modules.map((m) => el("li", { "data-module": m.name },
     el("strong", { class: "mono" }, m.name), ` symbols ${state_(m.pdb)}; unwind info ${state_(m.image)}`)));
   $("copy-report").disabled = !done;

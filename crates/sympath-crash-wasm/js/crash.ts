@@ -40,7 +40,7 @@ export type SymbolState =
   | { state: "not_needed" }
   | { state: "loaded" }
   | { state: "missing"; reason: string }
-  // Loaded, but part of it is damaged and was left out (a PDB: some modules' source lines).
+  // Loaded, but parts of it could not be read and were left out (a PDB: some modules' source lines).
   | { state: "partial"; reason: string };
 
 export interface CrashModule {

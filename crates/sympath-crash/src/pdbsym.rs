@@ -157,7 +157,10 @@ impl PdbSymbols {
             Some(entry) => {
                 let size = self.msf.stream_size(u32::from(entry.stream));
                 match seen.iter().rev().find(|v| size.is_some_and(|s| v.len() == s as usize)) {
-                    Some(stream) => c13::check_module(&entry, stream),
+                    Some(stream) => {
+                        let check = c13::check_module(&entry, stream);
+                        LineCheck { lines: check.lines.map_err(|e| format!("its line data is damaged: {e}")), ..check }
+                    }
                     None => LineCheck {
                         lines: Err(format!("its stream {} was not read as its DBI module info says", entry.stream)),
                         inlinees: false,

@@ -18,8 +18,9 @@ pub enum SymbolState {
     Loaded,
     /// Needed but unavailable, with the reason.
     Missing(String),
-    /// Loaded, but part of it is damaged and was left out (for a PDB: the
-    /// source lines of some of its modules), with the reason.
+    /// Loaded, but parts of it could not be read (damaged, or a format not
+    /// supported) and were left out (for a PDB: the source lines of some of
+    /// its modules), with the reason.
     Partial(String),
 }
 
@@ -217,8 +218,8 @@ impl Report {
     }
 
     /// The text report: crash summary, then every thread's frames (inlined calls
-    /// as their own lines), then modules whose symbols are missing, or
-    /// damaged in part, and why.
+    /// as their own lines), then modules whose symbols are missing, or were
+    /// read in part, and why.
     fn render_text(&self) -> String {
         let mut s = String::new();
         let _ = writeln!(s, "Operating system: {}\nCPU: {}", self.os, self.cpu);
@@ -274,7 +275,7 @@ impl Report {
             })
             .collect();
         if !partial.is_empty() {
-            let _ = writeln!(s, "\nModules with damaged symbols (left out):");
+            let _ = writeln!(s, "\nModules with symbols in part:");
             for m in partial {
                 let _ = writeln!(s, "    {m}");
             }
