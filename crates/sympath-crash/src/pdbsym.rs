@@ -54,7 +54,7 @@ struct Module {
 
 pub(crate) struct PdbSymbols {
     pdb: PDB<'static, PdbSource>,
-    /// The views the `pdb` crate is handed, recorded around the calls that read a module stream.
+    /// The views the `pdb` crate is handed, recorded around the calls whose bytes are checked here.
     views: Views,
     /// The DBI stream's bytes as the crate holds them (its module info), when found.
     dbi_bytes: Option<Bytes>,
@@ -127,7 +127,7 @@ impl PdbSymbols {
     }
 
     /// Why parts of the PDB were left out (modules whose line data is
-    /// damaged), or `None` when nothing was.
+    /// damaged or cannot be read), or `None` when nothing was.
     pub(crate) fn damage(&self) -> Option<String> {
         (!self.damage.is_empty()).then(|| self.damage.join("; "))
     }
