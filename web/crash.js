@@ -81,7 +81,8 @@ function renderCrash(report, done) {
       el("ol", { class: "frames" }, ...t.frames.map((f) => frameLine(f, modulesByName))));
     return d;
   }));
-  const state_ = (s) => s.state === "loaded" ? "loaded" : s.state === "missing" ? `missing: ${s.reason}` : "not needed";
+  const state_ = (s) => s.state === "loaded" ? "loaded" : s.state === "missing" ? `missing: ${s.reason}`
+    : s.state === "partial" ? `loaded in part: ${s.reason}` : "not needed";
   $("crash-modules").replaceChildren(...report.modules.map((m) => el("li", { "data-module": m.name },
     el("strong", { class: "mono" }, m.name), ` symbols ${state_(m.pdb)}; unwind info ${state_(m.image)}`)));
   $("copy-report").disabled = !done;

@@ -36,7 +36,12 @@ export interface CrashThread {
   note: string | null;
 }
 
-export type SymbolState = { state: "not_needed" } | { state: "loaded" } | { state: "missing"; reason: string };
+export type SymbolState =
+  | { state: "not_needed" }
+  | { state: "loaded" }
+  | { state: "missing"; reason: string }
+  // Loaded, but parts of it could not be read and were left out (a PDB: some modules' source lines).
+  | { state: "partial"; reason: string };
 
 export interface CrashModule {
   name: string;

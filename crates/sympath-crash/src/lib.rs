@@ -16,6 +16,7 @@
 //! the whole file.
 
 mod arm64;
+mod c13;
 mod msf;
 mod pdbsym;
 mod report;

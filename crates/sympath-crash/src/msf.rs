@@ -33,14 +33,44 @@ pub(crate) struct PdbSource {
     file: File,
     /// Sorted, disjoint `[start, end)` file offsets.
     skip: Vec<(u64, u64)>,
+    views: Views,
 }
 
+/// The bytes of one stream as handed to the `pdb` crate (shared, never copied).
+pub(crate) type Bytes = Arc<Vec<u8>>;
+
 #[derive(Debug)]
-struct View(Vec<u8>);
+struct View(Bytes);
 
 impl<'s> pdb::SourceView<'s> for View {
     fn as_slice(&self) -> &[u8] {
         &self.0
+    }
+}
+
+/// The views [`PdbSource`] makes for the `pdb` crate while [`Views::during`]
+/// runs: the bytes of a stream the crate reads, for a check of ours before
+/// the crate parses them, without reading them twice.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Views(Arc<Mutex<Option<Vec<Bytes>>>>);
+
+impl Views {
+    /// Runs `f`, and returns with its result the views made while it ran, in order.
+    pub(crate) fn during<R>(&self, f: impl FnOnce() -> R) -> (R, Vec<Bytes>) {
+        if let Ok(mut seen) = self.0.lock() {
+            *seen = Some(Vec::new());
+        }
+        let result = f();
+        let seen = self.0.lock().ok().and_then(|mut seen| seen.take()).unwrap_or_default();
+        (result, seen)
+    }
+
+    fn record(&self, view: &Bytes) {
+        if let Ok(mut seen) = self.0.lock() {
+            if let Some(seen) = seen.as_mut() {
+                seen.push(view.clone());
+            }
+        }
     }
 }
 
@@ -71,6 +101,8 @@ impl<'s> pdb::Source<'s> for PdbSource {
             }
             out += s.size;
         }
+        let bytes = Arc::new(bytes);
+        self.views.record(&bytes);
         Ok(Box::new(View(bytes)))
     }
 }
@@ -101,16 +133,16 @@ fn pages_for(size: u32, page_size: u32) -> u32 {
     }
 }
 
-fn u32_at(b: &[u8], at: usize) -> Option<u32> {
+pub(crate) fn u32_at(b: &[u8], at: usize) -> Option<u32> {
     Some(u32::from_le_bytes(b.get(at..at.checked_add(4)?)?.try_into().ok()?))
 }
 
-fn u16_at(b: &[u8], at: usize) -> Option<u16> {
+pub(crate) fn u16_at(b: &[u8], at: usize) -> Option<u16> {
     Some(u16::from_le_bytes(b.get(at..at.checked_add(2)?)?.try_into().ok()?))
 }
 
 /// A NUL-terminated string at `at` (lossy UTF-8).
-fn cstr_at(b: &[u8], at: usize) -> Option<String> {
+pub(crate) fn cstr_at(b: &[u8], at: usize) -> Option<String> {
     let rest = b.get(at..)?;
     let end = rest.iter().position(|&c| c == 0)?;
     Some(String::from_utf8_lossy(rest.get(..end)?).into_owned())
@@ -165,6 +197,11 @@ impl Msf {
         let mut list = vec![0u8; n as usize * 4];
         self.read(&self.directory, u32::try_from(at).ok()?, &mut list).ok()?;
         Some(Stream { size, pages: list.chunks_exact(4).filter_map(|c| u32_at(c, 0)).collect() })
+    }
+
+    /// The byte size of stream `index`, or `None` when it is nil or missing.
+    pub(crate) fn stream_size(&self, index: u32) -> Option<u32> {
+        self.sizes.get(index as usize).copied().filter(|&s| s != u32::MAX)
     }
 
     /// Reads `buf.len()` bytes of `stream` from `offset`.
@@ -275,15 +312,21 @@ impl Dbi {
         })
     }
 
-    /// The `pdb` crate's source: the substreams searched here are not read for it.
-    pub(crate) fn source(&self, msf: &Msf) -> PdbSource {
+    /// The DBI stream's byte size.
+    pub(crate) fn size(&self) -> u32 {
+        self.stream.size
+    }
+
+    /// The `pdb` crate's source: the substreams searched here are not read for
+    /// it; the views it is handed while `views` records are kept there.
+    pub(crate) fn source(&self, msf: &Msf, views: Views) -> PdbSource {
         // The contributions after their version word, and the file info.
         let (sc_at, sc_len) = self.contributions;
         let (fi_at, fi_len) = self.file_info;
         let mut skip = msf.file_ranges(&self.stream, sc_at + 4.min(sc_len), sc_at + sc_len);
         skip.extend(msf.file_ranges(&self.stream, fi_at, fi_at + fi_len));
         skip.sort_unstable();
-        PdbSource { file: msf.file.clone(), skip }
+        PdbSource { file: msf.file.clone(), skip, views }
     }
 
     /// The module that contributed `offset` of `section`, by binary search of
@@ -321,6 +364,35 @@ fn read_file(file: &File, at: u64, buf: &mut [u8]) -> std::io::Result<()> {
     let mut f = lock(file)?;
     f.seek(SeekFrom::Start(at))?;
     f.read_exact(buf)
+}
+
+/// The stream named `name` in the name map of the PDB info stream (`info`:
+/// that stream's bytes), read as the `pdb` crate's `stream_names` reads it
+/// (after the 28-byte header: the names' size and the names, then a hash
+/// map: count, capacity, the present and deleted bit sets, then `(name
+/// offset, stream)` pairs), with every offset checked: the crate slices the
+/// names at an offset it does not check (`pdbi.rs:140`, a panic in release
+/// builds too).
+pub(crate) fn named_stream(info: &[u8], name: &[u8]) -> Option<u32> {
+    let names_size = usize::try_from(u32_at(info, 28)?).ok()?;
+    let names = info.get(32..32usize.checked_add(names_size)?)?;
+    let count = u32_at(info, 32 + names_size)?;
+    // Count and capacity, then the two bit sets, each a word count and its words.
+    let mut at = 32 + names_size + 8;
+    for _set in 0..2 {
+        let words = usize::try_from(u32_at(info, at)?).ok()?;
+        at = at.checked_add(4)?.checked_add(words.checked_mul(4)?)?;
+    }
+    for i in 0..count as usize {
+        let entry = at.checked_add(i.checked_mul(8)?)?;
+        let (offset, stream) = (u32_at(info, entry)?, u32_at(info, entry + 4)?);
+        if cstr_at(names, offset as usize).is_some_and(|n| n.as_bytes() == name) {
+            // The crate keeps the low 16 bits; 0xFFFF is no stream.
+            let stream = stream as u16;
+            return (stream != u16::MAX).then_some(u32::from(stream));
+        }
+    }
+    None
 }
 
 /// The string table (`/names`): a string by its offset, without reading the table.
@@ -481,6 +553,41 @@ impl Publics {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A PDB info stream whose name map has `entries` (name, offset, stream).
+    fn info(names: &[u8], entries: &[(u32, u32)]) -> Vec<u8> {
+        let mut b = vec![0u8; 28];
+        b.extend_from_slice(&(names.len() as u32).to_le_bytes());
+        b.extend_from_slice(names);
+        for word in [entries.len() as u32, 8, 1, 0xff, 0] {
+            b.extend_from_slice(&word.to_le_bytes());
+        }
+        for &(offset, stream) in entries {
+            b.extend_from_slice(&offset.to_le_bytes());
+            b.extend_from_slice(&stream.to_le_bytes());
+        }
+        b
+    }
+
+    #[test]
+    fn named_streams_are_found_and_bad_offsets_are_none() {
+        let names = b"/LinkInfo\0/names\0/src/headerblock\0";
+        let good = info(names, &[(0, 5), (10, 7), (17, 9)]);
+        assert_eq!(named_stream(&good, b"/names"), Some(7));
+        assert_eq!(named_stream(&good, b"/src/headerblock"), Some(9));
+        assert_eq!(named_stream(&good, b"/nothing"), None);
+        // An offset past the names (the crate's `stream_names` panics on it), a nil stream.
+        assert_eq!(named_stream(&info(names, &[(1000, 5), (10, 7)]), b"/names"), Some(7));
+        assert_eq!(named_stream(&info(names, &[(10, 0xffff)]), b"/names"), None);
+        // A count past the stream's end, sizes past it.
+        let mut long = good.clone();
+        long[32 + names.len()..36 + names.len()].copy_from_slice(&u32::MAX.to_le_bytes());
+        assert_eq!(named_stream(&long, b"/nothing"), None);
+        let mut huge = good.clone();
+        huge[28..32].copy_from_slice(&u32::MAX.to_le_bytes());
+        assert_eq!(named_stream(&huge, b"/names"), None);
+        assert_eq!(named_stream(&good[..40], b"/names"), None);
+    }
 
     #[test]
     fn a_damaged_header_is_an_error() {

@@ -5,6 +5,11 @@
 //! (IPI, inlinee names), the string table (file names) and the public symbols
 //! (an address no procedure covers) are read at random through their offset
 //! tables (`msf.rs`): a few pages each, not the stream.
+//!
+//! A module's line data is checked (`c13.rs`) before the `pdb` crate parses
+//! it, on the bytes the crate was handed (no second read): a module whose
+//! line data would make the crate panic keeps its function names, loses its
+//! `file:line`, and [`PdbSymbols::damage`] says why.
 
 use std::collections::HashMap;
 
@@ -15,7 +20,8 @@ use pdb::{
     PdbInternalSectionOffset, SymbolData, PDB,
 };
 
-use crate::msf::{Dbi, Ids, Msf, Names, PdbSource, Publics};
+use crate::c13::{self, LineCheck};
+use crate::msf::{named_stream, Bytes, Dbi, Ids, Msf, Names, PdbSource, Publics, Views};
 use crate::PdbReader;
 
 /// An inlined call covering the address.
@@ -37,15 +43,30 @@ pub(crate) struct Found {
     pub inlines: Vec<Inline>,
 }
 
+/// One module (compiland) of the PDB, and what of its line data may be read.
+struct Module {
+    info: ModuleInfo<'static>,
+    /// Its line program, lines and file names (`Err`: why not).
+    lines: Result<(), String>,
+    /// Its inlinees.
+    inlinees: bool,
+}
+
 pub(crate) struct PdbSymbols {
     pdb: PDB<'static, PdbSource>,
+    /// The views the `pdb` crate is handed, recorded around the calls whose bytes are checked here.
+    views: Views,
+    /// The DBI stream's bytes as the crate holds them (its module info), when found.
+    dbi_bytes: Option<Bytes>,
     address_map: AddressMap<'static>,
     msf: Msf,
     strings: Option<Names>,
     dbi: DebugInformation<'static>,
     /// The DBI header and its section contributions, read at random.
     dbi_header: Dbi,
-    modules: HashMap<usize, Option<ModuleInfo<'static>>>,
+    modules: HashMap<usize, Option<Module>>,
+    /// Why parts of the PDB were left out, one line per module.
+    damage: Vec<String>,
     ids: Option<Option<Ids>>,
     publics: Option<Option<Publics>>,
     /// The x86 frame data (FPO and FrameData streams), read on first use.
@@ -72,33 +93,91 @@ impl PdbSymbols {
     pub(crate) fn open(reader: Box<dyn PdbReader>, _base: u64) -> Result<PdbSymbols, String> {
         let msf = Msf::open(Arc::new(Mutex::new(reader)))?;
         let dbi_header = Dbi::open(&msf).ok_or("the PDB's DBI stream header cannot be read")?;
-        let mut pdb = PDB::open(dbi_header.source(&msf)).map_err(|e| err("header", e))?;
-        let dbi = pdb.debug_information().map_err(|e| err("DBI stream", e))?;
+        let views = Views::default();
+        let mut pdb = PDB::open(dbi_header.source(&msf, views.clone())).map_err(|e| err("header", e))?;
+        let (dbi, seen) = views.during(|| pdb.debug_information());
+        let dbi = dbi.map_err(|e| err("DBI stream", e))?;
+        let dbi_bytes = seen.into_iter().rev().find(|v| v.len() == dbi_header.size() as usize);
         let address_map = pdb.address_map().map_err(|e| err("section map", e))?;
-        let strings = pdb
-            .pdb_information()
+        // The string table's stream, from the name map of the PDB info stream as the
+        // crate read it (its own `stream_names` slices at unchecked offsets).
+        let (info, seen) = views.during(|| pdb.pdb_information());
+        let info_size = msf.stream_size(1).map(|s| s as usize);
+        let strings = info
             .ok()
-            .and_then(|info| {
-                let names = info.stream_names().ok()?;
-                let found = names.iter().find(|n| n.name.as_bytes() == b"/names")?.stream_id.0;
-                (found != u16::MAX).then_some(u32::from(found))
-            })
+            .and_then(|_| seen.iter().rev().find(|v| Some(v.len()) == info_size))
+            .and_then(|info| named_stream(info, b"/names"))
             .and_then(|n| msf.stream(n))
             .and_then(|s| Names::new(&msf, s));
-        Ok(PdbSymbols { pdb, address_map, msf, strings, dbi, dbi_header, modules: HashMap::new(), ids: None, publics: None, frames: None })
+        Ok(PdbSymbols {
+            pdb,
+            views,
+            dbi_bytes,
+            address_map,
+            msf,
+            strings,
+            dbi,
+            dbi_header,
+            modules: HashMap::new(),
+            damage: Vec::new(),
+            ids: None,
+            publics: None,
+            frames: None,
+        })
+    }
+
+    /// Why parts of the PDB were left out (modules whose line data is
+    /// damaged or cannot be read), or `None` when nothing was.
+    pub(crate) fn damage(&self) -> Option<String> {
+        (!self.damage.is_empty()).then(|| self.damage.join("; "))
     }
 
     fn rva(&self, offset: PdbInternalSectionOffset) -> Option<u32> {
         offset.to_rva(&self.address_map).map(|r| r.0)
     }
 
-    fn module(&mut self, index: usize) -> Option<&ModuleInfo<'static>> {
+    fn module(&mut self, index: usize) -> Option<&Module> {
         if !self.modules.contains_key(&index) {
-            let info =
-                self.dbi.modules().ok().and_then(|mut m| m.nth(index).ok().flatten()).and_then(|m| self.pdb.module_info(&m).ok().flatten());
-            self.modules.insert(index, info);
+            let module = self.load_module(index);
+            self.modules.insert(index, module);
         }
         self.modules.get(&index)?.as_ref()
+    }
+
+    /// Module `index`, its line data checked on the stream bytes the crate
+    /// was handed for it (`c13.rs`); a module whose line data cannot be
+    /// read is noted in [`PdbSymbols::damage`].
+    fn load_module(&mut self, index: usize) -> Option<Module> {
+        let m = self.dbi.modules().ok().and_then(|mut m| m.nth(index).ok().flatten())?;
+        let (info, seen) = self.views.during(|| self.pdb.module_info(&m));
+        let info = info.ok().flatten()?;
+        let entry = self.dbi_bytes.as_deref().and_then(|dbi| c13::module_entry(dbi, index));
+        let check = match entry {
+            None => LineCheck { lines: Err("its DBI module info cannot be read".into()), inlinees: false },
+            Some(entry) => {
+                let size = self.msf.stream_size(u32::from(entry.stream));
+                match seen.iter().rev().find(|v| size.is_some_and(|s| v.len() == s as usize)) {
+                    Some(stream) => {
+                        let check = c13::check_module(&entry, stream);
+                        LineCheck { lines: check.lines.map_err(|e| format!("its line data is damaged: {e}")), ..check }
+                    }
+                    None => LineCheck {
+                        lines: Err(format!("its stream {} was not read as its DBI module info says", entry.stream)),
+                        inlinees: false,
+                    },
+                }
+            }
+        };
+        let LineCheck { mut lines, inlinees } = check;
+        if lines.is_ok() {
+            if let Err(e) = info.line_program() {
+                lines = Err(format!("its line program cannot be read: {e}"));
+            }
+        }
+        if let Err(why) = &lines {
+            self.damage.push(format!("no source lines for {}: {why}", m.module_name()));
+        }
+        Some(Module { info, lines, inlinees })
     }
 
     fn id_name(&mut self, id: IdIndex) -> Option<String> {
@@ -108,8 +187,9 @@ impl PdbSymbols {
         self.ids.as_ref()?.as_ref()?.name(&self.msf, id.0)
     }
 
-    fn file_name(&self, module: &ModuleInfo<'_>, index: pdb::FileIndex) -> Option<String> {
-        let program = module.line_program().ok()?;
+    fn file_name(&self, module: &Module, index: pdb::FileIndex) -> Option<String> {
+        module.lines.as_ref().ok()?;
+        let program = module.info.line_program().ok()?;
         let info = program.get_file_info(index).ok()?;
         self.strings.as_ref()?.get(&self.msf, info.name.0)
     }
@@ -124,7 +204,7 @@ impl PdbSymbols {
         let index = self.dbi_header.module_at(&self.msf, at.section, at.offset)?;
         self.module(index)?;
         let module = self.modules.get(&index)?.as_ref()?;
-        let mut symbols = module.symbols().ok()?;
+        let mut symbols = module.info.symbols().ok()?;
         // The procedure covering rva, then the inline sites inside it that cover rva.
         let mut procedure = None;
         let mut sites = Vec::new();
@@ -147,20 +227,23 @@ impl PdbSymbols {
         }
         let (function, function_rva, offset, _) = procedure?;
 
-        let program = module.line_program().ok()?;
+        // Lines only from line data that was checked (`load_module`).
+        let program = module.lines.as_ref().ok().and_then(|()| module.info.line_program().ok());
         let mut best: Option<(u32, pdb::LineInfo)> = None;
-        let mut lines = program.lines_for_symbol(offset);
-        while let Ok(Some(l)) = lines.next() {
-            let Some(start) = self.rva(l.offset) else { continue };
-            if start <= rva && best.as_ref().is_none_or(|(s, _)| start >= *s) {
-                best = Some((start, l));
+        if let Some(program) = &program {
+            let mut lines = program.lines_for_symbol(offset);
+            while let Ok(Some(l)) = lines.next() {
+                let Some(start) = self.rva(l.offset) else { continue };
+                if start <= rva && best.as_ref().is_none_or(|(s, _)| start >= *s) {
+                    best = Some((start, l));
+                }
             }
         }
         let line = best.and_then(|(start, l)| Some((self.file_name(module, l.file_index)?, l.line_start, start)));
 
         let mut inlinees: HashMap<IdIndex, Inlinee<'_>> = HashMap::new();
-        if !sites.is_empty() {
-            if let Ok(mut it) = module.inlinees() {
+        if !sites.is_empty() && module.inlinees {
+            if let Ok(mut it) = module.info.inlinees() {
                 while let Ok(Some(i)) = it.next() {
                     inlinees.insert(i.index(), i);
                 }
@@ -184,8 +267,8 @@ impl PdbSymbols {
             }
             if covers {
                 let (file, line) = match hit {
-                    Some((_, l)) => (self.file_name(module, l.file_index), Some(l.line_start)),
-                    None => (None, None),
+                    Some((_, l)) if module.lines.is_ok() => (self.file_name(module, l.file_index), Some(l.line_start)),
+                    _ => (None, None),
                 };
                 found_sites.push((site.inlinee, file, line));
             }
@@ -528,6 +611,183 @@ mod tests {
         let info = file.win_stack_fpo_info.get(0x2010).unwrap();
         assert_eq!((info.parameter_size, info.saved_register_size, info.local_size), (12, 4, 8));
         assert!(file.win_stack_framedata_info.get(0x2010).is_none());
+    }
+
+    /// tests/data/crash/x86/crash-x86.pdb (clang-14/lld-14), with `leaf`'s
+    /// line data changed by `damage`, given the file offsets of its
+    /// `DEBUG_S_LINES` subsection's flags and of its first line block.
+    fn x86_with_damaged_lines(damage: impl Fn(&mut [u8], usize, usize)) -> (Vec<u8>, usize) {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../tests/data/crash/x86/crash-x86.pdb");
+        let mut bytes = std::fs::read(path).unwrap();
+        let (pdb, _) = open(bytes.clone());
+        // leaf is at RVA 0x1000: its module, the module's stream and C13 bytes.
+        let at = pdb::Rva(0x1000).to_internal_offset(&pdb.address_map).unwrap();
+        let index = pdb.dbi_header.module_at(&pdb.msf, at.section, at.offset).unwrap();
+        let entry = c13::module_entry(pdb.dbi_bytes.as_deref().unwrap(), index).unwrap();
+        let stream = pdb.msf.stream(u32::from(entry.stream)).unwrap();
+        let c13 = pdb.msf.bytes(&stream, entry.symbols, entry.c13).unwrap();
+        // The lines subsection covering leaf.
+        let mut sub = 0usize;
+        let found = loop {
+            let (kind, len) = (crate::msf::u32_at(&c13, sub).unwrap(), crate::msf::u32_at(&c13, sub + 4).unwrap() as usize);
+            let (offset, section) = (crate::msf::u32_at(&c13, sub + 8).unwrap(), crate::msf::u16_at(&c13, sub + 12).unwrap());
+            if kind == 0xF2 && section == at.section && offset == at.offset {
+                break sub;
+            }
+            sub += 8 + len;
+        };
+        let ps = pdb.msf.page_size() as usize;
+        let file_at = |o: usize| {
+            let o = entry.symbols as usize + o;
+            stream.pages[o / ps] as usize * ps + o % ps
+        };
+        damage(&mut bytes, file_at(found + 8 + 6), file_at(found + 8 + 12));
+        (bytes, index)
+    }
+
+    /// What the `pdb` crate does with module `index`'s lines for `leaf`, read on its own.
+    fn crate_reads_leaf_lines(bytes: Vec<u8>, index: usize) -> std::thread::Result<usize> {
+        std::panic::catch_unwind(move || {
+            let mut pdb = PDB::open(std::io::Cursor::new(bytes)).unwrap();
+            let dbi = pdb.debug_information().unwrap();
+            let module = dbi.modules().unwrap().nth(index).unwrap().unwrap();
+            let info = pdb.module_info(&module).unwrap().unwrap();
+            let program = info.line_program().unwrap();
+            let map = pdb.address_map().unwrap();
+            let mut lines = program.lines_for_symbol(pdb::Rva(0x1000).to_internal_offset(&map).unwrap());
+            let mut n = 0;
+            while let Ok(Some(_)) = lines.next() {
+                n += 1;
+            }
+            n
+        })
+    }
+
+    #[test]
+    fn a_damaged_line_block_loses_its_lines_not_its_names_and_says_why() {
+        let (good, index) = x86_with_damaged_lines(|_, _, _| {});
+        assert!(crate_reads_leaf_lines(good.clone(), index).unwrap() > 0);
+        let (mut pdb, _) = open(good);
+        let leaf = pdb.lookup(0x1025).unwrap();
+        assert_eq!((leaf.function.as_str(), leaf.line), ("leaf", Some((r"C:\src\crash.c".to_string(), 17, 0x1025))));
+        assert_eq!(pdb.damage(), None);
+
+        type Damage = fn(&mut [u8], usize, usize);
+        let cases: [(&str, Damage, &str); 2] = [
+            // num_lines says 1000 more line entries than the block holds.
+            (
+                "more lines",
+                |b, _, block| {
+                    let n = u32::from_le_bytes(b[block + 4..block + 8].try_into().unwrap()) + 1000;
+                    b[block + 4..block + 8].copy_from_slice(&n.to_le_bytes());
+                },
+                "says 1004 lines, 8044 bytes with its header, but its size is 44 bytes",
+            ),
+            // The columns flag set: no room for the column entries.
+            ("columns", |b, flags, _| b[flags] |= 1, "says 4 lines with columns, 60 bytes with its header, but its size is 44 bytes"),
+        ];
+        for (what, damage, says) in cases {
+            let (bad, index) = x86_with_damaged_lines(damage);
+            // The pdb crate itself panics on these bytes (c13.rs:561, :562).
+            assert!(crate_reads_leaf_lines(bad.clone(), index).is_err(), "{what}: the crate read it");
+            let (mut pdb, _) = open(bad);
+            for (rva, name) in [(0x1025, "leaf"), (0x1060, "middle"), (0x1165, "start")] {
+                let found = pdb.lookup(rva).unwrap();
+                assert_eq!((found.function.as_str(), &found.line), (name, &None), "{what}");
+            }
+            let why = pdb.damage().unwrap();
+            assert!(why.starts_with("no source lines for "), "{what}: {why}");
+            assert!(why.contains(says), "{what}: {why}");
+            // Said once, not once per lookup.
+            assert_eq!(why.matches("no source lines").count(), 1, "{why}");
+        }
+    }
+
+    #[test]
+    fn a_name_map_offset_past_the_names_is_not_a_panic() {
+        // crash-x86.pdb's PDB info stream (stream 1, one page): each entry of its
+        // name map in turn gets a name offset past the names.
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../tests/data/crash/x86/crash-x86.pdb");
+        let good = std::fs::read(path).unwrap();
+        let (pdb, _) = open(good.clone());
+        let info = pdb.msf.stream(1).unwrap();
+        let bytes = pdb.msf.bytes(&info, 0, info.size).unwrap();
+        let at = info.pages[0] as usize * pdb.msf.page_size() as usize;
+        let names_size = crate::msf::u32_at(&bytes, 28).unwrap() as usize;
+        let map = 32 + names_size;
+        let count = crate::msf::u32_at(&bytes, map).unwrap() as usize;
+        let words = crate::msf::u32_at(&bytes, map + 8).unwrap() as usize;
+        let deleted = crate::msf::u32_at(&bytes, map + 12 + 4 * words).unwrap() as usize;
+        let entries = map + 16 + 4 * words + 4 * deleted;
+        assert!(count >= 2, "{count} named streams");
+        let mut kept = 0;
+        for i in 0..count {
+            let mut bad = good.clone();
+            let offset = at + entries + 8 * i;
+            let name = crate::msf::cstr_at(&bytes, 32 + crate::msf::u32_at(&bytes, entries + 8 * i).unwrap() as usize).unwrap();
+            bad[offset..offset + 4].copy_from_slice(&0xFFFF_FF00u32.to_le_bytes());
+            // The pdb crate panics on it (pdbi.rs:140).
+            let copy = bad.clone();
+            let crate_read = std::panic::catch_unwind(move || {
+                let mut pdb = PDB::open(std::io::Cursor::new(copy)).unwrap();
+                pdb.pdb_information().unwrap().stream_names().map(|n| n.iter().count())
+            });
+            assert!(crate_read.is_err(), "{name}: the crate read it");
+            // Here: the names still, file names unless the entry was /names'.
+            let (mut pdb, _) = open(bad);
+            let leaf = pdb.lookup(0x1025).unwrap();
+            assert_eq!(leaf.function, "leaf");
+            assert_eq!(leaf.line.is_some(), name != "/names", "{name}");
+            kept += usize::from(leaf.line.is_some());
+        }
+        assert_eq!(kept, count - 1);
+    }
+
+    /// Counts the bytes read.
+    #[derive(Debug)]
+    struct Tally {
+        file: std::io::Cursor<Vec<u8>>,
+        read: Arc<Mutex<u64>>,
+    }
+
+    impl Read for Tally {
+        fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+            let n = self.file.read(buf)?;
+            *self.read.lock().unwrap() += n as u64;
+            Ok(n)
+        }
+    }
+
+    impl Seek for Tally {
+        fn seek(&mut self, to: SeekFrom) -> std::io::Result<u64> {
+            self.file.seek(to)
+        }
+    }
+
+    #[test]
+    fn the_line_check_reads_nothing_more_than_the_pdb_crate() {
+        // A module's first use reads its stream once, for the `pdb` crate; the
+        // check works on those bytes.
+        let read = Arc::new(Mutex::new(0));
+        let reader = Tally { file: std::io::Cursor::new(fixture()), read: read.clone() };
+        let mut pdb = PdbSymbols::open(Box::new(reader), 0).unwrap();
+        let (mut modules, mut with_lines) = (BTreeSet::new(), 0);
+        for rva in [0x1407, 0x11c5, 0x1019, 0x2040, 0x3692] {
+            let at = pdb::Rva(rva).to_internal_offset(&pdb.address_map).unwrap();
+            let index = pdb.dbi_header.module_at(&pdb.msf, at.section, at.offset).unwrap();
+            if !modules.insert(index) {
+                continue;
+            }
+            let entry = c13::module_entry(pdb.dbi_bytes.as_deref().unwrap(), index).unwrap();
+            with_lines += usize::from(entry.c13 > 0);
+            let before = *read.lock().unwrap();
+            let module = pdb.module(index).unwrap();
+            assert_eq!((&module.lines, module.inlinees), (&Ok(()), true), "{rva:#x}");
+            let stream = pdb.msf.stream_size(u32::from(entry.stream)).unwrap();
+            assert_eq!(*read.lock().unwrap() - before, u64::from(stream), "{rva:#x}");
+        }
+        assert!(with_lines >= 2, "{with_lines} of {modules:?}");
+        assert_eq!(pdb.damage(), None);
     }
 
     #[test]

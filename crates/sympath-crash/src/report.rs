@@ -18,6 +18,10 @@ pub enum SymbolState {
     Loaded,
     /// Needed but unavailable, with the reason.
     Missing(String),
+    /// Loaded, but parts of it could not be read (damaged, or a format not
+    /// supported) and were left out (for a PDB: the source lines of some of
+    /// its modules), with the reason.
+    Partial(String),
 }
 
 /// The exception that ended the process.
@@ -214,7 +218,8 @@ impl Report {
     }
 
     /// The text report: crash summary, then every thread's frames (inlined calls
-    /// as their own lines), then modules whose symbols are missing and why.
+    /// as their own lines), then modules whose symbols are missing, or were
+    /// read in part, and why.
     fn render_text(&self) -> String {
         let mut s = String::new();
         let _ = writeln!(s, "Operating system: {}\nCPU: {}", self.os, self.cpu);
@@ -258,6 +263,20 @@ impl Report {
         if !missing.is_empty() {
             let _ = writeln!(s, "\nModules without symbols:");
             for m in missing {
+                let _ = writeln!(s, "    {m}");
+            }
+        }
+        let partial: Vec<_> = self
+            .modules
+            .iter()
+            .filter_map(|m| match &m.pdb {
+                SymbolState::Partial(r) => Some(format!("{}: {r}", m.name)),
+                _ => None,
+            })
+            .collect();
+        if !partial.is_empty() {
+            let _ = writeln!(s, "\nModules with symbols in part:");
+            for m in partial {
                 let _ = writeln!(s, "    {m}");
             }
         }

@@ -171,7 +171,17 @@ impl State<'_> {
             };
             PDBS.with(|p| p.borrow_mut().insert(base, pdb));
         }
-        PDBS.with(|p| p.borrow_mut().get_mut(&base)?.as_mut().map(f))
+        let (result, damage) = PDBS.with(|p| {
+            let mut p = p.borrow_mut();
+            let pdb = p.get_mut(&base)?.as_mut()?;
+            let result = f(pdb);
+            Some((result, pdb.damage()))
+        })?;
+        // Parts left out as damaged (so far): the status says which and why.
+        if let Some(why) = damage {
+            self.statuses.entry(base).or_default().pdb = SymbolState::Partial(why);
+        }
+        Some(result)
     }
 }
 
