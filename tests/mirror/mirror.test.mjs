@@ -763,11 +763,11 @@ test("a store copy that falls behind the client is abandoned, never half-stored,
     assert.equal(r.headers.get("content-length"), String(BIG.length));
     // The edge copy of R2's answer is abandoned too (it falls behind), and
     // never half-stored (a part the local cache keeps of it stays under the
-    // staging key): R2 answers again, whole. (The first upstream request of
-    // each, raced with R2, is aborted once R2 has the file.)
+    // staging key): never a hit; R2 — or the upstream, raced with R2 and
+    // served without waiting for R2 when it answers first — answers again, whole.
     for (let i = 0; i < 3; i++) {
       const again = await fetch(`${slow.url}/${key}`);
-      assert.equal(again.headers.get("x-sympath-cache"), "r2");
+      assert.match(again.headers.get("x-sympath-cache"), /^(r2|miss)$/);
       assert.deepEqual(Buffer.from(await again.arrayBuffer()), BIG);
     }
   } finally {

@@ -86,7 +86,17 @@ async fn fetch(req: Request, env: Env, ctx: Context) -> Result<Response> {
                 Ok(c) => c,
                 Err(e) => return json_error(&ApiError { status: 500, code: "bad_config", message: e.to_string() }),
             };
-            let job = Job { ctx: &ctx, path: &path, keys, caching, config, bucket: env.bucket("SYMBOLS").ok(), head, in_r2 };
+            let job = Job {
+                ctx: &ctx,
+                path: &path,
+                keys,
+                caching,
+                config,
+                bucket: env.bucket("SYMBOLS").ok(),
+                head,
+                in_r2,
+                r2_unheard: std::cell::Cell::new(false),
+            };
             let mut resp = lookup_file(&req, &job, &key, &mut timing).await?;
             resp.headers_mut().set("Server-Timing", &timing.header())?;
             with_cors(resp)
@@ -154,6 +164,10 @@ pub struct Job<'a> {
     pub head: bool,
     /// The edge cache says the R2 store holds the file ([`Cached::InR2`]).
     pub in_r2: bool,
+    /// The file was taken from the upstream before R2 answered whether it
+    /// holds it (see [`r2_or_first`]): the R2 copy asks first
+    /// ([`crate::r2::fill`]), so that a file R2 has is not written again.
+    pub r2_unheard: std::cell::Cell<bool>,
 }
 
 /// Where a request's time went before its answer: one `Server-Timing` entry
@@ -290,6 +304,7 @@ async fn lookup_file(req: &Request, job: &Job<'_>, key: &sympath::key::RequestKe
                     }
                 }
             }
+            job.r2_unheard.set(r2_late.is_some());
             return deliver(found, job);
         }
         next = lookup.next();

@@ -36,10 +36,19 @@ pub fn fill(job: &Job<'_>, copy: Copy) {
     let Some(bucket) = job.bucket.clone() else { return };
     let path = job.path.to_string();
     let config = job.config.clone();
+    let unheard = job.r2_unheard.get();
     job.ctx.wait_until(async move {
         // After the client's answer has gone out (one turn of the event loop).
         Delay::from(std::time::Duration::ZERO).await;
         let Copy { body, meta, transfer, length, verify } = copy;
+        // The upstream answered before R2 said whether it holds the file:
+        // a file R2 holds is not written again (its copy is let go).
+        if unheard && matches!(bucket.head(path.clone()).await, Ok(Some(_))) {
+            if let Data::ReadableStream(s) = &body {
+                let _ = s.cancel();
+            }
+            return;
+        }
         let stored = put(&bucket, &path, body, meta.clone()).await;
         if stored {
             if let Some(v) = &verify {
