@@ -96,16 +96,29 @@ fn separators(b: &[u8]) -> (usize, usize) {
     }
     let mut chunks = b.chunks_exact(8);
     let (mut semis, mut stars) = (0, 0);
-    for c in &mut chunks {
-        let w = word(c);
-        semis += eq_mask(w, b';').count_ones() as usize;
-        stars += eq_mask(w, b'*').count_ones() as usize;
+    while chunks.len() > 0 {
+        // Per-byte counts (0 or 1 a word) summed in lanes, then across them:
+        // no `count_ones`, which x86-64's baseline lacks. 31 words keep every
+        // sum below 256.
+        let (mut s, mut t) = (0u64, 0u64);
+        for c in (&mut chunks).take(31) {
+            let w = word(c);
+            s += eq_mask(w, b';') >> 7;
+            t += eq_mask(w, b'*') >> 7;
+        }
+        semis += lane_sum(s);
+        stars += lane_sum(t);
     }
     for &c in chunks.remainder() {
         semis += usize::from(c == b';');
         stars += usize::from(c == b'*');
     }
     (semis, stars)
+}
+
+/// The sum of the eight bytes of `x` (a sum below 256).
+fn lane_sum(x: u64) -> usize {
+    (x.wrapping_mul(0x0101_0101_0101_0101) >> 56) as usize
 }
 
 /// Eight bytes as a little-endian word (`c` has eight bytes).
@@ -278,14 +291,18 @@ impl<'t> Parser<'t> {
     }
 
     fn element(&mut self, tok: Tok<'t>) {
-        let n = separators(tok.text.as_bytes()).1 + 1;
-        if NATIVE && n <= INLINE_TOKENS {
-            // The usual element: its tokens on the stack.
+        if NATIVE {
+            // The usual element: its tokens on the stack, split in one pass.
             let mut arr = [Tok { text: "", span: Span::default(), raw: Span::default() }; INLINE_TOKENS];
-            for (slot, raw) in arr.iter_mut().zip(split_spans(self.text, tok.span, b'*')) {
+            let mut pieces = split_spans(self.text, tok.span, b'*');
+            let mut n = 0;
+            for (slot, raw) in arr.iter_mut().zip(&mut pieces) {
                 *slot = trimmed(self.text, raw);
+                n += 1;
             }
-            return self.element_tokens(tok, arr.get(..n).unwrap_or(&[]));
+            if pieces.next().is_none() {
+                return self.element_tokens(tok, arr.get(..n).unwrap_or(&[]));
+            }
         }
         let toks = self.tokens(tok);
         self.element_tokens(tok, &toks);
@@ -497,20 +514,26 @@ impl<'t> Parser<'t> {
         for t in toks {
             self.whitespace(*t, "store");
         }
-        // Roles: the right-most token is upstream; a trailing run of HTTP tokens
-        // are all upstream, tried in order (R22 recommendation).
+        // Each token is classified (and a URL parsed) once; roles come after.
         let n = toks.len();
-        let http_run = toks.iter().rev().take_while(|t| is_http_url(t.text)).count();
-        let first_upstream = n - http_run.max(1);
         let start = self.stores.len();
-        for (i, t) in toks.iter().enumerate() {
-            let s = self.store(*t, if i >= first_upstream { Role::Upstream } else { Role::Downstream });
+        for t in toks {
+            let s = self.store(*t, Role::Downstream);
             self.stores.push(s);
         }
         let end = self.stores.len();
+        let stores = self.stores.get_mut(start..end).unwrap_or(&mut []);
+        // Roles: the right-most token is upstream; a trailing run of HTTP tokens
+        // are all upstream, tried in order (R22 recommendation).
+        let http_run = stores.iter().rev().take_while(|s| s.location.is_http()).count();
+        let first_upstream = n - http_run.max(1);
+        for s in stores.iter_mut().skip(first_upstream) {
+            s.role = Role::Upstream;
+        }
+        let misplaced_http = stores.iter().take(first_upstream).any(|s| s.location.is_http());
 
         // HTTP store followed by a non-HTTP store (R22).
-        if toks.iter().take(first_upstream).any(|t| is_http_url(t.text)) {
+        if misplaced_http {
             let misplaced: Vec<&Tok<'t>> = toks.iter().take(first_upstream).filter(|t| is_http_url(t.text)).collect();
             let (https, others): (Vec<&Tok<'t>>, Vec<&Tok<'t>>) = toks.iter().partition(|t| is_http_url(t.text));
             let reordered: Vec<&str> = others.iter().chain(https.iter()).map(|t| t.text).collect();
