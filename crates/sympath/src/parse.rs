@@ -5,8 +5,9 @@
 
 use serde::Serialize;
 
+use crate::ascii::eq_ignore_case;
 use crate::borrowed::*;
-use crate::diagnostic::{Code, Diagnostic, Fix, TextEdit};
+use crate::diagnostic::{Code, Fix, TextEdit};
 use crate::model::{Implicit, ImplicitDownstream, Role, SymbolPath, DEFAULT_SYMBOL_SERVER, SYMSRV_DLL};
 use crate::problem::{Detail, DiagnosticRef};
 use crate::span::Span;
@@ -262,11 +263,6 @@ impl<'t> Parser<'t> {
         self.diags.push(DiagnosticRef::new(code, span, detail));
     }
 
-    /// A rare problem whose fix is built from several tokens: rendered now.
-    fn rendered(&mut self, d: Diagnostic) {
-        self.diags.push(DiagnosticRef::rendered(d));
-    }
-
     fn empty_element(&mut self, raw: Span, index: usize, count: usize) {
         if count == 1 {
             return; // An empty path is not an empty element.
@@ -314,7 +310,7 @@ impl<'t> Parser<'t> {
             Some((f, r)) if !r.is_empty() => (*f, r),
             _ => return self.single(tok),
         };
-        let is = |k: &str| first.text.eq_ignore_ascii_case(k);
+        let is = |k: &str| eq_ignore_case(first.text, k);
         if is("srv") {
             self.whitespace(first, "keyword");
             self.chain(tok, SYMSRV_DLL, rest);
@@ -331,7 +327,7 @@ impl<'t> Parser<'t> {
 
     /// An element without `*`: a directory, a bare URL, or a keyword missing its `*`.
     fn single(&mut self, tok: Tok<'t>) {
-        let keyword = ["srv", "symsrv", "cache"].into_iter().find(|k| tok.text.eq_ignore_ascii_case(k));
+        let keyword = ["srv", "symsrv", "cache"].into_iter().find(|k| eq_ignore_case(tok.text, k));
         if let Some(keyword) = keyword {
             self.problem(Code::KeywordWithoutStar, tok.span, Detail::KeywordWithoutStar { text: tok.text, keyword });
             let raw = tok.text;
@@ -427,7 +423,7 @@ impl<'t> Parser<'t> {
             self.problem(Code::ChainWithoutStores, tok.span, Detail::ChainWithoutStores { dll: dll.text });
             return self.push(ElementKindRef::Invalid { raw: tok.text, reason: "no store tokens" }, tok.span);
         }
-        let name = if dll.text.eq_ignore_ascii_case(SYMSRV_DLL) { SYMSRV_DLL } else { dll.text };
+        let name = if eq_ignore_case(dll.text, SYMSRV_DLL) { SYMSRV_DLL } else { dll.text };
         if name != SYMSRV_DLL {
             self.problem(Code::ThirdPartyDll, dll.span, Detail::ThirdPartyDll { dll: dll.text });
         }
@@ -456,7 +452,7 @@ impl<'t> Parser<'t> {
         if url.is_msdl() && url.scheme == crate::url::Scheme::Http {
             self.problem(Code::MsdlPlainHttp, t.span, Detail::MsdlPlainHttp);
         }
-        if url.is_msdl() && !url.path.trim_end_matches('/').eq_ignore_ascii_case("/download/symbols") {
+        if url.is_msdl() && !eq_ignore_case(url.path.trim_end_matches('/'), "/download/symbols") {
             let end = t.span.end;
             let path_start = end - url.path.len() - url.query.as_ref().map_or(0, |q| q.len() + 1);
             self.problem(Code::MsdlWrongPath, Span::new(path_start, end), Detail::MsdlWrongPath { path: url.path });
@@ -534,44 +530,21 @@ impl<'t> Parser<'t> {
 
         // HTTP store followed by a non-HTTP store (R22).
         if misplaced_http {
-            let misplaced: Vec<&Tok<'t>> = toks.iter().take(first_upstream).filter(|t| is_http_url(t.text)).collect();
-            let (https, others): (Vec<&Tok<'t>>, Vec<&Tok<'t>>) = toks.iter().partition(|t| is_http_url(t.text));
-            let reordered: Vec<&str> = others.iter().chain(https.iter()).map(|t| t.text).collect();
             let region = Span::new(toks.first().map_or(tok.span.end, |t| t.span.start), toks.last().map_or(tok.span.end, |t| t.span.end));
-            for m in &misplaced {
-                self.rendered(
-                    Diagnostic::new(
-                        Code::HttpStoreNotLast,
-                        m.span,
-                        "an HTTP store cannot be written to, so it must be the right-most store: this chain is broken",
-                    )
-                    .with_help("stores to its right never receive copies; symsrv supports one HTTP store, at the end")
-                    .with_fix(Fix::replace("Move HTTP stores to the end", region, reordered.join("*"))),
-                );
+            for t in toks.iter().take(first_upstream).filter(|t| is_http_url(t.text)) {
+                self.problem(Code::HttpStoreNotLast, t.span, Detail::HttpStoreNotLast { stores: region.slice(self.text), region });
             }
         }
         if http_run > 1 && dialect != Dialect::Clrmd {
-            let downstream: Vec<&str> = toks.iter().take(first_upstream).map(|t| t.text).collect();
-            let prefix = tok.text.get(..toks.first().map_or(0, |t| t.span.start - tok.span.start)).unwrap_or("srv*");
-            let split: Vec<String> = toks
-                .iter()
-                .skip(first_upstream)
-                .map(|u| {
-                    let mut parts = downstream.clone();
-                    parts.push(u.text);
-                    format!("{prefix}{}", parts.join("*"))
-                })
-                .collect();
             let first_http = toks.get(first_upstream).map_or(tok.span, |t| t.span);
-            self.rendered(
-                Diagnostic::new(
-                    Code::MultipleHttpStores,
-                    Span::new(first_http.start, tok.span.end),
-                    format!("{http_run} HTTP stores in one chain: symsrv supports one; ClrMD and samply try them in order"),
-                )
-                .with_help("use one chain per server; each is tried in turn")
-                .with_fix(Fix::replace("Split into one chain per server", tok.span, split.join(";"))),
-            );
+            let detail = Detail::MultipleHttpStores {
+                element: tok.text,
+                element_start: tok.span.start,
+                stores_at: toks.first().map_or(0, |t| t.span.start - tok.span.start),
+                first_upstream,
+                http_run,
+            };
+            self.problem(Code::MultipleHttpStores, Span::new(first_http.start, tok.span.end), detail);
         }
         if n > 10 {
             self.problem(Code::TooManyStores, tok.span, Detail::TooManyStores { n });
@@ -669,17 +642,7 @@ impl<'t> Parser<'t> {
             let chain = ChainRef { dll: SYMSRV_DLL, stores: start..self.stores.len(), implicit_downstream: None };
             return self.push(ElementKindRef::Chain(chain), span);
         }
-        let mut d = Diagnostic::new(
-            Code::CacheExtraTokens,
-            extra_span,
-            "only the first token after `cache*` is the cache directory; tools disagree on the rest (symchk: part of the path, SOS: more caches, ClrMD: servers)",
-        );
-        let urls: Vec<&str> = extra.iter().map(|t| t.text).filter(|t| is_http_url(t)).collect();
-        if urls.len() == extra.len() {
-            let servers: Vec<String> = urls.iter().map(|u| format!(";srv*{u}")).collect();
-            d = d.with_fix(Fix::replace("Make the URLs servers: `cache*dir;srv*url`", extra_span, servers.concat()));
-        }
-        self.rendered(d);
+        self.problem(Code::CacheExtraTokens, extra_span, Detail::CacheExtraTokens { extra: extra_span.slice(self.text) });
     }
 
     fn cross_element_checks(&mut self) {
@@ -867,9 +830,7 @@ impl PartialEq for Key<'_, '_> {
             (Key::Cache(None), Key::Cache(None)) => true,
             (Key::Cache(Some(a)), Key::Cache(Some(b))) => a.same(*b),
             (Key::Chain(da, sa), Key::Chain(db, sb)) => {
-                da.eq_ignore_ascii_case(db)
-                    && sa.len() == sb.len()
-                    && sa.iter().zip(sb.iter()).all(|(x, y)| same_store(x.location, y.location))
+                eq_ignore_case(da, db) && sa.len() == sb.len() && sa.iter().zip(sb.iter()).all(|(x, y)| same_store(x.location, y.location))
             }
             (Key::Invalid(a), Key::Invalid(b)) => a == b,
             _ => false,
@@ -1009,12 +970,12 @@ impl<'t> StoreCmp<'t> {
 
     fn same(&self, other: &StoreCmp<'_>) -> bool {
         match (self, other) {
-            (StoreCmp::Http(x), StoreCmp::Http(y)) => x.eq_ignore_ascii_case(y),
+            (StoreCmp::Http(x), StoreCmp::Http(y)) => eq_ignore_case(x, y),
             (StoreCmp::Default, StoreCmp::Default) => true,
             (StoreCmp::Path(x, a, fa), StoreCmp::Path(y, b, fb)) => match (fa, fb) {
                 // Both ASCII with the same prefix: the fingerprints decide unequal keys.
                 (Some((pa, ha)), Some((pb, hb))) if pa == pb && ha != hb => false,
-                _ => x.eq_ignore_ascii_case(y) || a.same(*b),
+                _ => eq_ignore_case(x, y) || a.same(*b),
             },
             _ => false,
         }
@@ -1023,10 +984,10 @@ impl<'t> StoreCmp<'t> {
 
 fn same_store(a: StoreLocationRef<'_>, b: StoreLocationRef<'_>) -> bool {
     match (a, b) {
-        (StoreLocationRef::Http(x), StoreLocationRef::Http(y)) => x.trim_end_matches('/').eq_ignore_ascii_case(y.trim_end_matches('/')),
+        (StoreLocationRef::Http(x), StoreLocationRef::Http(y)) => eq_ignore_case(x.trim_end_matches('/'), y.trim_end_matches('/')),
         (StoreLocationRef::DefaultDownstream, StoreLocationRef::DefaultDownstream) => true,
         (StoreLocationRef::Dir(x) | StoreLocationRef::Unc(x), StoreLocationRef::Dir(y) | StoreLocationRef::Unc(y)) => {
-            x.eq_ignore_ascii_case(y) || CompareKey::new(x).same(CompareKey::new(y))
+            eq_ignore_case(x, y) || CompareKey::new(x).same(CompareKey::new(y))
         }
         _ => false,
     }

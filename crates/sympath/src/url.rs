@@ -207,7 +207,7 @@ impl<'a> UrlParts<'a> {
 
     /// Whether this is Microsoft's public symbol server.
     pub fn is_msdl(&self) -> bool {
-        self.host.eq_ignore_ascii_case(MSDL_HOST)
+        crate::ascii::eq_ignore_case(&self.host, MSDL_HOST)
     }
 }
 
@@ -252,7 +252,7 @@ impl StoreUrl {
 
     /// Whether this is Microsoft's public symbol server.
     pub fn is_msdl(&self) -> bool {
-        self.host.eq_ignore_ascii_case(MSDL_HOST)
+        crate::ascii::eq_ignore_case(&self.host, MSDL_HOST)
     }
 
     /// Whether the URL carries `user[:password]@`.
