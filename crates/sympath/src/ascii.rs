@@ -10,6 +10,10 @@ const HIGH: u64 = 0x8080_8080_8080_8080;
 
 /// Whether `a` and `b` are equal ignoring ASCII case: `a.eq_ignore_ascii_case(b)`.
 pub(crate) fn eq_ignore_case(a: &str, b: &str) -> bool {
+    if !crate::parse::NATIVE {
+        // Compact (see `parse::NATIVE`).
+        return a.eq_ignore_ascii_case(b);
+    }
     let (a, b) = (a.as_bytes(), b.as_bytes());
     if a.len() != b.len() {
         return false;

@@ -165,7 +165,7 @@ const INLINE_TOKENS: usize = 8;
 /// Whether the faster of two equivalent code paths is compiled (this,
 /// [`SMALL`] and [`DIRECT_STORES`] choose; the tests run both): natively yes;
 /// in WebAssembly the compact one, where the page's download size counts more.
-const NATIVE: bool = !cfg!(target_arch = "wasm32");
+pub(crate) const NATIVE: bool = !cfg!(target_arch = "wasm32");
 
 /// A `*`-token (or an element) with its trimmed and raw spans.
 #[derive(Debug, Clone, Copy)]
@@ -993,15 +993,51 @@ fn same_store(a: StoreLocationRef<'_>, b: StoreLocationRef<'_>) -> bool {
     }
 }
 
-/// Bytes that make [`Parser::dir_checks`] look closer: control characters,
-/// `"`, `<`, `>`, `|`, `?` and everything that is not ASCII.
-fn rare(b: u8) -> bool {
-    !(0x20..0x7f).contains(&b) || matches!(b, b'"' | b'<' | b'>' | b'|' | b'?')
+/// [`DIR_BYTES`]: a byte that needs no closer look.
+const PLAIN: u8 = 0;
+/// [`DIR_BYTES`]: a byte that makes [`Parser::dir_checks`] look closer.
+const RARE: u8 = 1;
+/// [`DIR_BYTES`]: `:`, which only matters as part of `://`.
+const COLON: u8 = 2;
+
+/// The class of every byte for [`suspicious`]: control characters, `"`, `<`,
+/// `>`, `|`, `?` and everything that is not ASCII are rare.
+// Evaluated at compile time: an index out of bounds would fail the build, never panic.
+#[allow(clippy::indexing_slicing)]
+const DIR_BYTES: [u8; 256] = {
+    let mut t = [RARE; 256];
+    let mut c = 0x20;
+    while c < 0x7f {
+        t[c as usize] = match c {
+            b'"' | b'<' | b'>' | b'|' | b'?' => RARE,
+            b':' => COLON,
+            _ => PLAIN,
+        };
+        c += 1;
+    }
+    t
+};
+
+/// Whether a directory needs the rarer checks: a rare byte or `://`, in one
+/// table-driven pass.
+fn suspicious(b: &[u8]) -> bool {
+    if !NATIVE {
+        return suspicious_compact(b);
+    }
+    for (i, &c) in b.iter().enumerate() {
+        match DIR_BYTES.get(usize::from(c)).copied().unwrap_or(RARE) {
+            PLAIN => {}
+            COLON if b.get(i + 1..i + 3) != Some(b"//") => {}
+            _ => return true,
+        }
+    }
+    false
 }
 
-/// Whether a directory needs the rarer checks: a [`rare`] byte or `://`, in one pass.
-fn suspicious(b: &[u8]) -> bool {
-    b.iter().enumerate().any(|(i, &c)| rare(c) || (c == b':' && b.get(i + 1) == Some(&b'/') && b.get(i + 2) == Some(&b'/')))
+/// [`suspicious`] without the table (see [`NATIVE`]).
+fn suspicious_compact(b: &[u8]) -> bool {
+    let rare = |c: u8| !(0x20..0x7f).contains(&c) || matches!(c, b'"' | b'<' | b'>' | b'|' | b'?');
+    b.iter().enumerate().any(|(i, &c)| rare(c) || (c == b':' && b.get(i + 1..i + 3) == Some(b"//")))
 }
 
 /// Applies every machine-applicable fix, re-parsing until no fix applies
@@ -1057,12 +1093,42 @@ mod byte_scan_tests {
             }
         }
         inputs.push((0..=255u8).collect());
+        // Long runs: the counts are summed 31 words at a time.
+        inputs.push(vec![b';'; 1000]);
+        inputs.push(vec![b'*'; 777]);
+        inputs.push(
+            (0..5000u32)
+                .map(|i| {
+                    if i % 3 == 0 {
+                        b';'
+                    } else if i % 7 == 0 {
+                        b'*'
+                    } else {
+                        b'x'
+                    }
+                })
+                .collect(),
+        );
         for v in &inputs {
             let naive = (v.iter().filter(|&&c| c == b';').count(), v.iter().filter(|&&c| c == b'*').count());
             assert_eq!(separators(v), naive, "{v:?}");
             for needle in [b';', b'*'] {
                 assert_eq!(find_byte(v, needle), v.iter().position(|&c| c == needle), "{v:?}");
             }
+        }
+    }
+
+    /// The table-driven directory scan agrees with the compact one on every
+    /// byte value, alone and around `://` (SP103, SP108, SP405 look closer).
+    #[test]
+    fn table_scan_of_directories_matches_the_compact_one() {
+        for b in 0..=255u8 {
+            for v in [vec![b], vec![b'C', b, b'/', b'/'], vec![b'x', b':', b, b'/'], vec![b'a', b':', b'/', b]] {
+                assert_eq!(suspicious(&v), suspicious_compact(&v), "{v:?}");
+            }
+        }
+        for s in [r"C:\sym", "ftp://x", "a:/", "a:", "x://", r#"C:\a"b"#, r"\\s\é"] {
+            assert_eq!(suspicious(s.as_bytes()), suspicious_compact(s.as_bytes()), "{s}");
         }
     }
 }

@@ -81,7 +81,7 @@ fn scheme_of(s: &str) -> Option<(Scheme, usize)> {
     const HTTP_LETTERS: u64 = 0x0000_0000_2020_2020;
     const SEVEN: u64 = 0x00ff_ffff_ffff_ffff;
     let b = s.as_bytes();
-    if let Some(w) = b.get(..8).and_then(|c| <[u8; 8]>::try_from(c).ok()).map(u64::from_le_bytes) {
+    if let Some(w) = b.get(..8).filter(|_| crate::parse::NATIVE).and_then(|c| <[u8; 8]>::try_from(c).ok()).map(u64::from_le_bytes) {
         return if w | HTTPS_LETTERS == HTTPS {
             Some((Scheme::Https, 8))
         } else if (w | HTTP_LETTERS) & SEVEN == HTTP {
@@ -90,7 +90,7 @@ fn scheme_of(s: &str) -> Option<(Scheme, usize)> {
             None
         };
     }
-    // Shorter than eight bytes: only a bare `http://` can match.
+    // Shorter than eight bytes (only a bare `http://` can match), or compact (see `parse::NATIVE`).
     let starts = |p: &[u8]| b.get(..p.len()).is_some_and(|h| h.eq_ignore_ascii_case(p));
     if starts(b"https://") {
         Some((Scheme::Https, 8))
@@ -138,7 +138,9 @@ impl<'a> UrlParts<'a> {
     pub fn parse(s: &'a str) -> Result<UrlParts<'a>, UrlError> {
         let (scheme, skip) = scheme_of(s).ok_or(UrlError::NotHttp)?;
         let rest = s.get(skip..).unwrap_or("");
-        Self::plain(scheme, rest).unwrap_or_else(|| Self::general(scheme, rest))
+        // The one-scan parse natively; the general one alone in WebAssembly (see `parse::NATIVE`).
+        let plain = if crate::parse::NATIVE { Self::plain(scheme, rest) } else { None };
+        plain.unwrap_or_else(|| Self::general(scheme, rest))
     }
 
     /// Any store URL after its `<scheme>://`.
@@ -207,7 +209,7 @@ impl<'a> UrlParts<'a> {
 
     /// Whether this is Microsoft's public symbol server.
     pub fn is_msdl(&self) -> bool {
-        crate::ascii::eq_ignore_case(&self.host, MSDL_HOST)
+        crate::ascii::eq_ignore_case(self.host, MSDL_HOST)
     }
 }
 
@@ -221,6 +223,8 @@ const OTHER: u8 = 2;
 /// The class of every byte for [`UrlParts::plain`]: printable ASCII is plain
 /// except `\` (invalid), `@` (userinfo), `?` (query), `#` (fragment) and `[`
 /// (an IPv6 host); controls, space, DEL and non-ASCII bytes are not.
+// Evaluated at compile time: an index out of bounds would fail the build, never panic.
+#[allow(clippy::indexing_slicing)]
 const URL_BYTES: [u8; 256] = {
     let mut t = [OTHER; 256];
     let mut c = b'!';

@@ -69,11 +69,14 @@ pub fn classify(path: &str, host: Host) -> (DirForm, Option<Relativity>) {
     // `\\?\UNC\`, `\\?\`, `\\.\` with either separator, compared without allocating.
     let prefix =
         |p: &[u8]| b.len() >= p.len() && b.iter().zip(p).all(|(x, y)| if *y == b'\\' { is_sep(*x) } else { x.eq_ignore_ascii_case(y) });
-    if prefix(b"\\\\?\\unc\\") {
-        return (DirForm::Unc, None);
-    }
-    if prefix(b"\\\\?\\") || prefix(b"\\\\.\\") {
-        return (DirForm::Absolute, None);
+    // The prefixes all start with two separators.
+    if b.get(..2).is_some_and(|s| s.iter().all(|c| is_sep(*c))) {
+        if prefix(b"\\\\?\\unc\\") {
+            return (DirForm::Unc, None);
+        }
+        if prefix(b"\\\\?\\") || prefix(b"\\\\.\\") {
+            return (DirForm::Absolute, None);
+        }
     }
     match b {
         [a, c, ..] if is_sep(*a) && is_sep(*c) => (DirForm::Unc, None),
@@ -121,12 +124,12 @@ impl<'a> CompareKey<'a> {
             _ => ("", path),
         };
         // Trailing separators go, except the one of `C:\` and a lone `\`.
-        while let Some(stripped) = rest.strip_suffix(['\\', '/']) {
-            let keeps_root = stripped.ends_with(':') || prefix.len() + rest.len() <= 1;
-            if keeps_root {
-                break;
+        while let Some((_, init)) = rest.as_bytes().split_last().filter(|(last, _)| is_sep(**last)) {
+            let keeps_root = init.last() == Some(&b':') || prefix.len() + rest.len() <= 1;
+            match rest.get(..init.len()) {
+                Some(stripped) if !keeps_root => rest = stripped,
+                _ => break,
             }
-            rest = stripped;
         }
         if rest.is_empty() && prefix.len() > 1 {
             prefix = "\\";
