@@ -145,6 +145,13 @@ impl<'a> CompareKey<'a> {
     /// Whether two paths have the same key (the same as comparing [`compare_key`]s).
     pub fn same(self, other: CompareKey<'_>) -> bool {
         let ((ap, ar), (bp, br)) = ((self.prefix, self.rest), (other.prefix, other.rest));
+        // Keys ending in different ASCII characters differ (the last character of
+        // a key is its path's last character, folded): most unequal paths do.
+        if let (Some(&x), Some(&y)) = (ar.as_bytes().last(), br.as_bytes().last()) {
+            if x.is_ascii() && y.is_ascii() && fold_ascii(x) != fold_ascii(y) {
+                return false;
+            }
+        }
         // The prefixes are "", "\\" and "\\\\": equal lengths mean equal prefixes.
         if ap.len() == bp.len() && ar.is_ascii() && br.is_ascii() {
             return ar.len() == br.len() && same_folded_ascii(ar.as_bytes(), br.as_bytes());
