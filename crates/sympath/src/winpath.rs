@@ -147,7 +147,8 @@ impl<'a> CompareKey<'a> {
         let ((ap, ar), (bp, br)) = ((self.prefix, self.rest), (other.prefix, other.rest));
         // Keys ending in different ASCII characters differ (the last character of
         // a key is its path's last character, folded): most unequal paths do.
-        if let (Some(&x), Some(&y)) = (ar.as_bytes().last(), br.as_bytes().last()) {
+        // (Natively; see `parse::NATIVE`.)
+        if let (Some(&x), Some(&y), true) = (ar.as_bytes().last(), br.as_bytes().last(), crate::parse::NATIVE) {
             if x.is_ascii() && y.is_ascii() && fold_ascii(x) != fold_ascii(y) {
                 return false;
             }
