@@ -124,7 +124,11 @@ fn lane_sum(x: u64) -> usize {
 
 /// Eight bytes as a little-endian word (`c` has eight bytes).
 fn word(c: &[u8]) -> u64 {
-    winpath::load8(c)
+    let mut w = [0u8; 8];
+    for (d, s) in w.iter_mut().zip(c) {
+        *d = *s;
+    }
+    u64::from_le_bytes(w)
 }
 
 /// The high bit of every byte of `w` that equals `b`, and no other bit (exact: no

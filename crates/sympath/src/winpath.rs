@@ -191,16 +191,16 @@ impl<'a> CompareKey<'a> {
     }
 }
 
-/// Eight bytes as a little-endian word: one load (`c` has eight bytes; 0 otherwise).
-pub(crate) fn load8(c: &[u8]) -> u64 {
-    <[u8; 8]>::try_from(c).map_or(0, u64::from_le_bytes)
-}
-
 /// Whether two ASCII byte strings of equal length are equal after [`fold_ascii`], eight bytes at a time.
 fn same_folded_ascii(a: &[u8], b: &[u8]) -> bool {
     let (mut ca, mut cb) = (a.chunks_exact(8), b.chunks_exact(8));
+    let word = |c: &[u8]| {
+        let mut w = [0u8; 8];
+        w.copy_from_slice(c);
+        u64::from_le_bytes(w)
+    };
     for (x, y) in (&mut ca).zip(&mut cb) {
-        let (x, y) = (load8(x), load8(y));
+        let (x, y) = (word(x), word(y));
         if x != y && fold8(x) != fold8(y) {
             return false;
         }
@@ -212,19 +212,11 @@ fn same_folded_ascii(a: &[u8], b: &[u8]) -> bool {
 pub(crate) fn hash_folded_ascii(b: &[u8], h: &mut StreamHash) {
     let mut chunks = b.chunks_exact(8);
     for c in &mut chunks {
-        h.word(fold8(load8(c)));
+        let mut w = [0u8; 8];
+        w.copy_from_slice(c);
+        h.word(fold8(u64::from_le_bytes(w)));
     }
-    let rest = chunks.remainder();
-    if !crate::parse::NATIVE {
-        // Compact (see `parse::NATIVE`).
-        return rest.iter().for_each(|&b| h.byte(fold_ascii(b)));
-    }
-    // The last bytes as one zero-padded word (zero bytes fold to zero).
-    let mut w = [0u8; 8];
-    for (d, s) in w.iter_mut().zip(rest) {
-        *d = *s;
-    }
-    h.tail(fold8(u64::from_le_bytes(w)), rest.len() as u32);
+    chunks.remainder().iter().for_each(|&b| h.byte(fold_ascii(b)));
 }
 
 /// [`fold_ascii`] of eight ASCII bytes at once (little-endian): upper case
@@ -272,24 +264,6 @@ impl StreamHash {
             self.mix();
             self.word = w >> (64 - 8 * n);
             self.n = n;
-        }
-    }
-
-    /// Adds the low `n` bytes of `w` (`n` below 8, the other bytes zero):
-    /// the same as `n` calls of [`StreamHash::byte`].
-    pub(crate) fn tail(&mut self, w: u64, n: u32) {
-        if n == 0 {
-            return;
-        }
-        // `self.n` is below 8 between calls, so every shift is below 64.
-        let free = 8 - self.n;
-        self.word |= w << (8 * self.n);
-        if n >= free {
-            self.mix();
-            self.word = w >> (8 * free);
-            self.n = n - free;
-        } else {
-            self.n += n;
         }
     }
 
@@ -372,27 +346,6 @@ pub fn basename(name: &str) -> &str {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    /// `StreamHash::tail` is the same as feeding its bytes one at a time, after any number of bytes.
-    #[test]
-    fn r24_stream_hash_tail_matches_bytes() {
-        for lead in 0..16usize {
-            for n in 0..8usize {
-                let data: Vec<u8> = (0..lead + n).map(|i| (i as u8).wrapping_mul(37).wrapping_add(11)).collect();
-                let (head, tail) = data.split_at(lead);
-                let mut a = StreamHash::default();
-                let mut b = StreamHash::default();
-                for &x in &data {
-                    a.byte(x);
-                }
-                head.iter().for_each(|&x| b.byte(x));
-                let mut w = [0u8; 8];
-                w[..n].copy_from_slice(tail);
-                b.tail(u64::from_le_bytes(w), n as u32);
-                assert_eq!(a.finish(), b.finish(), "lead {lead}, n {n}");
-            }
-        }
-    }
 
     #[test]
     fn r13_forms() {
