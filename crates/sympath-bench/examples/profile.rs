@@ -51,6 +51,10 @@ fn main() {
             let t = ExpandedText::new(Some(std::hint::black_box(&s)), &env, &[]);
             n += t.parse(&defaults, &Default::default(), &NoFacts).path.diagnostics.len();
         }
+    } else if let (Some("symsrv-one"), Some(s)) = (mode.as_deref(), std::env::args().nth(2)) {
+        for _ in 0..std::env::args().nth(3).map_or(5_000_000, |n| n.parse().unwrap()) {
+            n += symsrv::parse_nt_symbol_path(std::hint::black_box(&s)).len();
+        }
     } else if mode.as_deref() == Some("each") {
         // Time per input, to see which vectors cost most.
         let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../tests/data/vectors/paths.tsv");

@@ -104,7 +104,7 @@ pub struct ChainRef<'a> {
 impl ChainRef<'_> {
     /// Whether the chain uses symsrv.dll.
     pub fn is_symsrv(&self) -> bool {
-        self.dll.eq_ignore_ascii_case(SYMSRV_DLL)
+        crate::ascii::eq_ignore_case(self.dll, SYMSRV_DLL)
     }
 }
 

@@ -45,6 +45,7 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+mod ascii;
 pub mod borrowed;
 pub mod diagnostic;
 mod display;

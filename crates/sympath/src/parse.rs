@@ -5,8 +5,9 @@
 
 use serde::Serialize;
 
+use crate::ascii::eq_ignore_case;
 use crate::borrowed::*;
-use crate::diagnostic::{Code, Diagnostic, Fix, TextEdit};
+use crate::diagnostic::{Code, Fix, TextEdit};
 use crate::model::{Implicit, ImplicitDownstream, Role, SymbolPath, DEFAULT_SYMBOL_SERVER, SYMSRV_DLL};
 use crate::problem::{Detail, DiagnosticRef};
 use crate::span::Span;
@@ -96,16 +97,29 @@ fn separators(b: &[u8]) -> (usize, usize) {
     }
     let mut chunks = b.chunks_exact(8);
     let (mut semis, mut stars) = (0, 0);
-    for c in &mut chunks {
-        let w = word(c);
-        semis += eq_mask(w, b';').count_ones() as usize;
-        stars += eq_mask(w, b'*').count_ones() as usize;
+    while chunks.len() > 0 {
+        // Per-byte counts (0 or 1 a word) summed in lanes, then across them:
+        // no `count_ones`, which x86-64's baseline lacks. 31 words keep every
+        // sum below 256.
+        let (mut s, mut t) = (0u64, 0u64);
+        for c in (&mut chunks).take(31) {
+            let w = word(c);
+            s += eq_mask(w, b';') >> 7;
+            t += eq_mask(w, b'*') >> 7;
+        }
+        semis += lane_sum(s);
+        stars += lane_sum(t);
     }
     for &c in chunks.remainder() {
         semis += usize::from(c == b';');
         stars += usize::from(c == b'*');
     }
     (semis, stars)
+}
+
+/// The sum of the eight bytes of `x` (a sum below 256).
+fn lane_sum(x: u64) -> usize {
+    (x.wrapping_mul(0x0101_0101_0101_0101) >> 56) as usize
 }
 
 /// Eight bytes as a little-endian word (`c` has eight bytes).
@@ -151,7 +165,7 @@ const INLINE_TOKENS: usize = 8;
 /// Whether the faster of two equivalent code paths is compiled (this,
 /// [`SMALL`] and [`DIRECT_STORES`] choose; the tests run both): natively yes;
 /// in WebAssembly the compact one, where the page's download size counts more.
-const NATIVE: bool = !cfg!(target_arch = "wasm32");
+pub(crate) const NATIVE: bool = !cfg!(target_arch = "wasm32");
 
 /// A `*`-token (or an element) with its trimmed and raw spans.
 #[derive(Debug, Clone, Copy)]
@@ -249,11 +263,6 @@ impl<'t> Parser<'t> {
         self.diags.push(DiagnosticRef::new(code, span, detail));
     }
 
-    /// A rare problem whose fix is built from several tokens: rendered now.
-    fn rendered(&mut self, d: Diagnostic) {
-        self.diags.push(DiagnosticRef::rendered(d));
-    }
-
     fn empty_element(&mut self, raw: Span, index: usize, count: usize) {
         if count == 1 {
             return; // An empty path is not an empty element.
@@ -278,14 +287,18 @@ impl<'t> Parser<'t> {
     }
 
     fn element(&mut self, tok: Tok<'t>) {
-        let n = separators(tok.text.as_bytes()).1 + 1;
-        if NATIVE && n <= INLINE_TOKENS {
-            // The usual element: its tokens on the stack.
+        if NATIVE {
+            // The usual element: its tokens on the stack, split in one pass.
             let mut arr = [Tok { text: "", span: Span::default(), raw: Span::default() }; INLINE_TOKENS];
-            for (slot, raw) in arr.iter_mut().zip(split_spans(self.text, tok.span, b'*')) {
+            let mut pieces = split_spans(self.text, tok.span, b'*');
+            let mut n = 0;
+            for (slot, raw) in arr.iter_mut().zip(&mut pieces) {
                 *slot = trimmed(self.text, raw);
+                n += 1;
             }
-            return self.element_tokens(tok, arr.get(..n).unwrap_or(&[]));
+            if pieces.next().is_none() {
+                return self.element_tokens(tok, arr.get(..n).unwrap_or(&[]));
+            }
         }
         let toks = self.tokens(tok);
         self.element_tokens(tok, &toks);
@@ -297,7 +310,7 @@ impl<'t> Parser<'t> {
             Some((f, r)) if !r.is_empty() => (*f, r),
             _ => return self.single(tok),
         };
-        let is = |k: &str| first.text.eq_ignore_ascii_case(k);
+        let is = |k: &str| eq_ignore_case(first.text, k);
         if is("srv") {
             self.whitespace(first, "keyword");
             self.chain(tok, SYMSRV_DLL, rest);
@@ -314,7 +327,7 @@ impl<'t> Parser<'t> {
 
     /// An element without `*`: a directory, a bare URL, or a keyword missing its `*`.
     fn single(&mut self, tok: Tok<'t>) {
-        let keyword = ["srv", "symsrv", "cache"].into_iter().find(|k| tok.text.eq_ignore_ascii_case(k));
+        let keyword = ["srv", "symsrv", "cache"].into_iter().find(|k| eq_ignore_case(tok.text, k));
         if let Some(keyword) = keyword {
             self.problem(Code::KeywordWithoutStar, tok.span, Detail::KeywordWithoutStar { text: tok.text, keyword });
             let raw = tok.text;
@@ -410,7 +423,7 @@ impl<'t> Parser<'t> {
             self.problem(Code::ChainWithoutStores, tok.span, Detail::ChainWithoutStores { dll: dll.text });
             return self.push(ElementKindRef::Invalid { raw: tok.text, reason: "no store tokens" }, tok.span);
         }
-        let name = if dll.text.eq_ignore_ascii_case(SYMSRV_DLL) { SYMSRV_DLL } else { dll.text };
+        let name = if eq_ignore_case(dll.text, SYMSRV_DLL) { SYMSRV_DLL } else { dll.text };
         if name != SYMSRV_DLL {
             self.problem(Code::ThirdPartyDll, dll.span, Detail::ThirdPartyDll { dll: dll.text });
         }
@@ -439,7 +452,7 @@ impl<'t> Parser<'t> {
         if url.is_msdl() && url.scheme == crate::url::Scheme::Http {
             self.problem(Code::MsdlPlainHttp, t.span, Detail::MsdlPlainHttp);
         }
-        if url.is_msdl() && !url.path.trim_end_matches('/').eq_ignore_ascii_case("/download/symbols") {
+        if url.is_msdl() && !eq_ignore_case(url.path.trim_end_matches('/'), "/download/symbols") {
             let end = t.span.end;
             let path_start = end - url.path.len() - url.query.as_ref().map_or(0, |q| q.len() + 1);
             self.problem(Code::MsdlWrongPath, Span::new(path_start, end), Detail::MsdlWrongPath { path: url.path });
@@ -497,58 +510,41 @@ impl<'t> Parser<'t> {
         for t in toks {
             self.whitespace(*t, "store");
         }
-        // Roles: the right-most token is upstream; a trailing run of HTTP tokens
-        // are all upstream, tried in order (R22 recommendation).
+        // Each token is classified (and a URL parsed) once; roles come after.
         let n = toks.len();
-        let http_run = toks.iter().rev().take_while(|t| is_http_url(t.text)).count();
-        let first_upstream = n - http_run.max(1);
         let start = self.stores.len();
-        for (i, t) in toks.iter().enumerate() {
-            let s = self.store(*t, if i >= first_upstream { Role::Upstream } else { Role::Downstream });
+        for t in toks {
+            let s = self.store(*t, Role::Downstream);
             self.stores.push(s);
         }
         let end = self.stores.len();
+        let stores = self.stores.get_mut(start..end).unwrap_or(&mut []);
+        // Roles: the right-most token is upstream; a trailing run of HTTP tokens
+        // are all upstream, tried in order (R22 recommendation).
+        let http_run = stores.iter().rev().take_while(|s| s.location.is_http()).count();
+        let first_upstream = n - http_run.max(1);
+        for s in stores.iter_mut().skip(first_upstream) {
+            s.role = Role::Upstream;
+        }
+        let misplaced_http = stores.iter().take(first_upstream).any(|s| s.location.is_http());
 
         // HTTP store followed by a non-HTTP store (R22).
-        if toks.iter().take(first_upstream).any(|t| is_http_url(t.text)) {
-            let misplaced: Vec<&Tok<'t>> = toks.iter().take(first_upstream).filter(|t| is_http_url(t.text)).collect();
-            let (https, others): (Vec<&Tok<'t>>, Vec<&Tok<'t>>) = toks.iter().partition(|t| is_http_url(t.text));
-            let reordered: Vec<&str> = others.iter().chain(https.iter()).map(|t| t.text).collect();
+        if misplaced_http {
             let region = Span::new(toks.first().map_or(tok.span.end, |t| t.span.start), toks.last().map_or(tok.span.end, |t| t.span.end));
-            for m in &misplaced {
-                self.rendered(
-                    Diagnostic::new(
-                        Code::HttpStoreNotLast,
-                        m.span,
-                        "an HTTP store cannot be written to, so it must be the right-most store: this chain is broken",
-                    )
-                    .with_help("stores to its right never receive copies; symsrv supports one HTTP store, at the end")
-                    .with_fix(Fix::replace("Move HTTP stores to the end", region, reordered.join("*"))),
-                );
+            for t in toks.iter().take(first_upstream).filter(|t| is_http_url(t.text)) {
+                self.problem(Code::HttpStoreNotLast, t.span, Detail::HttpStoreNotLast { stores: region.slice(self.text), region });
             }
         }
         if http_run > 1 && dialect != Dialect::Clrmd {
-            let downstream: Vec<&str> = toks.iter().take(first_upstream).map(|t| t.text).collect();
-            let prefix = tok.text.get(..toks.first().map_or(0, |t| t.span.start - tok.span.start)).unwrap_or("srv*");
-            let split: Vec<String> = toks
-                .iter()
-                .skip(first_upstream)
-                .map(|u| {
-                    let mut parts = downstream.clone();
-                    parts.push(u.text);
-                    format!("{prefix}{}", parts.join("*"))
-                })
-                .collect();
             let first_http = toks.get(first_upstream).map_or(tok.span, |t| t.span);
-            self.rendered(
-                Diagnostic::new(
-                    Code::MultipleHttpStores,
-                    Span::new(first_http.start, tok.span.end),
-                    format!("{http_run} HTTP stores in one chain: symsrv supports one; ClrMD and samply try them in order"),
-                )
-                .with_help("use one chain per server; each is tried in turn")
-                .with_fix(Fix::replace("Split into one chain per server", tok.span, split.join(";"))),
-            );
+            let detail = Detail::MultipleHttpStores {
+                element: tok.text,
+                element_start: tok.span.start,
+                stores_at: toks.first().map_or(0, |t| t.span.start - tok.span.start),
+                first_upstream,
+                http_run,
+            };
+            self.problem(Code::MultipleHttpStores, Span::new(first_http.start, tok.span.end), detail);
         }
         if n > 10 {
             self.problem(Code::TooManyStores, tok.span, Detail::TooManyStores { n });
@@ -646,17 +642,7 @@ impl<'t> Parser<'t> {
             let chain = ChainRef { dll: SYMSRV_DLL, stores: start..self.stores.len(), implicit_downstream: None };
             return self.push(ElementKindRef::Chain(chain), span);
         }
-        let mut d = Diagnostic::new(
-            Code::CacheExtraTokens,
-            extra_span,
-            "only the first token after `cache*` is the cache directory; tools disagree on the rest (symchk: part of the path, SOS: more caches, ClrMD: servers)",
-        );
-        let urls: Vec<&str> = extra.iter().map(|t| t.text).filter(|t| is_http_url(t)).collect();
-        if urls.len() == extra.len() {
-            let servers: Vec<String> = urls.iter().map(|u| format!(";srv*{u}")).collect();
-            d = d.with_fix(Fix::replace("Make the URLs servers: `cache*dir;srv*url`", extra_span, servers.concat()));
-        }
-        self.rendered(d);
+        self.problem(Code::CacheExtraTokens, extra_span, Detail::CacheExtraTokens { extra: extra_span.slice(self.text) });
     }
 
     fn cross_element_checks(&mut self) {
@@ -844,9 +830,7 @@ impl PartialEq for Key<'_, '_> {
             (Key::Cache(None), Key::Cache(None)) => true,
             (Key::Cache(Some(a)), Key::Cache(Some(b))) => a.same(*b),
             (Key::Chain(da, sa), Key::Chain(db, sb)) => {
-                da.eq_ignore_ascii_case(db)
-                    && sa.len() == sb.len()
-                    && sa.iter().zip(sb.iter()).all(|(x, y)| same_store(x.location, y.location))
+                eq_ignore_case(da, db) && sa.len() == sb.len() && sa.iter().zip(sb.iter()).all(|(x, y)| same_store(x.location, y.location))
             }
             (Key::Invalid(a), Key::Invalid(b)) => a == b,
             _ => false,
@@ -986,12 +970,12 @@ impl<'t> StoreCmp<'t> {
 
     fn same(&self, other: &StoreCmp<'_>) -> bool {
         match (self, other) {
-            (StoreCmp::Http(x), StoreCmp::Http(y)) => x.eq_ignore_ascii_case(y),
+            (StoreCmp::Http(x), StoreCmp::Http(y)) => eq_ignore_case(x, y),
             (StoreCmp::Default, StoreCmp::Default) => true,
             (StoreCmp::Path(x, a, fa), StoreCmp::Path(y, b, fb)) => match (fa, fb) {
                 // Both ASCII with the same prefix: the fingerprints decide unequal keys.
                 (Some((pa, ha)), Some((pb, hb))) if pa == pb && ha != hb => false,
-                _ => x.eq_ignore_ascii_case(y) || a.same(*b),
+                _ => eq_ignore_case(x, y) || a.same(*b),
             },
             _ => false,
         }
@@ -1000,24 +984,60 @@ impl<'t> StoreCmp<'t> {
 
 fn same_store(a: StoreLocationRef<'_>, b: StoreLocationRef<'_>) -> bool {
     match (a, b) {
-        (StoreLocationRef::Http(x), StoreLocationRef::Http(y)) => x.trim_end_matches('/').eq_ignore_ascii_case(y.trim_end_matches('/')),
+        (StoreLocationRef::Http(x), StoreLocationRef::Http(y)) => eq_ignore_case(x.trim_end_matches('/'), y.trim_end_matches('/')),
         (StoreLocationRef::DefaultDownstream, StoreLocationRef::DefaultDownstream) => true,
         (StoreLocationRef::Dir(x) | StoreLocationRef::Unc(x), StoreLocationRef::Dir(y) | StoreLocationRef::Unc(y)) => {
-            x.eq_ignore_ascii_case(y) || CompareKey::new(x).same(CompareKey::new(y))
+            eq_ignore_case(x, y) || CompareKey::new(x).same(CompareKey::new(y))
         }
         _ => false,
     }
 }
 
-/// Bytes that make [`Parser::dir_checks`] look closer: control characters,
-/// `"`, `<`, `>`, `|`, `?` and everything that is not ASCII.
-fn rare(b: u8) -> bool {
-    !(0x20..0x7f).contains(&b) || matches!(b, b'"' | b'<' | b'>' | b'|' | b'?')
+/// [`DIR_BYTES`]: a byte that needs no closer look.
+const PLAIN: u8 = 0;
+/// [`DIR_BYTES`]: a byte that makes [`Parser::dir_checks`] look closer.
+const RARE: u8 = 1;
+/// [`DIR_BYTES`]: `:`, which only matters as part of `://`.
+const COLON: u8 = 2;
+
+/// The class of every byte for [`suspicious`]: control characters, `"`, `<`,
+/// `>`, `|`, `?` and everything that is not ASCII are rare.
+// Evaluated at compile time: an index out of bounds would fail the build, never panic.
+#[allow(clippy::indexing_slicing)]
+const DIR_BYTES: [u8; 256] = {
+    let mut t = [RARE; 256];
+    let mut c = 0x20;
+    while c < 0x7f {
+        t[c as usize] = match c {
+            b'"' | b'<' | b'>' | b'|' | b'?' => RARE,
+            b':' => COLON,
+            _ => PLAIN,
+        };
+        c += 1;
+    }
+    t
+};
+
+/// Whether a directory needs the rarer checks: a rare byte or `://`, in one
+/// table-driven pass.
+fn suspicious(b: &[u8]) -> bool {
+    if !NATIVE {
+        return suspicious_compact(b);
+    }
+    for (i, &c) in b.iter().enumerate() {
+        match DIR_BYTES.get(usize::from(c)).copied().unwrap_or(RARE) {
+            PLAIN => {}
+            COLON if b.get(i + 1..i + 3) != Some(b"//") => {}
+            _ => return true,
+        }
+    }
+    false
 }
 
-/// Whether a directory needs the rarer checks: a [`rare`] byte or `://`, in one pass.
-fn suspicious(b: &[u8]) -> bool {
-    b.iter().enumerate().any(|(i, &c)| rare(c) || (c == b':' && b.get(i + 1) == Some(&b'/') && b.get(i + 2) == Some(&b'/')))
+/// [`suspicious`] without the table (see [`NATIVE`]).
+fn suspicious_compact(b: &[u8]) -> bool {
+    let rare = |c: u8| !(0x20..0x7f).contains(&c) || matches!(c, b'"' | b'<' | b'>' | b'|' | b'?');
+    b.iter().enumerate().any(|(i, &c)| rare(c) || (c == b':' && b.get(i + 1..i + 3) == Some(b"//")))
 }
 
 /// Applies every machine-applicable fix, re-parsing until no fix applies
@@ -1073,12 +1093,42 @@ mod byte_scan_tests {
             }
         }
         inputs.push((0..=255u8).collect());
+        // Long runs: the counts are summed 31 words at a time.
+        inputs.push(vec![b';'; 1000]);
+        inputs.push(vec![b'*'; 777]);
+        inputs.push(
+            (0..5000u32)
+                .map(|i| {
+                    if i % 3 == 0 {
+                        b';'
+                    } else if i % 7 == 0 {
+                        b'*'
+                    } else {
+                        b'x'
+                    }
+                })
+                .collect(),
+        );
         for v in &inputs {
             let naive = (v.iter().filter(|&&c| c == b';').count(), v.iter().filter(|&&c| c == b'*').count());
             assert_eq!(separators(v), naive, "{v:?}");
             for needle in [b';', b'*'] {
                 assert_eq!(find_byte(v, needle), v.iter().position(|&c| c == needle), "{v:?}");
             }
+        }
+    }
+
+    /// The table-driven directory scan agrees with the compact one on every
+    /// byte value, alone and around `://` (SP103, SP108, SP405 look closer).
+    #[test]
+    fn table_scan_of_directories_matches_the_compact_one() {
+        for b in 0..=255u8 {
+            for v in [vec![b], vec![b'C', b, b'/', b'/'], vec![b'x', b':', b, b'/'], vec![b'a', b':', b'/', b]] {
+                assert_eq!(suspicious(&v), suspicious_compact(&v), "{v:?}");
+            }
+        }
+        for s in [r"C:\sym", "ftp://x", "a:/", "a:", "x://", r#"C:\a"b"#, r"\\s\é"] {
+            assert_eq!(suspicious(s.as_bytes()), suspicious_compact(s.as_bytes()), "{s}");
         }
     }
 }

@@ -9,7 +9,7 @@
 
 use crate::diagnostic::{Code, Diagnostic, Fix, Severity, TextEdit};
 use crate::span::Span;
-use crate::url::{other_scheme, UrlParts};
+use crate::url::{is_http_url, other_scheme, UrlParts};
 use crate::winpath::Relativity;
 
 /// A problem found in a symbol path, before its text is rendered.
@@ -81,8 +81,13 @@ pub(crate) enum Detail<'a> {
     DirReusedAsStore { what: &'static str },
     /// SP601: the directory.
     EnvDirMissing { dir: &'a str },
-    /// Rare diagnostics whose fixes are built from several tokens: rendered when found.
-    Rendered(Box<Diagnostic>),
+    /// SP204: the text of the chain's store tokens and its span (what the fix reorders).
+    HttpStoreNotLast { stores: &'a str, region: Span },
+    /// SP205: the chain element, where it starts, where its store tokens start
+    /// in it, the index of the first upstream store and how many HTTP stores end it.
+    MultipleHttpStores { element: &'a str, element_start: usize, stores_at: usize, first_upstream: usize, http_run: usize },
+    /// SP302: the text from the end of the cache directory to the end of the element.
+    CacheExtraTokens { extra: &'a str },
 }
 
 impl<'a> DiagnosticRef<'a> {
@@ -93,11 +98,6 @@ impl<'a> DiagnosticRef<'a> {
     pub(crate) fn with_related(mut self, related: Span) -> Self {
         self.related = Some(related);
         self
-    }
-
-    /// A diagnostic rendered when found.
-    pub(crate) fn rendered(d: Diagnostic) -> Self {
-        DiagnosticRef { code: d.code, span: d.span, related: d.related, detail: Detail::Rendered(Box::new(d)) }
     }
 
     /// The severity (derived from the code).
@@ -116,7 +116,6 @@ impl<'a> DiagnosticRef<'a> {
         let d = |msg: String| Diagnostic::new(code, span, msg);
         let s = |msg: &str| Diagnostic::new(code, span, msg);
         let out = match self.detail {
-            Detail::Rendered(d) => return *d,
             Detail::EmptyElement { del } => {
                 let what = if span.is_empty() { "empty element" } else { "blank element" };
                 d(format!("{what}: skipped by the debugger")).with_fix(Fix::replace("Remove the extra `;`", del, ""))
@@ -235,6 +234,41 @@ impl<'a> DiagnosticRef<'a> {
             }
             Detail::DirReusedAsStore { what } => d(format!("this directory is also a plain symbol directory: a {what} has the store layout (`name/id/name`), a plain directory the flat one, and mixing them in one folder confuses both"))
                 .with_help("use separate directories for manually copied symbols and for downloaded ones"),
+            Detail::HttpStoreNotLast { stores, region } => {
+                let (https, others): (Vec<&str>, Vec<&str>) = store_tokens(stores).partition(|t| is_http_url(t));
+                let reordered: Vec<&str> = others.into_iter().chain(https).collect();
+                s("an HTTP store cannot be written to, so it must be the right-most store: this chain is broken")
+                    .with_help("stores to its right never receive copies; symsrv supports one HTTP store, at the end")
+                    .with_fix(Fix::replace("Move HTTP stores to the end", region, reordered.join("*")))
+            }
+            Detail::MultipleHttpStores { element, element_start, stores_at, first_upstream, http_run } => {
+                let prefix = element.get(..stores_at).unwrap_or("srv*");
+                let toks: Vec<&str> = store_tokens(element.get(stores_at..).unwrap_or("")).collect();
+                let downstream = toks.get(..first_upstream).unwrap_or(&[]);
+                let split: Vec<String> = toks
+                    .iter()
+                    .skip(first_upstream)
+                    .map(|u| {
+                        let mut parts = downstream.to_vec();
+                        parts.push(u);
+                        format!("{prefix}{}", parts.join("*"))
+                    })
+                    .collect();
+                d(format!("{http_run} HTTP stores in one chain: symsrv supports one; ClrMD and samply try them in order"))
+                    .with_help("use one chain per server; each is tried in turn")
+                    .with_fix(Fix::replace("Split into one chain per server", Span::new(element_start, span.end), split.join(";")))
+            }
+            Detail::CacheExtraTokens { extra } => {
+                let mut d = s(
+                    "only the first token after `cache*` is the cache directory; tools disagree on the rest (symchk: part of the path, SOS: more caches, ClrMD: servers)",
+                );
+                let toks = store_tokens(extra.split_once('*').map_or("", |(_, rest)| rest));
+                let servers: Option<Vec<String>> = toks.map(|t| is_http_url(t).then(|| format!(";srv*{t}"))).collect();
+                if let Some(servers) = servers {
+                    d = d.with_fix(Fix::replace("Make the URLs servers: `cache*dir;srv*url`", span, servers.concat()));
+                }
+                d
+            }
             Detail::EnvDirMissing { dir } => {
                 d(format!("`{dir}` does not exist; the debugger silently ignores missing directories from environment variables"))
             }
@@ -244,4 +278,9 @@ impl<'a> DiagnosticRef<'a> {
             None => out,
         }
     }
+}
+
+/// The `*`-separated tokens of `s`, trimmed as the parser trims them.
+fn store_tokens(s: &str) -> impl Iterator<Item = &str> {
+    s.split('*').map(str::trim_ascii)
 }

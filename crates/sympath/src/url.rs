@@ -70,8 +70,27 @@ pub fn is_http_url(s: &str) -> bool {
     scheme_of(s).is_some()
 }
 
+/// The scheme of an `http(s)://` URL and the length of its `<scheme>://`:
+/// one eight-byte word compared, letters folded by setting their `0x20` bit
+/// (exact: only `H`/`h` become `h`, and so on).
 fn scheme_of(s: &str) -> Option<(Scheme, usize)> {
+    const HTTPS: u64 = u64::from_le_bytes(*b"https://");
+    const HTTP: u64 = u64::from_le_bytes(*b"http://\0");
+    // The 0x20 bit of each letter of the scheme (bytes 0–4, resp. 0–3).
+    const HTTPS_LETTERS: u64 = 0x0000_0020_2020_2020;
+    const HTTP_LETTERS: u64 = 0x0000_0000_2020_2020;
+    const SEVEN: u64 = 0x00ff_ffff_ffff_ffff;
     let b = s.as_bytes();
+    if let Some(w) = b.get(..8).filter(|_| crate::parse::NATIVE).and_then(|c| <[u8; 8]>::try_from(c).ok()).map(u64::from_le_bytes) {
+        return if w | HTTPS_LETTERS == HTTPS {
+            Some((Scheme::Https, 8))
+        } else if (w | HTTP_LETTERS) & SEVEN == HTTP {
+            Some((Scheme::Http, 7))
+        } else {
+            None
+        };
+    }
+    // Shorter than eight bytes (only a bare `http://` can match), or compact (see `parse::NATIVE`).
     let starts = |p: &[u8]| b.get(..p.len()).is_some_and(|h| h.eq_ignore_ascii_case(p));
     if starts(b"https://") {
         Some((Scheme::Https, 8))
@@ -119,6 +138,13 @@ impl<'a> UrlParts<'a> {
     pub fn parse(s: &'a str) -> Result<UrlParts<'a>, UrlError> {
         let (scheme, skip) = scheme_of(s).ok_or(UrlError::NotHttp)?;
         let rest = s.get(skip..).unwrap_or("");
+        // The one-scan parse natively; the general one alone in WebAssembly (see `parse::NATIVE`).
+        let plain = if crate::parse::NATIVE { Self::plain(scheme, rest) } else { None };
+        plain.unwrap_or_else(|| Self::general(scheme, rest))
+    }
+
+    /// Any store URL after its `<scheme>://`.
+    fn general(scheme: Scheme, rest: &'a str) -> Result<UrlParts<'a>, UrlError> {
         // ASCII bytes decide alone; from the first other byte on, characters do.
         match rest.bytes().position(|b| b <= b' ' || b >= 0x7f || b == b'\\') {
             Some(i) if rest.as_bytes().get(i).is_some_and(|b| b.is_ascii()) => {
@@ -155,11 +181,63 @@ impl<'a> UrlParts<'a> {
         Ok(UrlParts { scheme, username, password, host, port, path, query })
     }
 
+    /// The usual store URL in one scan: printable ASCII without `\`,
+    /// userinfo, query, fragment or bracketed host (`None` otherwise: the
+    /// general parse above decides). Gives what the general parse gives.
+    fn plain(scheme: Scheme, rest: &'a str) -> Option<Result<UrlParts<'a>, UrlError>> {
+        let b = rest.as_bytes();
+        let mut auth_end = None;
+        for (i, &c) in b.iter().enumerate() {
+            match URL_BYTES.get(usize::from(c)).copied().unwrap_or(OTHER) {
+                PLAIN => {}
+                SLASH => {
+                    if auth_end.is_none() {
+                        auth_end = Some(i);
+                    }
+                }
+                _ => return None,
+            }
+        }
+        let (authority, path) = rest.split_at(auth_end.unwrap_or(rest.len()));
+        Some(split_host_port(authority).and_then(|(host, port)| {
+            if host.is_empty() {
+                return Err(UrlError::MissingHost);
+            }
+            Ok(UrlParts { scheme, username: None, password: None, host, port, path, query: None })
+        }))
+    }
+
     /// Whether this is Microsoft's public symbol server.
     pub fn is_msdl(&self) -> bool {
-        self.host.eq_ignore_ascii_case(MSDL_HOST)
+        crate::ascii::eq_ignore_case(self.host, MSDL_HOST)
     }
 }
+
+/// [`URL_BYTES`]: a byte [`UrlParts::plain`] passes over.
+const PLAIN: u8 = 0;
+/// [`URL_BYTES`]: `/`, which ends the authority.
+const SLASH: u8 = 1;
+/// [`URL_BYTES`]: a byte only the general parse handles.
+const OTHER: u8 = 2;
+
+/// The class of every byte for [`UrlParts::plain`]: printable ASCII is plain
+/// except `\` (invalid), `@` (userinfo), `?` (query), `#` (fragment) and `[`
+/// (an IPv6 host); controls, space, DEL and non-ASCII bytes are not.
+// Evaluated at compile time: an index out of bounds would fail the build, never panic.
+#[allow(clippy::indexing_slicing)]
+const URL_BYTES: [u8; 256] = {
+    let mut t = [OTHER; 256];
+    let mut c = b'!';
+    while c < 0x7f {
+        t[c as usize] = match c {
+            b'/' => SLASH,
+            b'\\' | b'@' | b'?' | b'#' | b'[' => OTHER,
+            _ => PLAIN,
+        };
+        c += 1;
+    }
+    t
+};
 
 impl StoreUrl {
     /// Parses an `http(s)://` store URL.
@@ -178,7 +256,7 @@ impl StoreUrl {
 
     /// Whether this is Microsoft's public symbol server.
     pub fn is_msdl(&self) -> bool {
-        self.host.eq_ignore_ascii_case(MSDL_HOST)
+        crate::ascii::eq_ignore_case(&self.host, MSDL_HOST)
     }
 
     /// Whether the URL carries `user[:password]@`.
@@ -345,6 +423,42 @@ fn base64(data: &[u8]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    proptest::proptest! {
+        /// The one-scan parse of the usual URL gives what the general parse gives.
+        #[test]
+        fn plain_urls_parse_as_the_general_parse_does(rest in "[a-zA-Z0-9:/.@?#\\[\\] %\\\\\u{e9}\u{7f}-]{0,24}") {
+            if let Some(plain) = UrlParts::plain(Scheme::Https, &rest) {
+                proptest::prop_assert_eq!(plain, UrlParts::general(Scheme::Https, &rest));
+            }
+        }
+
+        /// The word-at-a-time scheme check is `eq_ignore_ascii_case` on the prefixes.
+        #[test]
+        fn scheme_check_matches_the_prefix_comparison(s in "[hHtTpPsS:/xX\u{e9}]{0,10}") {
+            let starts = |p: &str| s.as_bytes().get(..p.len()).is_some_and(|h| h.eq_ignore_ascii_case(p.as_bytes()));
+            let expected = if starts("https://") { Some((Scheme::Https, 8)) } else if starts("http://") { Some((Scheme::Http, 7)) } else { None };
+            proptest::prop_assert_eq!(scheme_of(&s), expected);
+        }
+    }
+
+    #[test]
+    fn r9_scheme_prefixes_of_every_length() {
+        for s in ["http://", "HTTP://", "https://", "hTtPs://x", "http:/", "https:/", "http:\\\\", "httpx://", "", "h"] {
+            let l = s.to_ascii_lowercase();
+            let expected = if l.starts_with("https://") {
+                Some((Scheme::Https, 8))
+            } else if l.starts_with("http://") {
+                Some((Scheme::Http, 7))
+            } else {
+                None
+            };
+            assert_eq!(scheme_of(s), expected, "{s:?}");
+        }
+        assert_eq!(UrlParts::parse("HTTPS://Host:8080/a/b").map(|u| (u.host, u.port, u.path)), Ok(("Host", Some(8080), "/a/b")));
+        assert_eq!(UrlParts::parse("https:///path"), Err(UrlError::MissingHost));
+        assert_eq!(UrlParts::parse("https://h:0/"), Err(UrlError::BadPort("0".into())));
+    }
 
     #[test]
     fn r84_join_strips_trailing_slash_and_encodes() {

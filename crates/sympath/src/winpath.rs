@@ -69,11 +69,14 @@ pub fn classify(path: &str, host: Host) -> (DirForm, Option<Relativity>) {
     // `\\?\UNC\`, `\\?\`, `\\.\` with either separator, compared without allocating.
     let prefix =
         |p: &[u8]| b.len() >= p.len() && b.iter().zip(p).all(|(x, y)| if *y == b'\\' { is_sep(*x) } else { x.eq_ignore_ascii_case(y) });
-    if prefix(b"\\\\?\\unc\\") {
-        return (DirForm::Unc, None);
-    }
-    if prefix(b"\\\\?\\") || prefix(b"\\\\.\\") {
-        return (DirForm::Absolute, None);
+    // The prefixes all start with two separators.
+    if b.get(..2).is_some_and(|s| s.iter().all(|c| is_sep(*c))) {
+        if prefix(b"\\\\?\\unc\\") {
+            return (DirForm::Unc, None);
+        }
+        if prefix(b"\\\\?\\") || prefix(b"\\\\.\\") {
+            return (DirForm::Absolute, None);
+        }
     }
     match b {
         [a, c, ..] if is_sep(*a) && is_sep(*c) => (DirForm::Unc, None),
@@ -121,12 +124,12 @@ impl<'a> CompareKey<'a> {
             _ => ("", path),
         };
         // Trailing separators go, except the one of `C:\` and a lone `\`.
-        while let Some(stripped) = rest.strip_suffix(['\\', '/']) {
-            let keeps_root = stripped.ends_with(':') || prefix.len() + rest.len() <= 1;
-            if keeps_root {
-                break;
+        while let Some((_, init)) = rest.as_bytes().split_last().filter(|(last, _)| is_sep(**last)) {
+            let keeps_root = init.last() == Some(&b':') || prefix.len() + rest.len() <= 1;
+            match rest.get(..init.len()) {
+                Some(stripped) if !keeps_root => rest = stripped,
+                _ => break,
             }
-            rest = stripped;
         }
         if rest.is_empty() && prefix.len() > 1 {
             prefix = "\\";
@@ -142,6 +145,14 @@ impl<'a> CompareKey<'a> {
     /// Whether two paths have the same key (the same as comparing [`compare_key`]s).
     pub fn same(self, other: CompareKey<'_>) -> bool {
         let ((ap, ar), (bp, br)) = ((self.prefix, self.rest), (other.prefix, other.rest));
+        // Keys ending in different ASCII characters differ (the last character of
+        // a key is its path's last character, folded): most unequal paths do.
+        // (Natively; see `parse::NATIVE`.)
+        if let (Some(&x), Some(&y), true) = (ar.as_bytes().last(), br.as_bytes().last(), crate::parse::NATIVE) {
+            if x.is_ascii() && y.is_ascii() && fold_ascii(x) != fold_ascii(y) {
+                return false;
+            }
+        }
         // The prefixes are "", "\\" and "\\\\": equal lengths mean equal prefixes.
         if ap.len() == bp.len() && ar.is_ascii() && br.is_ascii() {
             return ar.len() == br.len() && same_folded_ascii(ar.as_bytes(), br.as_bytes());
@@ -180,6 +191,11 @@ impl<'a> CompareKey<'a> {
     }
 }
 
+/// Eight bytes as a little-endian word: one load (`c` has eight bytes; 0 otherwise).
+fn load8(c: &[u8]) -> u64 {
+    <[u8; 8]>::try_from(c).map_or(0, u64::from_le_bytes)
+}
+
 /// Whether two ASCII byte strings of equal length are equal after [`fold_ascii`], eight bytes at a time.
 fn same_folded_ascii(a: &[u8], b: &[u8]) -> bool {
     let (mut ca, mut cb) = (a.chunks_exact(8), b.chunks_exact(8));
@@ -205,7 +221,13 @@ pub(crate) fn hash_folded_ascii(b: &[u8], h: &mut StreamHash) {
         w.copy_from_slice(c);
         h.word(fold8(u64::from_le_bytes(w)));
     }
-    chunks.remainder().iter().for_each(|&b| h.byte(fold_ascii(b)));
+    let rest = chunks.remainder();
+    let n = rest.len();
+    match b.len().checked_sub(8).and_then(|at| b.get(at..)) {
+        // Natively, the last eight bytes in one load, those already hashed shifted out.
+        Some(last) if crate::parse::NATIVE && n > 0 => h.tail(fold8(load8(last)) >> (8 * (8 - n)), n as u32),
+        _ => rest.iter().for_each(|&b| h.byte(fold_ascii(b))),
+    }
 }
 
 /// [`fold_ascii`] of eight ASCII bytes at once (little-endian): upper case
@@ -253,6 +275,24 @@ impl StreamHash {
             self.mix();
             self.word = w >> (64 - 8 * n);
             self.n = n;
+        }
+    }
+
+    /// Adds the low `n` bytes of `w` (`n` below 8, the other bytes zero):
+    /// the same as `n` calls of [`StreamHash::byte`].
+    pub(crate) fn tail(&mut self, w: u64, n: u32) {
+        if n == 0 {
+            return;
+        }
+        // `self.n` is below 8 between calls, so every shift is below 64.
+        let free = 8 - self.n;
+        self.word |= w << (8 * self.n);
+        if n >= free {
+            self.mix();
+            self.word = w >> (8 * free);
+            self.n = n - free;
+        } else {
+            self.n += n;
         }
     }
 
@@ -335,6 +375,37 @@ pub fn basename(name: &str) -> &str {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// `StreamHash::tail` is the same as feeding its bytes one at a time, after any number of bytes;
+    /// so the hash of a key does not depend on how it is fed (R24).
+    #[test]
+    fn r24_stream_hash_tail_matches_bytes() {
+        for lead in 0..16usize {
+            for n in 0..8usize {
+                let data: Vec<u8> = (0..lead + n).map(|i| (i as u8).wrapping_mul(37).wrapping_add(11)).collect();
+                let (head, tail) = data.split_at(lead);
+                let mut a = StreamHash::default();
+                let mut b = StreamHash::default();
+                for &x in &data {
+                    a.byte(x);
+                }
+                head.iter().for_each(|&x| b.byte(x));
+                let mut w = [0u8; 8];
+                w[..n].copy_from_slice(tail);
+                b.tail(u64::from_le_bytes(w), n as u32);
+                assert_eq!(a.finish(), b.finish(), "lead {lead}, n {n}");
+            }
+        }
+        // Whole keys: hashed eight bytes at a time with the overlapping last load, or byte by byte.
+        for len in 0..40 {
+            let path: String = (0..len).map(|i| if i % 5 == 4 { '/' } else { char::from(b'A' + (i % 26) as u8) }).collect();
+            let mut words = StreamHash::default();
+            hash_folded_ascii(path.as_bytes(), &mut words);
+            let mut bytes = StreamHash::default();
+            path.bytes().for_each(|b| bytes.byte(fold_ascii(b)));
+            assert_eq!(words.finish(), bytes.finish(), "{path}");
+        }
+    }
 
     #[test]
     fn r13_forms() {

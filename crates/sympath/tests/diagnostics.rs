@@ -51,6 +51,22 @@ const EXAMPLES: &[(Code, &str, &str, Option<&str>)] = &[
     (Code::ChainWithoutUpstream, "srv*", "srv*", None),
     (Code::CacheWithoutEffect, r"C:\a;cache*C:\c", r"cache*C:\c", None),
     (Code::CacheExtraTokens, r"cache*C:\c*https://h/s;C:\x", "*https://h/s", Some(r"cache*C:\c;srv*https://h/s;C:\x")),
+    // The fixes built from several tokens (rendered from the element's text), with whitespace around tokens.
+    (
+        Code::HttpStoreNotLast,
+        r"srv* https://a.example/s *C:\cache * https://b/x",
+        "https://a.example/s",
+        Some(r"srv* C:\cache*https://a.example/s*https://b/x"),
+    ),
+    (
+        Code::MultipleHttpStores,
+        r"SRV * c:\x * https://a * https://b ",
+        "https://a * https://b",
+        Some(r"SRV * c:\x*https://a;SRV * c:\x*https://b "),
+    ),
+    (Code::MultipleHttpStores, r"srv* *https://a*https://b", "https://a*https://b", Some(r"srv* *https://a;srv* *https://b")),
+    (Code::CacheExtraTokens, r"cache**https://a", "*https://a", Some(r"cache*;srv*https://a")),
+    (Code::CacheExtraTokens, r"cache*C:\c*https://a*C:\x", r"*https://a*C:\x", None),
     (Code::CacheIsUrl, "cache*https://h/s;C:\\x", "https://h/s", Some("srv*https://h/s;C:\\x")),
     (Code::DirReusedAsStore, r"C:\sym;srv*C:\sym*https://h/s", r"C:\sym", None),
     (
