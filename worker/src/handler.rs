@@ -354,8 +354,9 @@ async fn r2_or_first<'a>(
     let controller = upstream::Abort::default();
     let stored = Box::pin(crate::r2::serve(bucket, req, job));
     let send = Box::pin(upstream::send_within(fetch, job.config.timeout_ms.min(job.config.deadline_ms), &controller));
-    let (stored, sent) = match future::select(stored, send).await {
-        future::Either::Left((stored, send)) => match stored? {
+    // The upstream request is sent first (it is the one that takes time).
+    let (stored, sent) = match future::select(send, stored).await {
+        future::Either::Right((stored, send)) => match stored? {
             Some(resp) => {
                 controller.abort();
                 return Ok((Some(resp), None, None));
@@ -367,10 +368,10 @@ async fn r2_or_first<'a>(
         // case the engine refuses that answer). Any other answer (a 404, a
         // failure) waits for R2, which may hold a file the upstream no
         // longer has.
-        future::Either::Right((sent, stored)) if sent.as_ref().is_ok_and(|r| (200..300).contains(&r.status_code())) => {
+        future::Either::Left((sent, stored)) if sent.as_ref().is_ok_and(|r| (200..300).contains(&r.status_code())) => {
             return Ok((None, Some((sent, limits)), Some(stored as R2Read<'a>)));
         }
-        future::Either::Right((sent, stored)) => (stored.await?, sent),
+        future::Either::Left((sent, stored)) => (stored.await?, sent),
     };
     if stored.is_some() {
         controller.abort();
