@@ -42,10 +42,11 @@ pub fn json_error(e: &ApiError) -> Result<Response> {
 
 #[event(fetch)]
 async fn fetch(req: Request, env: Env, ctx: Context) -> Result<Response> {
-    let url = req.url()?;
+    let url = req.inner().url();
+    let (path, query) = rules::url_parts(&url);
     // The method as sent: `worker::Method` reads any method it does not
     // know (PROPFIND, MKCOL, …) as GET.
-    match rules::route(&req.inner().method(), url.path()) {
+    match rules::route(&req.inner().method(), path) {
         Err(e) => json_error(&e),
         Ok(Route::Preflight) => with_cors(Response::empty()?.with_status(204)),
         Ok(Route::Health) => {
@@ -62,7 +63,7 @@ async fn fetch(req: Request, env: Env, ctx: Context) -> Result<Response> {
             // (the engine's `Method::Head`): nothing is downloaded or stored.
             let mut timing = Timing::new();
             let keys = Keys::new(&path);
-            let caching = caching(&req, &url);
+            let caching = caching(&req, query);
             // One lookup: the file's entry is there only once it is known
             // whole. A hit or a remembered miss is answered from its entry,
             // which carries every header of the answer (CORS included). The
@@ -113,11 +114,11 @@ async fn fetch(req: Request, env: Env, ctx: Context) -> Result<Response> {
 /// requests) to [`fetch`], which looks again.
 #[wasm_bindgen::prelude::wasm_bindgen(js_name = hitKey)]
 pub fn hit_key(method: &str, url: &str) -> Option<String> {
-    let url = Url::parse(url).ok()?;
-    if url.query().is_some() {
+    let (path, query) = rules::url_parts(url);
+    if query.is_some() {
         return None;
     }
-    match rules::route(method, url.path()) {
+    match rules::route(method, path) {
         Ok(Route::File { path, .. }) => Some(Keys::new(&path).entry),
         _ => None,
     }
@@ -136,9 +137,9 @@ pub fn hit_headers() -> Vec<String> {
 }
 
 /// Whether the client bypassed the caches (`Cache-Control: no-cache` or `?fresh`).
-fn caching(req: &Request, url: &Url) -> Misses {
+fn caching(req: &Request, query: Option<&str>) -> Misses {
     let bypass = req.headers().get("Cache-Control").ok().flatten().is_some_and(|v| v.to_ascii_lowercase().contains("no-cache"))
-        || url.query_pairs().any(|(k, _)| k == "fresh");
+        || rules::query_bypasses(query);
     if bypass {
         Misses::Ignore
     } else {

@@ -53,6 +53,29 @@ pub enum Route {
     },
 }
 
+/// The path and the query (without `?`) of a request's URL as the runtime
+/// hands it: absolute and already normalized by its WHATWG URL parser (dot
+/// segments resolved, the path percent-encoded), so it is split, not parsed
+/// again (the `url` crate's parse was a visible share of a request's CPU in
+/// wasm). A fragment, which requests do not carry, is dropped; an empty
+/// path is `/`.
+pub fn url_parts(url: &str) -> (&str, Option<&str>) {
+    let rest = url.split_once("://").map_or(url, |(_, r)| r);
+    let rest = rest.find(['/', '?', '#']).and_then(|i| rest.get(i..)).unwrap_or("");
+    let rest = rest.split_once('#').map_or(rest, |(r, _)| r);
+    let (path, query) = match rest.split_once('?') {
+        Some((p, q)) => (p, Some(q)),
+        None => (rest, None),
+    };
+    (if path.is_empty() { "/" } else { path }, query)
+}
+
+/// Whether a query string asks to bypass the caches: a `fresh` parameter
+/// (`?fresh`, `?fresh=1`, `?a=b&fresh`), as sent (not percent-decoded).
+pub fn query_bypasses(query: Option<&str>) -> bool {
+    query.is_some_and(|q| q.split('&').any(|pair| pair.split('=').next() == Some("fresh")))
+}
+
 /// Routes a request: method and URL path (still percent-encoded). Every key
 /// is validated against the core's grammar (R83) before any upstream request.
 /// `/download/symbols/…` is an alias of `/…` (msdl's layout).

@@ -84,3 +84,39 @@ fn ranges_and_etags() {
     assert!(edge_uncacheable(Some(11), 10).unwrap().contains("over"));
     assert!(edge_uncacheable(None, 10).unwrap().contains("Content-Length"));
 }
+
+#[test]
+fn url_parts_of_a_normalized_url_are_the_whatwg_parsers() {
+    for raw in [
+        "http://127.0.0.1:8787/a.pdb/ABC1/a.pdb",
+        "https://mirror.example/download/symbols/a.pdb/ABC1/a.pdb?fresh",
+        "http://[::1]:8787/a.pdb/ABC1/a.pdb?a=1&fresh=2#frag",
+        "http://u:p@host/x/../y/./z?q?r#s?t",
+        "http://host",
+        "http://host?",
+        "http://host/?#",
+        "http://host//a//b?x=%2F&y",
+        "http://host/a%20b/%2e%2E/c",
+        "http://host/a b/\\c?d e",
+        "http://host/\u{e9}/\u{1F600}?\u{e9}",
+    ] {
+        let u = url::Url::parse(raw).unwrap();
+        let (path, query) = url_parts(u.as_str());
+        assert_eq!((path, query), (u.path(), u.query()), "{raw} -> {}", u.as_str());
+    }
+}
+
+#[test]
+fn fresh_in_the_query_bypasses_the_caches() {
+    for (query, bypass) in [
+        (None, false),
+        (Some(""), false),
+        (Some("fresh"), true),
+        (Some("fresh=1"), true),
+        (Some("a=b&fresh"), true),
+        (Some("freshly=1"), false),
+        (Some("a=fresh"), false),
+    ] {
+        assert_eq!(query_bypasses(query), bypass, "{query:?}");
+    }
+}
