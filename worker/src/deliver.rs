@@ -40,8 +40,9 @@ fn file_headers(job: &Job<'_>, upstream: &str, expanded: Option<&str>, pointer: 
 }
 
 /// Serves a file the lookup engine took (see the module doc): what it said
-/// of the file (its length, whether it may be stored) decides the copies.
-pub fn deliver(found: Found, job: &Job<'_>) -> Result<Response> {
+/// of the file (its length, whether it may be stored) decides the copies;
+/// `r2_said` is what R2 said of it before ([`r2::Answer`]).
+pub fn deliver(found: Found, job: &Job<'_>, r2_said: r2::Answer) -> Result<Response> {
     let Found { body, take, limits, .. } = found;
     let upstream = take.store_url.as_str();
     let (length, expanded) = match &body {
@@ -105,7 +106,10 @@ pub fn deliver(found: Found, job: &Job<'_>) -> Result<Response> {
         if let Some(url) = &pointer {
             meta.insert("pointer".to_string(), url.to_string());
         }
-        r2::fill(job, r2::Copy { body: copy, meta, transfer: transfer.map(|d| (d, usize::from(to_edge))), length: len, verify });
+        r2::fill(
+            job,
+            r2::Copy { body: copy, meta, transfer: transfer.map(|d| (d, usize::from(to_edge))), length: len, verify, r2: r2_said },
+        );
     }
     let mut out = out.with_headers(headers()?);
     if let Some(why) = not_edge {

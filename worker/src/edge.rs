@@ -251,8 +251,7 @@ fn served(entry: Response) -> Result<Option<Response>> {
 /// ended whole (and, with `verify`, a PDB's identity is the key's,
 /// [`crate::verify`]): the runtime may keep part of a body that failed (the
 /// local one does, tested in workerd), so nothing is ever put under the
-/// entry's key but a copy of a whole staged entry, itself checked once
-/// written. `transfer` is the transfer and this copy's index in it; `None`
+/// entry's key but a copy of a whole staged entry. `transfer` is the transfer and this copy's index in it; `None`
 /// for bytes already whole.
 pub fn fill(job: &Job<'_>, mut copy: Response, transfer: Option<(js_sys::Promise, usize)>, verify: Option<Verify>) {
     // The entry is the hit's answer as it will be served: every header of it.

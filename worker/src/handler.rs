@@ -87,17 +87,7 @@ async fn fetch(req: Request, env: Env, ctx: Context) -> Result<Response> {
                 Ok(c) => c,
                 Err(e) => return json_error(&ApiError { status: 500, code: "bad_config", message: e.to_string() }),
             };
-            let job = Job {
-                ctx: &ctx,
-                path: &path,
-                keys,
-                caching,
-                config,
-                bucket: env.bucket("SYMBOLS").ok(),
-                head,
-                in_r2,
-                r2_unheard: std::cell::Cell::new(false),
-            };
+            let job = Job { ctx: &ctx, path: &path, keys, caching, config, bucket: env.bucket("SYMBOLS").ok(), head, in_r2 };
             let mut resp = lookup_file(&req, &job, &key, &mut timing).await?;
             resp.headers_mut().set("Server-Timing", &timing.header())?;
             with_cors(resp)
@@ -165,10 +155,6 @@ pub struct Job<'a> {
     pub head: bool,
     /// The edge cache says the R2 store holds the file ([`Cached::InR2`]).
     pub in_r2: bool,
-    /// The file was taken from the upstream before R2 answered whether it
-    /// holds it (see [`r2_or_first`]): the R2 copy asks first
-    /// ([`crate::r2::fill`]), so that a file R2 has is not written again.
-    pub r2_unheard: std::cell::Cell<bool>,
 }
 
 /// Where a request's time went before its answer: one `Server-Timing` entry
@@ -285,30 +271,32 @@ async fn lookup_file(req: &Request, job: &Job<'_>, key: &sympath::key::RequestKe
             Some((sent, limits)) => upstream::judge(&mut lookup, &fetch, sent, limits).await,
             None => upstream::run(&mut lookup, &fetch, job.config.timeout_ms, job.config.deadline_ms).await,
         };
-        if found.is_none() {
-            if let Some(late) = r2_late.take() {
-                if let Some(resp) = late.await? {
-                    timing.mark("r2");
-                    return Ok(resp);
+        let Some(found) = found else {
+            // The engine refused the answer: R2's read, if still under way, may have the file.
+            let stored = match r2_late.take() {
+                Some(late) => late.await?,
+                None => None,
+            };
+            if let Some(resp) = stored {
+                timing.mark("r2");
+                return Ok(resp);
+            }
+            next = lookup.next();
+            continue;
+        };
+        timing.mark("upstream");
+        if let Some((header, r)) = &range {
+            match crate::ranged::serve(found, &fetch, header, *r, job, &mut lookup).await? {
+                Some(resp) => return Ok(resp),
+                // Another file than the key's (R70): the engine was told; it goes on.
+                None => {
+                    next = lookup.next();
+                    continue;
                 }
             }
         }
-        if let Some(found) = found {
-            timing.mark("upstream");
-            if let Some((header, r)) = &range {
-                match crate::ranged::serve(found, &fetch, header, *r, job, &mut lookup).await? {
-                    Some(resp) => return Ok(resp),
-                    // Another file than the key's (R70): the engine was told; it goes on.
-                    None => {
-                        next = lookup.next();
-                        continue;
-                    }
-                }
-            }
-            job.r2_unheard.set(r2_late.is_some());
-            return deliver(found, job);
-        }
-        next = lookup.next();
+        let r2 = if r2_late.is_some() { crate::r2::Answer::Unheard } else { crate::r2::Answer::Absent };
+        return deliver(found, job, r2);
     };
     timing.mark("upstream");
     match done {

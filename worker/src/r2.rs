@@ -14,6 +14,16 @@ use crate::streams;
 use crate::upstream::{self, Body};
 use crate::verify::{self, Checked, Verify};
 
+/// What R2 said of the file before it was delivered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Answer {
+    /// Nothing to go on: R2 does not hold it, or was not asked.
+    Absent,
+    /// Not heard yet: the upstream answered first ([`crate::handler`]'s race),
+    /// so R2 is asked again before the copy is written.
+    Unheard,
+}
+
 /// A copy of a verified file on its way to R2.
 pub struct Copy {
     /// The bytes, or a stream of them.
@@ -26,6 +36,9 @@ pub struct Copy {
     pub length: u64,
     /// The identity check for a PDB ([`crate::verify`]).
     pub verify: Option<Verify>,
+    /// What R2 said of the file before: [`Answer::Unheard`] makes the copy
+    /// ask R2 first, so that a file R2 holds is not written again.
+    pub r2: Answer,
 }
 
 /// Writes a verified file to the R2 store. A copy of a streamed transfer is
@@ -36,14 +49,13 @@ pub fn fill(job: &Job<'_>, copy: Copy) {
     let Some(bucket) = job.bucket.clone() else { return };
     let path = job.path.to_string();
     let config = job.config.clone();
-    let unheard = job.r2_unheard.get();
     job.ctx.wait_until(async move {
         // After the client's answer has gone out (one turn of the event loop).
         Delay::from(std::time::Duration::ZERO).await;
-        let Copy { body, meta, transfer, length, verify } = copy;
+        let Copy { body, meta, transfer, length, verify, r2 } = copy;
         // The upstream answered before R2 said whether it holds the file:
         // a file R2 holds is not written again (its copy is let go).
-        if unheard && matches!(bucket.head(path.clone()).await, Ok(Some(_))) {
+        if r2 == Answer::Unheard && matches!(bucket.head(path.clone()).await, Ok(Some(_))) {
             if let Data::ReadableStream(s) = &body {
                 let _ = s.cancel();
             }

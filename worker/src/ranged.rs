@@ -39,7 +39,7 @@ pub async fn serve(
     let Found { body, take, limits, validators } = found;
     let Body::Stream { head } = body else {
         // Expanded at the edge: the whole file is here already.
-        return deliver(Found { body, take, limits, validators }, job).map(Some);
+        return deliver(Found { body, take, limits, validators }, job, crate::r2::Answer::Absent).map(Some);
     };
     let auth = credentials(fetch, &take);
     let why = match chunks::serve_miss(job, &take, auth, range).await {
@@ -56,7 +56,7 @@ pub async fn serve(
     };
     let answer = upstream::send_range(&take.url, auth, header, job.config.timeout_ms).await.ok();
     let Some((stream, span, length)) = answer.and_then(|r| exact(r, range)) else {
-        return deliver(Found { body: Body::Stream { head }, take, limits, validators }, job).map(Some);
+        return deliver(Found { body: Body::Stream { head }, take, limits, validators }, job, crate::r2::Answer::Absent).map(Some);
     };
     let _ = head.rest.cancel();
     let readable = crate::streams::pass_stored(&stream, length).map_err(|e| Error::RustError(e.to_string()))?;

@@ -9,13 +9,7 @@ use sympath::expand::{expand, Defaults, Environment, ExpandedText, NoFacts};
 use sympath::identity::{FileKind, Identity};
 use sympath::key::RequestKey;
 use sympath::{ParseOptions, StoreKey};
-use sympath_bench::big_path;
-
-fn vector_inputs() -> Vec<String> {
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../tests/data/vectors/paths.tsv");
-    let mut r = csv::ReaderBuilder::new().delimiter(b'\t').from_path(path).unwrap();
-    r.records().map(|rec| rec.unwrap().get(1).unwrap().to_string()).collect()
-}
+use sympath_bench::{big_path, vector_inputs};
 
 /// Parse + expand into the borrowed model (every check, no owned strings).
 fn sympath_full(text: &str, defaults: &Defaults) -> usize {

@@ -72,9 +72,7 @@ fn main() {
         }
     } else if mode.as_deref() == Some("symsrv-corpus") {
         // The comparison, for instruction counts under callgrind.
-        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../tests/data/vectors/paths.tsv");
-        let mut r = csv::ReaderBuilder::new().delimiter(b'\t').from_path(path).unwrap();
-        let inputs: Vec<String> = r.records().map(|rec| rec.unwrap().get(1).unwrap().to_string()).collect();
+        let inputs = sympath_bench::vector_inputs();
         for _ in 0..std::env::args().nth(2).map_or(200_000, |n| n.parse().unwrap()) {
             for s in &inputs {
                 n += symsrv::parse_nt_symbol_path(std::hint::black_box(s)).len();
@@ -86,9 +84,7 @@ fn main() {
             n += symsrv::parse_nt_symbol_path(std::hint::black_box(&s)).len();
         }
     } else if mode.as_deref() == Some("corpus") {
-        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../tests/data/vectors/paths.tsv");
-        let mut r = csv::ReaderBuilder::new().delimiter(b'\t').from_path(path).unwrap();
-        let inputs: Vec<String> = r.records().map(|rec| rec.unwrap().get(1).unwrap().to_string()).collect();
+        let inputs = sympath_bench::vector_inputs();
         for _ in 0..std::env::args().nth(2).map_or(200_000, |n| n.parse().unwrap()) {
             for s in &inputs {
                 let env = Environment::default();

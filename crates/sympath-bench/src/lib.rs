@@ -23,3 +23,11 @@ pub fn big_path(size: usize) -> String {
     }
     s
 }
+
+/// The symbol paths of the vector corpus (`tests/data/vectors/paths.tsv`,
+/// second column), in file order.
+pub fn vector_inputs() -> Vec<String> {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../tests/data/vectors/paths.tsv");
+    let mut r = csv::ReaderBuilder::new().delimiter(b'\t').from_path(path).expect("the vector corpus is in the repository");
+    r.records().map(|rec| rec.expect("a well-formed row").get(1).expect("a path column").to_string()).collect()
+}

@@ -260,12 +260,7 @@ impl Report {
                 _ => None,
             })
             .collect();
-        if !missing.is_empty() {
-            let _ = writeln!(s, "\nModules without symbols:");
-            for m in missing {
-                let _ = writeln!(s, "    {m}");
-            }
-        }
+        list(&mut s, "Modules without symbols", &missing);
         let partial: Vec<_> = self
             .modules
             .iter()
@@ -274,12 +269,18 @@ impl Report {
                 _ => None,
             })
             .collect();
-        if !partial.is_empty() {
-            let _ = writeln!(s, "\nModules with symbols in part:");
-            for m in partial {
-                let _ = writeln!(s, "    {m}");
-            }
-        }
+        list(&mut s, "Modules with symbols in part", &partial);
         s
+    }
+}
+
+/// A titled list of the text report, left out when empty.
+fn list(s: &mut String, title: &str, lines: &[String]) {
+    if lines.is_empty() {
+        return;
+    }
+    let _ = writeln!(s, "\n{title}:");
+    for line in lines {
+        let _ = writeln!(s, "    {line}");
     }
 }

@@ -35,6 +35,7 @@ pub const CRASH_TID: u32 = 0x1a2c;
 /// The other thread's id.
 pub const IDLE_TID: u32 = 0x0f10;
 
+/// A module record and the sections it points to (its name, its CodeView record).
 fn module(path: &str, base: u64, size: u32, timestamp: u32, pdb: Option<(&str, [u8; 16], u32)>) -> (Module, Vec<Section>) {
     let name = minidump_synth::DumpString::new(path, Endian::Little);
     let mut m = Module::new(Endian::Little, base, size, &name, timestamp, 0, None);

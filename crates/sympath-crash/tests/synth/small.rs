@@ -12,7 +12,8 @@
 //! FrameData; ARM64: the PE's .pdata/.xdata) finds the callers by call
 //! frame info. Local variables hold small integers, never code addresses.
 
-use minidump_synth::{DumpString, Exception, Memory, Module, SynthMinidump, SystemInfo, Thread};
+use super::module;
+use minidump_synth::{Exception, Memory, Module, SynthMinidump, SystemInfo, Thread};
 use object::Object;
 use test_assembler::{Endian, Section};
 
@@ -49,23 +50,6 @@ fn pe_facts(path: &std::path::Path) -> PeFacts {
         _ => panic!("not a PE image"),
     };
     PeFacts { timestamp, size, guid: cv.guid(), age: cv.age(), pdb: String::from_utf8_lossy(cv.path()).into_owned() }
-}
-
-fn module(path: &str, base: u64, size: u32, timestamp: u32, pdb: Option<(&str, [u8; 16], u32)>) -> (Module, Vec<Section>) {
-    let name = DumpString::new(path, Endian::Little);
-    let mut m = Module::new(Endian::Little, base, size, &name, timestamp, 0, None);
-    let mut extra = vec![Section::from(name)];
-    if let Some((file, guid, age)) = pdb {
-        let cv = Section::with_endian(Endian::Little)
-            .D32(0x5344_5352) // "RSDS"
-            .append_bytes(&guid)
-            .D32(age)
-            .append_bytes(file.as_bytes())
-            .D8(0);
-        m = m.cv_record(&cv);
-        extra.push(cv);
-    }
-    (m, extra)
 }
 
 /// A write access violation at address 0 at `pc` in the crashing thread.
