@@ -67,7 +67,7 @@ function update() {
   renderDiagnostics(out);
   renderExpansion(out, input);
   renderLookup();
-  saveState();
+  saveStateSoon();
 }
 
 function showSummary(text, cls) {
@@ -345,7 +345,17 @@ function showIdentity(info, fileName) {
 
 // ---- state in the URL ----------------------------------------------------------------------
 
+// The URL fragment follows the inputs once typing pauses: history.replaceState
+// with a long path costs milliseconds in Chromium (which also throttles floods
+// of it), far more than the validation itself.
+let saveTimer = 0;
+function saveStateSoon() {
+  clearTimeout(saveTimer);
+  saveTimer = setTimeout(saveState, 250);
+}
+
 function saveState() {
+  clearTimeout(saveTimer);
   const params = new URLSearchParams();
   for (const [id, key] of Object.entries(FIELDS)) {
     const v = $(id).value;

@@ -158,6 +158,8 @@ test("a shared URL restores the same view", async () => {
     await page.selectOption("#kind", "pe");
     await page.fill("#name", "KERNELBASE.dll");
     await page.fill("#code-id", "59BF2BCF1a1000");
+    // The fragment follows the inputs once typing pauses (history.replaceState is debounced).
+    await page.waitForFunction(() => location.hash.includes("codeid="));
     url = await page.evaluate(() => location.href); // page.url() may lag behind history.replaceState
     probes = await page.$$eval("#probes tbody tr", (trs) => trs.map((t) => t.textContent));
     assert.ok(probes.length > 5);
@@ -177,6 +179,28 @@ test("a shared URL restores the same view", async () => {
     assert.equal((await page.$$eval("#elements > li", (l) => l.length)), 2, "ALT first, then the path");
   } finally {
     await t.close();
+  }
+});
+
+test("typing writes the URL fragment once it pauses, not on every keystroke", async () => {
+  const s = await openPage(browser);
+  try {
+    const { page } = s;
+    await page.evaluate(() => {
+      const w = /** @type {any} */ (window);
+      w.__replaced = 0;
+      const orig = history.replaceState.bind(history);
+      history.replaceState = (...a) => { w.__replaced++; return orig(...a); };
+    });
+    await page.click("#path");
+    await page.keyboard.type(String.raw`C:\symbols;srv*C:\sym*https://msdl.microsoft.com/download/symbols`);
+    await page.waitForFunction(() => location.hash.includes("download"));
+    const replaced = await page.evaluate(() => /** @type {any} */ (window).__replaced);
+    assert.ok(replaced >= 1 && replaced <= 3, `history.replaceState called ${replaced} times for 67 keystrokes`);
+    const hash = await page.evaluate(() => location.hash.slice(1));
+    assert.equal(new URLSearchParams(hash).get("p"), String.raw`C:\symbols;srv*C:\sym*https://msdl.microsoft.com/download/symbols`);
+  } finally {
+    await s.close();
   }
 });
 
