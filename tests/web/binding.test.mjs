@@ -1,12 +1,37 @@
 // The wasm binding itself, in Node's V8: every export, typed results, clear errors.
 import { test } from "node:test";
 import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { ROOT } from "./browser.mjs";
 import init, * as sp from "../../web/pkg/sympath_wasm.js";
 
 await init({ module_or_path: readFileSync(join(ROOT, "web/pkg/sympath_wasm_bg.wasm")) });
+
+test("expand: the same object as the CLI's JSON, each cache list a fresh array, equal texts one string", () => {
+  const cli = process.env.SYMPATH_CLI ? join(ROOT, process.env.SYMPATH_CLI) : join(ROOT, "target", "debug", "sympath");
+  const paths = [
+    String.raw`cache*C:\c;C:\x;cache*;srv*https://h/s;C:\y;cache*D:\d;C:\z`,
+    String.raw`srv*C:\sym*https://msdl.microsoft.com/download/symbols;;C:\sym`,
+    "",
+    "\u00e9t\u00e9;cache*C:\\\u00fc;srv*https://h/s",
+  ];
+  for (const p of paths) {
+    let json;
+    try {
+      json = execFileSync(cli, ["expand", "--json", "--", p], { encoding: "utf8" });
+    } catch (e) {
+      json = e.stdout; // exit 1 = the path has errors; the JSON is still printed
+    }
+    const out = sp.expand({ path: p });
+    assert.deepEqual(out, JSON.parse(json), p);
+  }
+  const out = sp.expand({ path: String.raw`cache*C:\c;C:\x;C:\y` });
+  assert.notEqual(out.elements[1].cached_into, out.elements[2].cached_into, "not one shared array");
+  out.elements[1].cached_into.push("changed");
+  assert.deepEqual(out.elements[2].cached_into, [String.raw`C:\c`]);
+});
 
 test("expand: elements in the vector shape, diagnostics with codes and byte spans", () => {
   const out = sp.expand({ path: String.raw`cache*C:\c;srv*C:\sym*http://msdl.microsoft.com/download/symbols` });

@@ -87,13 +87,16 @@ test("expansion matches the core's (the CLI's JSON) for the spec vectors' paths"
     "symsrv*https://msdl.microsoft.com/download/symbols",
     String.raw`cache*;srv*https://msdl.microsoft.com/download/symbols;srv*https://symbols.mozilla.org/`,
     "\u00e9t\u00e9;srv*C:\\\u00fc*https://h/s",
+    String.raw`cache*C:\c;C:\x;cache*;srv*https://h/s;C:\y;cache*D:\d;C:\z`,
   ];
   try {
     for (const p of paths) {
       await setPath(page, p);
       const shown = await page.evaluate(() => window.__sympath.last);
       const core = cliExpand(p);
-      assert.deepEqual(shown.elements, core.elements, p);
+      // The whole result, not only the elements: the binding builds it from a
+      // skeleton plus the texts and cache lists (crates/sympath-wire).
+      assert.deepEqual(shown, core, p);
       assert.deepEqual(shown.diagnostics.map((d) => [d.code, d.span]), core.diagnostics.map((d) => [d.code, d.span]), p);
       assert.equal(await page.textContent("#canonical"), core.canonical, p);
       assert.equal(await page.textContent("#explicit"), core.explicit, p);

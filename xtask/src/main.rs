@@ -144,7 +144,14 @@ fn build_wasm() -> Result<(), String> {
             "--enable-reference-types",
             "--enable-multivalue",
         ];
-        let mut args: Vec<&str> = vec!["-Oz"];
+        // Rust's wasm32 stack is placed first and grows down from 1 MiB, so
+        // the lowest 1 KiB is never addressed by a valid program: wasm-opt may
+        // then fold constant offsets into loads and stores. The memory is the
+        // module's own (not imported), so it starts zeroed and zero bytes of
+        // data segments need not be stored. The producers and
+        // target-features sections are for linkers, not for browsers.
+        let mut args: Vec<&str> =
+            vec!["-Oz", "--low-memory-unused", "--zero-filled-memory", "--strip-producers", "--strip-target-features"];
         args.extend(features);
         args.extend([bg.as_str(), "-o", bg.as_str()]);
         run(&opt.to_string_lossy(), &args)?;
@@ -214,7 +221,7 @@ fn write_package_json(out: &Path) -> Result<(), String> {
     "./ident": {{ "types": "./ident/sympath_ident_wasm.d.ts", "default": "./ident/sympath_ident_wasm.js" }},
     "./crash": {{ "types": "./crash.d.ts", "default": "./crash.js" }}
   }},
-  "files": ["sympath_wasm.js", "sympath_wasm.d.ts", "sympath_wasm_bg.wasm", "sympath_wasm_bg.wasm.d.ts", "client.js", "client.d.ts",
+  "files": ["sympath_wasm.js", "sympath_wasm.d.ts", "snippets/", "sympath_wasm_bg.wasm", "sympath_wasm_bg.wasm.d.ts", "client.js", "client.d.ts",
     "ident/sympath_ident_wasm.js", "ident/sympath_ident_wasm.d.ts", "ident/sympath_ident_wasm_bg.wasm", "ident/sympath_ident_wasm_bg.wasm.d.ts",
     "crash.js", "crash.d.ts", "crash-worker.js", "crash-worker.d.ts", "crash/sympath_crash_wasm.js", "crash/sympath_crash_wasm.d.ts", "crash/sympath_crash_wasm_bg.wasm", "crash/sympath_crash_wasm_bg.wasm.d.ts"],
   "sideEffects": false,

@@ -8,6 +8,11 @@ use wasm_bindgen::JsValue;
 /// was wrong (`bad-input`, `bad-key`, `corrupt`, …) and whose message says it
 /// for a person.
 pub fn error(code: &str, message: impl std::fmt::Display) -> JsValue {
+    error_dyn(code, &message)
+}
+
+/// [`error`]'s body, compiled once rather than once per message type (size).
+fn error_dyn(code: &str, message: &dyn std::fmt::Display) -> JsValue {
     let e = js_sys::Error::new(&message.to_string());
     let _ = js_sys::Reflect::set(&e, &JsValue::from_str("code"), &JsValue::from_str(code));
     e.into()

@@ -18,6 +18,7 @@ use tsify::Tsify;
 use wasm_bindgen::prelude::*;
 
 mod js;
+mod wire;
 use js::{error, to_js};
 
 /// Everything that determines an expansion. All fields are optional.
@@ -53,7 +54,8 @@ pub struct ExpandInput {
     pub symbol_server: Option<String>,
 }
 
-/// The result of [`expand`]: the core's `Expanded` plus its canonical and explicit forms.
+/// The result of [`expand`]: the core's `Expanded` plus its canonical and
+/// explicit forms. Declares the TypeScript type; `wire.rs` builds the value.
 #[derive(Serialize, Tsify)]
 pub struct ExpandOutput {
     /// Elements, diagnostics, text, origins, defaults.
@@ -155,9 +157,7 @@ fn do_expand(input: &ExpandInput) -> Result<sympath::Expanded, JsValue> {
 pub fn expand(#[wasm_bindgen(unchecked_param_type = "ExpandInput")] input: JsValue) -> Result<JsValue, JsValue> {
     let input: ExpandInput = from_js(input, "expand input")?;
     let expanded = do_expand(&input)?;
-    let canonical = expanded.path.to_string();
-    let explicit = expanded.explicit_text();
-    to_js(&ExpandOutput { expanded, canonical, explicit })
+    wire::expand_output(&expanded, &expanded.path.to_string(), &expanded.explicit_text())
 }
 
 /// The plain-English walk-through of a symbol path.
