@@ -69,24 +69,36 @@ pub fn parse_with(text: &str, opts: &ParseOptions) -> SymbolPath {
 /// `text`. Never fails, never panics; no allocation per element.
 pub fn parse_borrowed<'t>(text: &'t str, opts: &ParseOptions) -> SymbolPathRef<'t> {
     let (semis, stars) = separators(text.as_bytes());
-    let count = semis + 1;
-    let mut p = Parser {
+    let mut path = SymbolPathRef {
         text,
-        opts: *opts,
-        element_count: count,
-        elements: Vec::with_capacity(count),
+        elements: Elements::with_capacity(semis + 1),
         // A capacity hint: nearly every store token follows a `*`.
-        stores: Vec::with_capacity(stars + usize::from(stars > 0)),
-        tok_buf: Vec::new(),
-        diags: Vec::new(),
-        active_caches: Vec::new(),
+        stores: Stores::with_capacity(stars + usize::from(stars > 0)),
+        caches: Caches::new(),
+        diagnostics: Diagnostics::new(),
     };
+    fill(&mut path, opts, semis + 1);
+    path
+}
+
+/// [`parse_borrowed`] into `path` (made by [`SymbolPathRef::empty`]) where it
+/// is: natively the model keeps its usual items inline, so it is filled where
+/// it will stay rather than moved there ([`NATIVE`]).
+pub(crate) fn parse_into<'t>(path: &mut SymbolPathRef<'t>, opts: &ParseOptions) {
+    let (semis, stars) = separators(path.text.as_bytes());
+    path.elements.reserve(semis + 1);
+    path.stores.reserve(stars + usize::from(stars > 0));
+    fill(path, opts, semis + 1);
+}
+
+/// Parses `path.text` into `path`, which has room for its `count` elements.
+fn fill<'t>(path: &mut SymbolPathRef<'t>, opts: &ParseOptions, count: usize) {
+    let mut p = Parser { text: path.text, opts: *opts, element_count: count, out: path, tok_buf: Vec::new() };
     p.run();
-    let mut diags = p.diags;
+    let diags = &mut p.out.diagnostics;
     if !diags.is_sorted_by_key(|d| (d.span.start, d.span.end)) {
         diags.sort_by_key(|d| (d.span.start, d.span.end));
     }
-    SymbolPathRef { text, elements: p.elements, stores: p.stores, caches: p.active_caches, diagnostics: diags }
 }
 
 /// The number of `;` and of `*` in `b`, in one pass, eight bytes at a time.
@@ -197,21 +209,19 @@ fn split_spans(text: &str, raw: Span, sep: u8) -> impl Iterator<Item = Span> + '
     })
 }
 
-struct Parser<'t> {
+struct Parser<'t, 'p> {
     text: &'t str,
     opts: ParseOptions,
     /// The number of `;`-separated pieces, empty ones included.
     element_count: usize,
-    elements: Vec<ElementRef<'t>>,
-    /// Every chain's stores, flat.
-    stores: Vec<StoreRef<'t>>,
+    /// What is being parsed into: elements, every chain's stores (flat),
+    /// the active caches and diagnostics.
+    out: &'p mut SymbolPathRef<'t>,
     /// Scratch space for an element's `*`-tokens.
     tok_buf: Vec<Tok<'t>>,
-    diags: Vec<DiagnosticRef<'t>>,
-    active_caches: Vec<CacheTargetRef<'t>>,
 }
 
-impl<'t> Parser<'t> {
+impl<'t> Parser<'t, '_> {
     fn run(&mut self) {
         let whole = Span::new(0, self.text.len());
         let count = self.element_count;
@@ -234,10 +244,10 @@ impl<'t> Parser<'t> {
     fn push(&mut self, kind: ElementKindRef<'t>, span: Span) {
         // Only the count is kept: the caches are a prefix of the path's cache list.
         let caches = match kind {
-            ElementKindRef::Dir { .. } | ElementKindRef::Chain(_) => self.active_caches.len(),
+            ElementKindRef::Dir { .. } | ElementKindRef::Chain(_) => self.out.caches.len(),
             _ => 0,
         };
-        self.elements.push(ElementRef { kind, caches, span });
+        self.out.elements.push(ElementRef { kind, caches, span });
     }
 
     /// Appends a chain's stores to the flat store list.
@@ -248,19 +258,19 @@ impl<'t> Parser<'t> {
         implicit_downstream: Option<ImplicitDownstream>,
         span: Span,
     ) {
-        let start = self.stores.len();
-        self.stores.extend(stores);
-        let chain = ChainRef { dll, stores: start..self.stores.len(), implicit_downstream };
+        let start = self.out.stores.len();
+        self.out.stores.extend(stores);
+        let chain = ChainRef { dll, stores: start..self.out.stores.len(), implicit_downstream };
         self.push(ElementKindRef::Chain(chain), span);
     }
 
     fn diag(&mut self, d: DiagnosticRef<'t>) {
-        self.diags.push(d);
+        self.out.diagnostics.push(d);
     }
 
     /// A problem without a related span.
     fn problem(&mut self, code: Code, span: Span, detail: Detail<'t>) {
-        self.diags.push(DiagnosticRef::new(code, span, detail));
+        self.out.diagnostics.push(DiagnosticRef::new(code, span, detail));
     }
 
     fn empty_element(&mut self, raw: Span, index: usize, count: usize) {
@@ -492,18 +502,18 @@ impl<'t> Parser<'t> {
         if let (Dialect::DotnetDiagnostics, Some((last, init))) = (dialect, toks.split_last()) {
             if last.text.is_empty() && !init.is_empty() {
                 // SOS: a trailing empty token is the default server, the rest are caches (R19).
-                let start = self.stores.len();
+                let start = self.out.stores.len();
                 for t in init {
                     let s = self.store(*t, Role::Downstream);
-                    self.stores.push(s);
+                    self.out.stores.push(s);
                 }
-                self.stores.push(StoreRef {
+                self.out.stores.push(StoreRef {
                     role: Role::Upstream,
                     location: StoreLocationRef::Http(DEFAULT_SYMBOL_SERVER),
                     implicit: Some(Implicit::DefaultSymbolServer),
                     span: last.span,
                 });
-                let chain = ChainRef { dll, stores: start..self.stores.len(), implicit_downstream: None };
+                let chain = ChainRef { dll, stores: start..self.out.stores.len(), implicit_downstream: None };
                 return self.push(ElementKindRef::Chain(chain), tok.span);
             }
         }
@@ -512,13 +522,13 @@ impl<'t> Parser<'t> {
         }
         // Each token is classified (and a URL parsed) once; roles come after.
         let n = toks.len();
-        let start = self.stores.len();
+        let start = self.out.stores.len();
         for t in toks {
             let s = self.store(*t, Role::Downstream);
-            self.stores.push(s);
+            self.out.stores.push(s);
         }
-        let end = self.stores.len();
-        let stores = self.stores.get_mut(start..end).unwrap_or(&mut []);
+        let end = self.out.stores.len();
+        let stores = self.out.stores.get_mut(start..end).unwrap_or(&mut []);
         // Roles: the right-most token is upstream; a trailing run of HTTP tokens
         // are all upstream, tried in order (R22 recommendation).
         let http_run = stores.iter().rev().take_while(|s| s.location.is_http()).count();
@@ -556,7 +566,7 @@ impl<'t> Parser<'t> {
             }
         }
         self.duplicate_stores(start..end);
-        let all_http = self.stores.get(start..end).unwrap_or(&[]).iter().all(|s| s.location.is_http());
+        let all_http = self.out.stores.get(start..end).unwrap_or(&[]).iter().all(|s| s.location.is_http());
         let implicit_downstream = self.implicit_downstream(all_http);
         self.push(ElementKindRef::Chain(ChainRef { dll, stores: start..end, implicit_downstream }), tok.span);
     }
@@ -580,9 +590,9 @@ impl<'t> Parser<'t> {
             implicit: None,
             span: t.span,
         });
-        let start = self.stores.len();
-        self.stores.extend(caches.chain(urls));
-        let chain = ChainRef { dll, stores: start..self.stores.len(), implicit_downstream: None };
+        let start = self.out.stores.len();
+        self.out.stores.extend(caches.chain(urls));
+        let chain = ChainRef { dll, stores: start..self.out.stores.len(), implicit_downstream: None };
         if !toks.iter().any(|t| is_url(t.text)) {
             self.problem(Code::ChainWithoutUpstream, tok.span, Detail::SamplyNoUrl);
         }
@@ -593,7 +603,7 @@ impl<'t> Parser<'t> {
     /// (and no `cache*` in force) it uses the default downstream store.
     fn implicit_downstream(&self, all_http: bool) -> Option<ImplicitDownstream> {
         let emulates = matches!(self.opts.dialect, Dialect::Dbgeng | Dialect::Clrmd);
-        (emulates && all_http && self.active_caches.is_empty()).then_some(ImplicitDownstream::DefaultDownstream)
+        (emulates && all_http && self.out.caches.is_empty()).then_some(ImplicitDownstream::DefaultDownstream)
     }
 
     fn cache(&mut self, tok: Tok<'t>, rest: &[Tok<'t>]) {
@@ -613,7 +623,7 @@ impl<'t> Parser<'t> {
             CacheTargetRef::Dir(dir.text)
         };
         self.push(ElementKindRef::Cache { target, target_span: dir.span }, tok.span);
-        self.active_caches.push(target);
+        self.out.caches.push(target);
         if extra.is_empty() {
             return;
         }
@@ -628,18 +638,18 @@ impl<'t> Parser<'t> {
                 self.dir_checks(*t, "cache directory");
                 let target = CacheTargetRef::Dir(t.text);
                 self.push(ElementKindRef::Cache { target, target_span: t.span }, t.span);
-                self.active_caches.push(target);
+                self.out.caches.push(target);
             }
             return;
         }
         if self.opts.dialect == Dialect::Clrmd && extra.iter().all(|t| is_http_url(t.text)) {
-            let start = self.stores.len();
+            let start = self.out.stores.len();
             for t in extra {
                 let s = self.store(*t, Role::Upstream);
-                self.stores.push(s);
+                self.out.stores.push(s);
             }
             let span = Span::new(extra.first().map_or(extra_span.start, |t| t.span.start), tok.span.end);
-            let chain = ChainRef { dll: SYMSRV_DLL, stores: start..self.stores.len(), implicit_downstream: None };
+            let chain = ChainRef { dll: SYMSRV_DLL, stores: start..self.out.stores.len(), implicit_downstream: None };
             return self.push(ElementKindRef::Chain(chain), span);
         }
         self.problem(Code::CacheExtraTokens, extra_span, Detail::CacheExtraTokens { extra: extra_span.slice(self.text) });
@@ -649,7 +659,7 @@ impl<'t> Parser<'t> {
         // cache* with nothing to its right (R35).
         let mut seen_target = false;
         let mut useless = Vec::new();
-        for e in self.elements.iter().rev() {
+        for e in self.out.elements.iter().rev() {
             match e.kind {
                 ElementKindRef::Dir { .. } | ElementKindRef::Chain(_) => seen_target = true,
                 ElementKindRef::Cache { .. } if !seen_target => useless.push(e.span),
@@ -662,8 +672,8 @@ impl<'t> Parser<'t> {
 
         // Duplicate elements (R24: a later duplicate is only consulted after a miss of the same store).
         // Keys are views of the elements, compared as they stream and never built.
-        let stores = &self.stores;
-        let elements = &self.elements;
+        let stores: &[StoreRef<'t>] = &self.out.stores;
+        let elements: &[ElementRef<'t>] = &self.out.elements;
         let mut dups = Vec::new();
         // A directory used both as a plain directory and as a cache/downstream store:
         // stores look their directory up among the plain directories' keys.
@@ -722,7 +732,7 @@ impl<'t> Parser<'t> {
     /// The same store twice in one chain (R15). Pairwise for ordinary chains,
     /// hashed for pathological ones, so it stays linear.
     fn duplicate_stores(&mut self, range: std::ops::Range<usize>) {
-        let stores = self.stores.get(range).unwrap_or(&[]);
+        let stores = self.out.stores.get(range).unwrap_or(&[]);
         let mut found = Vec::new();
         if stores.len() < 2 {
             return;
