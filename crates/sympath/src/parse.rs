@@ -77,7 +77,7 @@ pub fn parse_borrowed<'t>(text: &'t str, opts: &ParseOptions) -> SymbolPathRef<'
         caches: Caches::new(),
         diagnostics: Diagnostics::new(),
     };
-    fill(&mut path, opts, semis + 1);
+    fill(&mut path, opts);
     path
 }
 
@@ -85,15 +85,22 @@ pub fn parse_borrowed<'t>(text: &'t str, opts: &ParseOptions) -> SymbolPathRef<'
 /// is: natively the model keeps its usual items inline, so it is filled where
 /// it will stay rather than moved there ([`NATIVE`]).
 pub(crate) fn parse_into<'t>(path: &mut SymbolPathRef<'t>, opts: &ParseOptions) {
-    let (semis, stars) = separators(path.text.as_bytes());
-    path.elements.reserve(semis + 1);
-    path.stores.reserve(stars + usize::from(stars > 0));
-    fill(path, opts, semis + 1);
+    if path.text.len() > RESERVE_ABOVE {
+        // A long path: its vectors are made the right size at once.
+        let (semis, stars) = separators(path.text.as_bytes());
+        path.elements.reserve(semis + 1);
+        path.stores.reserve(stars + usize::from(stars > 0));
+    }
+    fill(path, opts);
 }
 
-/// Parses `path.text` into `path`, which has room for its `count` elements.
-fn fill<'t>(path: &mut SymbolPathRef<'t>, opts: &ParseOptions, count: usize) {
-    let mut p = Parser { text: path.text, opts: *opts, element_count: count, out: path, tok_buf: Vec::new() };
+/// Paths longer than this many bytes have their `;` and `*` counted first, to
+/// size the vectors; shorter ones fill the inline room and grow from there.
+const RESERVE_ABOVE: usize = 1024;
+
+/// Parses `path.text` into `path`.
+fn fill<'t>(path: &mut SymbolPathRef<'t>, opts: &ParseOptions) {
+    let mut p = Parser { text: path.text, opts: *opts, out: path, tok_buf: Vec::new() };
     p.run();
     let diags = &mut p.out.diagnostics;
     if !diags.is_sorted_by_key(|d| (d.span.start, d.span.end)) {
@@ -212,8 +219,6 @@ fn split_spans(text: &str, raw: Span, sep: u8) -> impl Iterator<Item = Span> + '
 struct Parser<'t, 'p> {
     text: &'t str,
     opts: ParseOptions,
-    /// The number of `;`-separated pieces, empty ones included.
-    element_count: usize,
     /// What is being parsed into: elements, every chain's stores (flat),
     /// the active caches and diagnostics.
     out: &'p mut SymbolPathRef<'t>,
@@ -224,12 +229,14 @@ struct Parser<'t, 'p> {
 impl<'t> Parser<'t, '_> {
     fn run(&mut self) {
         let whole = Span::new(0, self.text.len());
-        let count = self.element_count;
         for (i, raw) in split_spans(self.text, whole, b';').enumerate() {
             let tok = trimmed(self.text, raw);
+            // The last piece ends the text; the only one is also the first.
+            let last = raw.end == whole.end;
+            let only = i == 0 && last;
             if tok.text.is_empty() {
-                self.empty_element(raw, i, count);
-                if self.opts.dialect == Dialect::Samply && count > 1 {
+                self.empty_element(raw, last, only);
+                if self.opts.dialect == Dialect::Samply && !only {
                     // samply keeps each empty segment as an empty path (R5).
                     self.push(ElementKindRef::Dir { path: "", form: DirForm::Relative, maybe_store: false }, raw);
                 }
@@ -273,12 +280,13 @@ impl<'t> Parser<'t, '_> {
         self.out.diagnostics.push(DiagnosticRef::new(code, span, detail));
     }
 
-    fn empty_element(&mut self, raw: Span, index: usize, count: usize) {
-        if count == 1 {
+    /// An empty piece; `last` if it ends the text, `only` if it is the whole text.
+    fn empty_element(&mut self, raw: Span, last: bool, only: bool) {
+        if only {
             return; // An empty path is not an empty element.
         }
         // Delete the element and the `;` after it (or before it, for the last one).
-        let del = if index + 1 < count { Span::new(raw.start, raw.end + 1) } else { Span::new(raw.start.saturating_sub(1), raw.end) };
+        let del = if !last { Span::new(raw.start, raw.end + 1) } else { Span::new(raw.start.saturating_sub(1), raw.end) };
         self.problem(Code::EmptyElement, raw, Detail::EmptyElement { del });
     }
 
