@@ -181,27 +181,31 @@ impl<'a> UrlParts<'a> {
         Ok(UrlParts { scheme, username, password, host, port, path, query })
     }
 
-    /// The usual store URL in one scan (the host read for a port only when it
-    /// has a `:`): printable ASCII without `\`,
+    /// The usual store URL in one scan, authority then path (the host read
+    /// for a port only when it has a `:`): printable ASCII without `\`,
     /// userinfo, query, fragment or bracketed host (`None` otherwise: the
     /// general parse above decides). Gives what the general parse gives.
     fn plain(scheme: Scheme, rest: &'a str) -> Option<Result<UrlParts<'a>, UrlError>> {
         let b = rest.as_bytes();
-        let mut auth_end = None;
+        let class = |c: u8| URL_BYTES.get(usize::from(c)).copied().unwrap_or(OTHER);
+        // The authority, up to the first `/`, then the path, where `/` and `:` are plain.
+        let mut auth_end = b.len();
         let mut colon = false;
         for (i, &c) in b.iter().enumerate() {
-            match URL_BYTES.get(usize::from(c)).copied().unwrap_or(OTHER) {
+            match class(c) {
                 PLAIN => {}
+                COLON => colon = true,
                 SLASH => {
-                    if auth_end.is_none() {
-                        auth_end = Some(i);
-                    }
+                    auth_end = i;
+                    break;
                 }
-                COLON => colon |= auth_end.is_none(),
                 _ => return None,
             }
         }
-        let (authority, path) = rest.split_at(auth_end.unwrap_or(rest.len()));
+        if b.get(auth_end..).unwrap_or(&[]).iter().any(|&c| class(c) == OTHER) {
+            return None;
+        }
+        let (authority, path) = rest.split_at(auth_end);
         // Without `:` the authority is the host (no port to read).
         let host_port = if colon { split_host_port(authority) } else { Ok((authority, None)) };
         Some(host_port.and_then(|(host, port)| {
