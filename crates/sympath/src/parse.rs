@@ -701,12 +701,15 @@ impl<'t> Parser<'t, '_> {
                     dups.push((e.span, first));
                 }
             }
-            store_dirs(elements, stores, |path, _, span, what| {
-                let key = Key::Dir(CompareKey::new(path));
-                if let Some(dir) = keys.iter().position(|k| *k == key).and_then(span_of) {
-                    reused.push((span, dir, what));
-                }
-            });
+            // Only plain directories can be reused as stores.
+            if keys.iter().any(|k| matches!(k, Key::Dir(_))) {
+                store_dirs(elements, stores, |path, _, span, what| {
+                    let key = Key::Dir(CompareKey::new(path));
+                    if let Some(dir) = keys.iter().position(|k| *k == key).and_then(span_of) {
+                        reused.push((span, dir, what));
+                    }
+                });
+            }
         } else {
             // Each store's text is hashed once, and element hashes are made of store hashes.
             let store_hashes: Vec<u64> = stores.iter().map(|s| store_hash(s.location)).collect();
