@@ -463,14 +463,20 @@ impl<'t> Parser<'t, '_> {
     }
 
     fn url_checks(&mut self, t: Tok<'t>) {
+        // The default symbol server as written by nearly every path (any case)
+        // passes every check below: natively, one comparison ([`NATIVE`]).
+        if NATIVE && eq_ignore_case(t.text, DEFAULT_SYMBOL_SERVER) {
+            return;
+        }
         let url = match UrlParts::parse(t.text) {
             Ok(u) => u,
             Err(_) => return self.problem(Code::InvalidUrl, t.span, Detail::InvalidUrl { url: t.text }),
         };
-        if url.is_msdl() && url.scheme == crate::url::Scheme::Http {
+        let msdl = url.is_msdl();
+        if msdl && url.scheme == crate::url::Scheme::Http {
             self.problem(Code::MsdlPlainHttp, t.span, Detail::MsdlPlainHttp);
         }
-        if url.is_msdl() && !eq_ignore_case(url.path.trim_end_matches('/'), "/download/symbols") {
+        if msdl && !eq_ignore_case(url.path.trim_end_matches('/'), "/download/symbols") {
             let end = t.span.end;
             let path_start = end - url.path.len() - url.query.as_ref().map_or(0, |q| q.len() + 1);
             self.problem(Code::MsdlWrongPath, Span::new(path_start, end), Detail::MsdlWrongPath { path: url.path });
@@ -1150,6 +1156,34 @@ mod byte_scan_tests {
         }
         for s in [r"C:\sym", "ftp://x", "a:/", "a:", "x://", r#"C:\a"b"#, r"\\s\é"] {
             assert_eq!(suspicious(s.as_bytes()), suspicious_compact(s.as_bytes()), "{s}");
+        }
+    }
+}
+
+#[cfg(test)]
+mod url_check_tests {
+    use super::*;
+
+    /// R16, SP401–SP406: the default symbol server, in any case, is a URL every
+    /// check passes (what the native shortcut of `url_checks` assumes).
+    #[test]
+    fn r16_the_default_symbol_server_passes_every_url_check() {
+        for url in [DEFAULT_SYMBOL_SERVER, "HTTPS://MSDL.MICROSOFT.COM/DOWNLOAD/SYMBOLS", "Https://Msdl.Microsoft.Com/Download/Symbols"] {
+            let parts = UrlParts::parse(url).expect("a valid URL");
+            assert_eq!(parts.scheme, crate::url::Scheme::Https, "{url}");
+            assert!(parts.is_msdl() && eq_ignore_case(parts.path, "/download/symbols"), "{url}");
+            assert!(parts.username.is_none() && parts.query.is_none(), "{url}");
+            let text = format!(r"srv*C:\s*{url}");
+            assert!(parse_borrowed(&text, &ParseOptions::default()).diagnostics.is_empty(), "{text}");
+        }
+        // Anything else is checked in full.
+        for url in [
+            "http://msdl.microsoft.com/download/symbols",
+            "https://msdl.microsoft.com/download/symbol",
+            "https://msdl.microsoft.com/download/symbols?x",
+        ] {
+            let text = format!(r"srv*C:\s*{url}");
+            assert!(!parse_borrowed(&text, &ParseOptions::default()).diagnostics.is_empty(), "{text}");
         }
     }
 }
