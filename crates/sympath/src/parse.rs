@@ -1045,16 +1045,40 @@ const DIR_BYTES: [u8; 256] = {
     t
 };
 
-/// Whether a directory needs the rarer checks: a rare byte or `://`, in one
-/// table-driven pass.
+/// Whether a directory needs the rarer checks: a rare byte or `://`, eight
+/// bytes at a time, then the last few through a table.
 fn suspicious(b: &[u8]) -> bool {
     if !NATIVE {
         return suspicious_compact(b);
     }
-    for (i, &c) in b.iter().enumerate() {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    let mut chunks = b.chunks_exact(8);
+    let mut at = 0;
+    for c in &mut chunks {
+        let w = word(c);
+        // A byte below 0x20 (exact for "any": borrows only reach bytes above
+        // a true one), a byte of 0x80 or more, or one of the rare ASCII bytes.
+        let ctrl = w.wrapping_sub(ONES * 0x20) & !w & HIGH;
+        let rare = [b'"', b'<', b'>', b'|', b'?', 0x7f].iter().fold(ctrl | (w & HIGH), |m, &r| m | eq_mask(w, r));
+        if rare != 0 {
+            return true;
+        }
+        // `:` only matters as part of `://` (the drive colon of `C:\` does not).
+        let mut colons = eq_mask(w, b':');
+        while colons != 0 {
+            let i = at + (colons.trailing_zeros() / 8) as usize;
+            if b.get(i + 1..i + 3) == Some(b"//") {
+                return true;
+            }
+            colons &= colons - 1;
+        }
+        at += 8;
+    }
+    for (i, &c) in chunks.remainder().iter().enumerate() {
         match DIR_BYTES.get(usize::from(c)).copied().unwrap_or(RARE) {
             PLAIN => {}
-            COLON if b.get(i + 1..i + 3) != Some(b"//") => {}
+            COLON if b.get(at + i + 1..at + i + 3) != Some(b"//") => {}
             _ => return true,
         }
     }
@@ -1156,6 +1180,26 @@ mod byte_scan_tests {
         }
         for s in [r"C:\sym", "ftp://x", "a:/", "a:", "x://", r#"C:\a"b"#, r"\\s\é"] {
             assert_eq!(suspicious(s.as_bytes()), suspicious_compact(s.as_bytes()), "{s}");
+        }
+        // Words: every byte value at every position of 8- to 18-byte paths,
+        // and `://` across word boundaries.
+        for len in 8..19 {
+            for at in 0..len {
+                for b in 0..=255u8 {
+                    let mut v = vec![b'a'; len];
+                    v[at] = b;
+                    assert_eq!(suspicious(&v), suspicious_compact(&v), "{v:?}");
+                }
+                for pat in [&b"://"[..], b":/", b"C:\\"] {
+                    let mut v = vec![b'x'; len];
+                    for (k, &p) in pat.iter().enumerate() {
+                        if let Some(slot) = v.get_mut(at + k) {
+                            *slot = p;
+                        }
+                    }
+                    assert_eq!(suspicious(&v), suspicious_compact(&v), "{v:?}");
+                }
+            }
         }
     }
 }
