@@ -580,8 +580,8 @@ impl<'t> Parser<'t, '_> {
             }
         }
         self.duplicate_stores(start..end);
-        let all_http = self.out.stores.get(start..end).unwrap_or(&[]).iter().all(|s| s.location.is_http());
-        let implicit_downstream = self.implicit_downstream(all_http);
+        // Every store is HTTP when the trailing run is the whole chain.
+        let implicit_downstream = self.implicit_downstream(http_run == n);
         self.push(ElementKindRef::Chain(ChainRef { dll, stores: start..end, implicit_downstream }), tok.span);
     }
 
