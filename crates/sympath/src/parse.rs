@@ -176,6 +176,21 @@ fn find_byte(b: &[u8], needle: u8) -> Option<usize> {
     chunks.remainder().iter().position(|&c| c == needle).map(|i| at + i)
 }
 
+/// The index of the first `;` or `*` in `b`, eight bytes at a time.
+fn find_separator(b: &[u8]) -> Option<usize> {
+    let mut chunks = b.chunks_exact(8);
+    let mut at = 0;
+    for c in &mut chunks {
+        let w = word(c);
+        let m = eq_mask(w, b';') | eq_mask(w, b'*');
+        if m != 0 {
+            return Some(at + (m.trailing_zeros() / 8) as usize);
+        }
+        at += 8;
+    }
+    chunks.remainder().iter().position(|&c| c == b';' || c == b'*').map(|i| at + i)
+}
+
 /// Elements with up to this many `*`-tokens keep them on the stack.
 ///
 /// Natively only ([`NATIVE`]).
@@ -228,24 +243,83 @@ struct Parser<'t, 'p> {
 
 impl<'t> Parser<'t, '_> {
     fn run(&mut self) {
-        let whole = Span::new(0, self.text.len());
-        for (i, raw) in split_spans(self.text, whole, b';').enumerate() {
-            let tok = trimmed(self.text, raw);
-            // The last piece ends the text; the only one is also the first.
-            let last = raw.end == whole.end;
-            let only = i == 0 && last;
-            if tok.text.is_empty() {
-                self.empty_element(raw, last, only);
-                if self.opts.dialect == Dialect::Samply && !only {
-                    // samply keeps each empty segment as an empty path (R5).
-                    self.push(ElementKindRef::Dir { path: "", form: DirForm::Relative, maybe_store: false }, raw);
-                }
-                continue;
-            }
-            self.whitespace(tok, "element");
-            self.element(tok);
+        if NATIVE {
+            self.run_one_scan();
+        } else {
+            self.run_split();
         }
         self.cross_element_checks();
+    }
+
+    /// The elements, split on `;`, then each on `*`.
+    fn run_split(&mut self) {
+        let whole = Span::new(0, self.text.len());
+        for (i, raw) in split_spans(self.text, whole, b';').enumerate() {
+            if let Some(tok) = self.piece(raw, i) {
+                self.element(tok);
+            }
+        }
+    }
+
+    /// The `i`-th `;`-separated piece (raw span `raw`): an empty one is
+    /// reported (R5); otherwise its trimmed token, to parse as an element.
+    fn piece(&mut self, raw: Span, i: usize) -> Option<Tok<'t>> {
+        let tok = trimmed(self.text, raw);
+        // The last piece ends the text; the only one is also the first.
+        let last = raw.end == self.text.len();
+        let only = i == 0 && last;
+        if tok.text.is_empty() {
+            self.empty_element(raw, last, only);
+            if self.opts.dialect == Dialect::Samply && !only {
+                // samply keeps each empty segment as an empty path (R5).
+                self.push(ElementKindRef::Dir { path: "", form: DirForm::Relative, maybe_store: false }, raw);
+            }
+            return None;
+        }
+        self.whitespace(tok, "element");
+        Some(tok)
+    }
+
+    /// [`Parser::run`] natively: one scan finds `;` and `*` together, so an
+    /// element's `*`-tokens are known when its end is (on the stack, up to
+    /// [`INLINE_TOKENS`]); the same elements and tokens as splitting twice.
+    fn run_one_scan(&mut self) {
+        let text = self.text;
+        let bytes = text.as_bytes();
+        let blank = Tok { text: "", span: Span::default(), raw: Span::default() };
+        let mut arr = [blank; INLINE_TOKENS];
+        let (mut index, mut element_start, mut token_start, mut n) = (0, 0, 0, 0);
+        loop {
+            let found = bytes.get(token_start..).and_then(find_separator).map(|i| token_start + i);
+            let token_end = found.unwrap_or(bytes.len());
+            if let Some(slot) = arr.get_mut(n) {
+                *slot = Tok { text: "", span: Span::default(), raw: Span::new(token_start, token_end) };
+            }
+            n += 1;
+            if let Some(star) = found.filter(|&at| bytes.get(at) == Some(&b'*')) {
+                token_start = star + 1;
+                continue;
+            }
+            let raw = Span::new(element_start, token_end);
+            if let Some(tok) = self.piece(raw, index) {
+                match arr.get_mut(..n) {
+                    Some(toks) => {
+                        // Tokens are split from the trimmed element: the first starts
+                        // and the last ends where it does.
+                        let k = toks.len() - 1;
+                        for (j, t) in toks.iter_mut().enumerate() {
+                            let start = if j == 0 { tok.span.start } else { t.raw.start };
+                            let end = if j == k { tok.span.end } else { t.raw.end };
+                            *t = trimmed(text, Span::new(start, end));
+                        }
+                        self.element_tokens(tok, toks);
+                    }
+                    None => self.element(tok),
+                }
+            }
+            let Some(semi) = found else { break };
+            (index, element_start, token_start, n) = (index + 1, semi + 1, semi + 1, 0);
+        }
     }
 
     fn push(&mut self, kind: ElementKindRef<'t>, span: Span) {
@@ -1200,6 +1274,49 @@ mod byte_scan_tests {
                     assert_eq!(suspicious(&v), suspicious_compact(&v), "{v:?}");
                 }
             }
+        }
+    }
+}
+
+#[cfg(test)]
+mod one_scan_tests {
+    use super::*;
+
+    fn parsed<'t>(text: &'t str, one_scan: bool) -> SymbolPathRef<'t> {
+        let mut path = SymbolPathRef::empty(text);
+        let mut p = Parser { text, opts: ParseOptions::default(), out: &mut path, tok_buf: Vec::new() };
+        if one_scan {
+            p.run_one_scan();
+        } else {
+            p.run_split();
+        }
+        p.cross_element_checks();
+        path
+    }
+
+    /// R1, R5: the native one-scan split gives the elements, tokens and
+    /// diagnostics of splitting on `;` then `*`, whitespace around tokens and
+    /// elements included, past the inline tokens too.
+    #[test]
+    fn r1_one_scan_splits_as_splitting_twice() {
+        let alphabet = [";", "*", " ", "\t", "srv", "cache", "C:\\s", "https://h/s", "x"];
+        let mut inputs: Vec<String> = Vec::new();
+        // Every string of up to four pieces, then longer ones made from them.
+        let mut frontier = vec![String::new()];
+        for _ in 0..4 {
+            let mut next = Vec::new();
+            for f in &frontier {
+                for a in alphabet {
+                    next.push(format!("{f}{a}"));
+                }
+            }
+            inputs.extend(next.iter().cloned());
+            frontier = next;
+        }
+        let long: Vec<String> = inputs.iter().step_by(97).map(|s| format!("{s}*{s};srv*a*b*c*d*e*f*g*h*i* {s} ;{s}")).collect();
+        inputs.extend(long);
+        for text in &inputs {
+            assert_eq!(parsed(text, true), parsed(text, false), "{text:?}");
         }
     }
 }
