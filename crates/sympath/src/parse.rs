@@ -293,7 +293,7 @@ impl<'t> Parser<'t, '_> {
             let found = bytes.get(token_start..).and_then(find_separator).map(|i| token_start + i);
             let token_end = found.unwrap_or(bytes.len());
             if let Some(slot) = arr.get_mut(n) {
-                *slot = Tok { text: "", span: Span::default(), raw: Span::new(token_start, token_end) };
+                slot.raw = Span::new(token_start, token_end); // trimmed below
             }
             n += 1;
             if let Some(star) = found.filter(|&at| bytes.get(at) == Some(&b'*')) {
@@ -653,7 +653,9 @@ impl<'t> Parser<'t, '_> {
                 self.problem(Code::TrailingStar, span, Detail::TrailingStar);
             }
         }
-        self.duplicate_stores(start..end);
+        if n >= 2 {
+            self.duplicate_stores(start..end);
+        }
         // Every store is HTTP when the trailing run is the whole chain.
         let implicit_downstream = self.implicit_downstream(http_run == n);
         self.push(ElementKindRef::Chain(ChainRef { dll, stores: start..end, implicit_downstream }), tok.span);
