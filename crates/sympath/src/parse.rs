@@ -191,10 +191,11 @@ fn find_separator(b: &[u8]) -> Option<usize> {
     chunks.remainder().iter().position(|&c| c == b';' || c == b'*').map(|i| at + i)
 }
 
-/// Elements with up to this many `*`-tokens keep them on the stack.
+/// Elements with up to this many `*`-tokens keep them on the stack (a
+/// `symsrv*<dll>*` chain of four stores; the array is made once a path).
 ///
 /// Natively only ([`NATIVE`]).
-const INLINE_TOKENS: usize = 8;
+const INLINE_TOKENS: usize = 6;
 
 /// Whether the faster of two equivalent code paths is compiled (this,
 /// [`SMALL`] and [`DIRECT_STORES`] choose; the tests run both): natively yes;
