@@ -1,7 +1,8 @@
 //! Parsing: text → elements with spans + diagnostics (spec §2–§5).
 //!
 //! Parsing never fails and runs in linear time: the text is split once on `;`
-//! and each element once on `*`; cross-element checks use hash maps.
+//! and each element once on `*` (natively both in one scan); cross-element
+//! checks are pairwise for a few elements and use hash tables beyond.
 
 use serde::Serialize;
 
