@@ -30,14 +30,44 @@ pub struct SymbolPathRef<'a> {
     /// The text that was parsed; all spans point into it.
     pub text: &'a str,
     /// Elements in search order; empty elements are not included (R5).
-    pub elements: Vec<ElementRef<'a>>,
+    pub elements: Elements<'a>,
     /// The stores of every chain, chain after chain ([`ChainRef::stores`] indexes it).
-    pub stores: Vec<StoreRef<'a>>,
+    pub stores: Stores<'a>,
     /// Every `cache*` directive's target, left to right ([`ElementRef::caches`] counts a prefix of it).
-    pub caches: Vec<CacheTargetRef<'a>>,
+    pub caches: Caches<'a>,
     /// Problems, sorted by position; [`DiagnosticRef::render`] makes their text.
-    pub diagnostics: Vec<DiagnosticRef<'a>>,
+    pub diagnostics: Diagnostics<'a>,
 }
+
+// The vectors of a parsed path. Natively, the usual few items live inline
+// (most paths have one to four elements, a chain two or three stores), so
+// parsing a usual path allocates nothing; in WebAssembly they are `Vec`s, the
+// smaller code. Both dereference to slices and share the methods the parser uses.
+
+/// [`SymbolPathRef::elements`]: inline up to 4 natively.
+#[cfg(not(target_arch = "wasm32"))]
+pub type Elements<'a> = smallvec::SmallVec<[ElementRef<'a>; 4]>;
+/// [`SymbolPathRef::stores`]: inline up to 4 natively.
+#[cfg(not(target_arch = "wasm32"))]
+pub type Stores<'a> = smallvec::SmallVec<[StoreRef<'a>; 4]>;
+/// [`SymbolPathRef::caches`]: inline up to 2 natively.
+#[cfg(not(target_arch = "wasm32"))]
+pub type Caches<'a> = smallvec::SmallVec<[CacheTargetRef<'a>; 2]>;
+/// [`SymbolPathRef::diagnostics`]: inline up to 2 natively.
+#[cfg(not(target_arch = "wasm32"))]
+pub type Diagnostics<'a> = smallvec::SmallVec<[DiagnosticRef<'a>; 2]>;
+/// [`SymbolPathRef::elements`].
+#[cfg(target_arch = "wasm32")]
+pub type Elements<'a> = Vec<ElementRef<'a>>;
+/// [`SymbolPathRef::stores`].
+#[cfg(target_arch = "wasm32")]
+pub type Stores<'a> = Vec<StoreRef<'a>>;
+/// [`SymbolPathRef::caches`].
+#[cfg(target_arch = "wasm32")]
+pub type Caches<'a> = Vec<CacheTargetRef<'a>>;
+/// [`SymbolPathRef::diagnostics`].
+#[cfg(target_arch = "wasm32")]
+pub type Diagnostics<'a> = Vec<DiagnosticRef<'a>>;
 
 /// One `;`-separated element.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -160,6 +190,12 @@ impl CacheTargetRef<'_> {
 }
 
 impl<'a> SymbolPathRef<'a> {
+    /// No elements yet: what [`crate::parse`] fills in.
+    #[inline]
+    pub(crate) fn empty(text: &'a str) -> SymbolPathRef<'a> {
+        SymbolPathRef { text, elements: Elements::new(), stores: Stores::new(), caches: Caches::new(), diagnostics: Diagnostics::new() }
+    }
+
     /// Whether any diagnostic is an error.
     pub fn has_errors(&self) -> bool {
         self.diagnostics.iter().any(|d| d.severity() == Severity::Error)

@@ -15,7 +15,7 @@ use std::borrow::Cow;
 
 use crate::borrowed::{ElementKindRef, SymbolPathRef};
 use crate::model::*;
-use crate::parse::{parse_borrowed, ParseOptions};
+use crate::parse::{parse_borrowed, parse_into, ParseOptions, NATIVE};
 use crate::span::Span;
 
 /// Who combines the environment variables (R45, disagreement D2).
@@ -337,21 +337,44 @@ impl<'a> ExpandedText<'a> {
 
     /// The second step of [`expand`]: parses the text with `opts` and applies
     /// `facts`, into the [borrowed model](crate::borrowed).
+    // Natively the result keeps its usual items inline (`borrowed::Elements`):
+    // inlined, it is made where the caller keeps it and parsed there, not moved.
+    #[cfg_attr(not(target_arch = "wasm32"), inline)]
     pub fn parse<'s>(&'s self, defaults: &'s Defaults, opts: &ParseOptions, facts: &dyn HostFacts) -> ExpandedRef<'s> {
-        let mut path = parse_borrowed(&self.text, opts);
         let segments = self.segments.as_slice();
-        let origin_at = |at: usize| segments.iter().find(|s| s.span.start <= at && at <= s.span.end).map_or(Origin::Given, |s| s.origin);
-        // The implicit "." of dbghelp is not the user's relative path.
-        if segments.iter().any(|s| s.origin == Origin::Implicit) {
-            path.diagnostics.retain(|d| !(d.code == Code::RelativePath && origin_at(d.span.start) == Origin::Implicit));
+        if !NATIVE {
+            let mut path = parse_borrowed(&self.text, opts);
+            let origins = finish(&mut path, segments, facts);
+            return ExpandedRef { raw: &self.raw, text: &self.text, path, segments, origins, defaults, consumer: self.consumer };
         }
-        let mut origins = match segments {
-            [only] => Origins::All(only.origin),
-            _ => Origins::Each(path.elements.iter().map(|e| origin_at(e.span.start)).collect()),
+        let mut out = ExpandedRef {
+            raw: &self.raw,
+            text: &self.text,
+            path: SymbolPathRef::empty(&self.text),
+            segments,
+            origins: Origins::All(Origin::Given),
+            defaults,
+            consumer: self.consumer,
         };
-        apply_facts(&mut path, &mut origins, facts);
-        ExpandedRef { raw: &self.raw, text: &self.text, path, segments, origins, defaults, consumer: self.consumer }
+        parse_into(&mut out.path, opts);
+        out.origins = finish(&mut out.path, segments, facts);
+        out
     }
+}
+
+/// After parsing: each element's origin, and the facts applied.
+fn finish(path: &mut SymbolPathRef<'_>, segments: &[Segment], facts: &dyn HostFacts) -> Origins {
+    let origin_at = |at: usize| segments.iter().find(|s| s.span.start <= at && at <= s.span.end).map_or(Origin::Given, |s| s.origin);
+    // The implicit "." of dbghelp is not the user's relative path.
+    if segments.iter().any(|s| s.origin == Origin::Implicit) {
+        path.diagnostics.retain(|d| !(d.code == Code::RelativePath && origin_at(d.span.start) == Origin::Implicit));
+    }
+    let mut origins = match segments {
+        [only] => Origins::All(only.origin),
+        _ => Origins::Each(path.elements.iter().map(|e| origin_at(e.span.start)).collect()),
+    };
+    apply_facts(path, &mut origins, facts);
+    origins
 }
 
 /// Where each element of an [`ExpandedRef`] came from.

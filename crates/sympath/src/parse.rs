@@ -1,7 +1,8 @@
 //! Parsing: text → elements with spans + diagnostics (spec §2–§5).
 //!
 //! Parsing never fails and runs in linear time: the text is split once on `;`
-//! and each element once on `*`; cross-element checks use hash maps.
+//! and each element once on `*` (natively both in one scan); cross-element
+//! checks are pairwise for a few elements and use hash tables beyond.
 
 use serde::Serialize;
 
@@ -69,24 +70,43 @@ pub fn parse_with(text: &str, opts: &ParseOptions) -> SymbolPath {
 /// `text`. Never fails, never panics; no allocation per element.
 pub fn parse_borrowed<'t>(text: &'t str, opts: &ParseOptions) -> SymbolPathRef<'t> {
     let (semis, stars) = separators(text.as_bytes());
-    let count = semis + 1;
-    let mut p = Parser {
+    let mut path = SymbolPathRef {
         text,
-        opts: *opts,
-        element_count: count,
-        elements: Vec::with_capacity(count),
+        elements: Elements::with_capacity(semis + 1),
         // A capacity hint: nearly every store token follows a `*`.
-        stores: Vec::with_capacity(stars + usize::from(stars > 0)),
-        tok_buf: Vec::new(),
-        diags: Vec::new(),
-        active_caches: Vec::new(),
+        stores: Stores::with_capacity(stars + usize::from(stars > 0)),
+        caches: Caches::new(),
+        diagnostics: Diagnostics::new(),
     };
+    fill(&mut path, opts);
+    path
+}
+
+/// [`parse_borrowed`] into `path` (made by [`SymbolPathRef::empty`]) where it
+/// is: natively the model keeps its usual items inline, so it is filled where
+/// it will stay rather than moved there ([`NATIVE`]).
+pub(crate) fn parse_into<'t>(path: &mut SymbolPathRef<'t>, opts: &ParseOptions) {
+    if path.text.len() > RESERVE_ABOVE {
+        // A long path: its vectors are made the right size at once.
+        let (semis, stars) = separators(path.text.as_bytes());
+        path.elements.reserve(semis + 1);
+        path.stores.reserve(stars + usize::from(stars > 0));
+    }
+    fill(path, opts);
+}
+
+/// Paths longer than this many bytes have their `;` and `*` counted first, to
+/// size the vectors; shorter ones fill the inline room and grow from there.
+const RESERVE_ABOVE: usize = 1024;
+
+/// Parses `path.text` into `path`.
+fn fill<'t>(path: &mut SymbolPathRef<'t>, opts: &ParseOptions) {
+    let mut p = Parser { text: path.text, opts: *opts, out: path, tok_buf: Vec::new() };
     p.run();
-    let mut diags = p.diags;
+    let diags = &mut p.out.diagnostics;
     if !diags.is_sorted_by_key(|d| (d.span.start, d.span.end)) {
         diags.sort_by_key(|d| (d.span.start, d.span.end));
     }
-    SymbolPathRef { text, elements: p.elements, stores: p.stores, caches: p.active_caches, diagnostics: diags }
 }
 
 /// The number of `;` and of `*` in `b`, in one pass, eight bytes at a time.
@@ -157,10 +177,26 @@ fn find_byte(b: &[u8], needle: u8) -> Option<usize> {
     chunks.remainder().iter().position(|&c| c == needle).map(|i| at + i)
 }
 
-/// Elements with up to this many `*`-tokens keep them on the stack.
+/// The index of the first `;` or `*` in `b`, eight bytes at a time.
+fn find_separator(b: &[u8]) -> Option<usize> {
+    let mut chunks = b.chunks_exact(8);
+    let mut at = 0;
+    for c in &mut chunks {
+        let w = word(c);
+        let m = eq_mask(w, b';') | eq_mask(w, b'*');
+        if m != 0 {
+            return Some(at + (m.trailing_zeros() / 8) as usize);
+        }
+        at += 8;
+    }
+    chunks.remainder().iter().position(|&c| c == b';' || c == b'*').map(|i| at + i)
+}
+
+/// Elements with up to this many `*`-tokens keep them on the stack (a
+/// `symsrv*<dll>*` chain of four stores; the array is made once a path).
 ///
 /// Natively only ([`NATIVE`]).
-const INLINE_TOKENS: usize = 8;
+const INLINE_TOKENS: usize = 6;
 
 /// Whether the faster of two equivalent code paths is compiled (this,
 /// [`SMALL`] and [`DIRECT_STORES`] choose; the tests run both): natively yes;
@@ -197,47 +233,104 @@ fn split_spans(text: &str, raw: Span, sep: u8) -> impl Iterator<Item = Span> + '
     })
 }
 
-struct Parser<'t> {
+struct Parser<'t, 'p> {
     text: &'t str,
     opts: ParseOptions,
-    /// The number of `;`-separated pieces, empty ones included.
-    element_count: usize,
-    elements: Vec<ElementRef<'t>>,
-    /// Every chain's stores, flat.
-    stores: Vec<StoreRef<'t>>,
+    /// What is being parsed into: elements, every chain's stores (flat),
+    /// the active caches and diagnostics.
+    out: &'p mut SymbolPathRef<'t>,
     /// Scratch space for an element's `*`-tokens.
     tok_buf: Vec<Tok<'t>>,
-    diags: Vec<DiagnosticRef<'t>>,
-    active_caches: Vec<CacheTargetRef<'t>>,
 }
 
-impl<'t> Parser<'t> {
+impl<'t> Parser<'t, '_> {
     fn run(&mut self) {
-        let whole = Span::new(0, self.text.len());
-        let count = self.element_count;
-        for (i, raw) in split_spans(self.text, whole, b';').enumerate() {
-            let tok = trimmed(self.text, raw);
-            if tok.text.is_empty() {
-                self.empty_element(raw, i, count);
-                if self.opts.dialect == Dialect::Samply && count > 1 {
-                    // samply keeps each empty segment as an empty path (R5).
-                    self.push(ElementKindRef::Dir { path: "", form: DirForm::Relative, maybe_store: false }, raw);
-                }
-                continue;
-            }
-            self.whitespace(tok, "element");
-            self.element(tok);
+        if NATIVE {
+            self.run_one_scan();
+        } else {
+            self.run_split();
         }
         self.cross_element_checks();
+    }
+
+    /// The elements, split on `;`, then each on `*`.
+    fn run_split(&mut self) {
+        let whole = Span::new(0, self.text.len());
+        for (i, raw) in split_spans(self.text, whole, b';').enumerate() {
+            if let Some(tok) = self.piece(raw, i) {
+                self.element(tok);
+            }
+        }
+    }
+
+    /// The `i`-th `;`-separated piece (raw span `raw`): an empty one is
+    /// reported (R5); otherwise its trimmed token, to parse as an element.
+    fn piece(&mut self, raw: Span, i: usize) -> Option<Tok<'t>> {
+        let tok = trimmed(self.text, raw);
+        // The last piece ends the text; the only one is also the first.
+        let last = raw.end == self.text.len();
+        let only = i == 0 && last;
+        if tok.text.is_empty() {
+            self.empty_element(raw, last, only);
+            if self.opts.dialect == Dialect::Samply && !only {
+                // samply keeps each empty segment as an empty path (R5).
+                self.push(ElementKindRef::Dir { path: "", form: DirForm::Relative, maybe_store: false }, raw);
+            }
+            return None;
+        }
+        self.whitespace(tok, "element");
+        Some(tok)
+    }
+
+    /// [`Parser::run`] natively: one scan finds `;` and `*` together, so an
+    /// element's `*`-tokens are known when its end is (on the stack, up to
+    /// [`INLINE_TOKENS`]); the same elements and tokens as splitting twice.
+    fn run_one_scan(&mut self) {
+        let text = self.text;
+        let bytes = text.as_bytes();
+        let blank = Tok { text: "", span: Span::default(), raw: Span::default() };
+        let mut arr = [blank; INLINE_TOKENS];
+        let (mut index, mut element_start, mut token_start, mut n) = (0, 0, 0, 0);
+        loop {
+            let found = bytes.get(token_start..).and_then(find_separator).map(|i| token_start + i);
+            let token_end = found.unwrap_or(bytes.len());
+            if let Some(slot) = arr.get_mut(n) {
+                slot.raw = Span::new(token_start, token_end); // trimmed below
+            }
+            n += 1;
+            if let Some(star) = found.filter(|&at| bytes.get(at) == Some(&b'*')) {
+                token_start = star + 1;
+                continue;
+            }
+            let raw = Span::new(element_start, token_end);
+            if let Some(tok) = self.piece(raw, index) {
+                match arr.get_mut(..n) {
+                    Some(toks) => {
+                        // Tokens are split from the trimmed element: the first starts
+                        // and the last ends where it does.
+                        let k = toks.len() - 1;
+                        for (j, t) in toks.iter_mut().enumerate() {
+                            let start = if j == 0 { tok.span.start } else { t.raw.start };
+                            let end = if j == k { tok.span.end } else { t.raw.end };
+                            *t = trimmed(text, Span::new(start, end));
+                        }
+                        self.element_tokens(tok, toks);
+                    }
+                    None => self.element(tok),
+                }
+            }
+            let Some(semi) = found else { break };
+            (index, element_start, token_start, n) = (index + 1, semi + 1, semi + 1, 0);
+        }
     }
 
     fn push(&mut self, kind: ElementKindRef<'t>, span: Span) {
         // Only the count is kept: the caches are a prefix of the path's cache list.
         let caches = match kind {
-            ElementKindRef::Dir { .. } | ElementKindRef::Chain(_) => self.active_caches.len(),
+            ElementKindRef::Dir { .. } | ElementKindRef::Chain(_) => self.out.caches.len(),
             _ => 0,
         };
-        self.elements.push(ElementRef { kind, caches, span });
+        self.out.elements.push(ElementRef { kind, caches, span });
     }
 
     /// Appends a chain's stores to the flat store list.
@@ -248,27 +341,28 @@ impl<'t> Parser<'t> {
         implicit_downstream: Option<ImplicitDownstream>,
         span: Span,
     ) {
-        let start = self.stores.len();
-        self.stores.extend(stores);
-        let chain = ChainRef { dll, stores: start..self.stores.len(), implicit_downstream };
+        let start = self.out.stores.len();
+        self.out.stores.extend(stores);
+        let chain = ChainRef { dll, stores: start..self.out.stores.len(), implicit_downstream };
         self.push(ElementKindRef::Chain(chain), span);
     }
 
     fn diag(&mut self, d: DiagnosticRef<'t>) {
-        self.diags.push(d);
+        self.out.diagnostics.push(d);
     }
 
     /// A problem without a related span.
     fn problem(&mut self, code: Code, span: Span, detail: Detail<'t>) {
-        self.diags.push(DiagnosticRef::new(code, span, detail));
+        self.out.diagnostics.push(DiagnosticRef::new(code, span, detail));
     }
 
-    fn empty_element(&mut self, raw: Span, index: usize, count: usize) {
-        if count == 1 {
+    /// An empty piece; `last` if it ends the text, `only` if it is the whole text.
+    fn empty_element(&mut self, raw: Span, last: bool, only: bool) {
+        if only {
             return; // An empty path is not an empty element.
         }
         // Delete the element and the `;` after it (or before it, for the last one).
-        let del = if index + 1 < count { Span::new(raw.start, raw.end + 1) } else { Span::new(raw.start.saturating_sub(1), raw.end) };
+        let del = if !last { Span::new(raw.start, raw.end + 1) } else { Span::new(raw.start.saturating_sub(1), raw.end) };
         self.problem(Code::EmptyElement, raw, Detail::EmptyElement { del });
     }
 
@@ -445,14 +539,20 @@ impl<'t> Parser<'t> {
     }
 
     fn url_checks(&mut self, t: Tok<'t>) {
+        // The default symbol server as written by nearly every path (any case)
+        // passes every check below: natively, one comparison ([`NATIVE`]).
+        if NATIVE && eq_ignore_case(t.text, DEFAULT_SYMBOL_SERVER) {
+            return;
+        }
         let url = match UrlParts::parse(t.text) {
             Ok(u) => u,
             Err(_) => return self.problem(Code::InvalidUrl, t.span, Detail::InvalidUrl { url: t.text }),
         };
-        if url.is_msdl() && url.scheme == crate::url::Scheme::Http {
+        let msdl = url.is_msdl();
+        if msdl && url.scheme == crate::url::Scheme::Http {
             self.problem(Code::MsdlPlainHttp, t.span, Detail::MsdlPlainHttp);
         }
-        if url.is_msdl() && !eq_ignore_case(url.path.trim_end_matches('/'), "/download/symbols") {
+        if msdl && !eq_ignore_case(url.path.trim_end_matches('/'), "/download/symbols") {
             let end = t.span.end;
             let path_start = end - url.path.len() - url.query.as_ref().map_or(0, |q| q.len() + 1);
             self.problem(Code::MsdlWrongPath, Span::new(path_start, end), Detail::MsdlWrongPath { path: url.path });
@@ -492,18 +592,18 @@ impl<'t> Parser<'t> {
         if let (Dialect::DotnetDiagnostics, Some((last, init))) = (dialect, toks.split_last()) {
             if last.text.is_empty() && !init.is_empty() {
                 // SOS: a trailing empty token is the default server, the rest are caches (R19).
-                let start = self.stores.len();
+                let start = self.out.stores.len();
                 for t in init {
                     let s = self.store(*t, Role::Downstream);
-                    self.stores.push(s);
+                    self.out.stores.push(s);
                 }
-                self.stores.push(StoreRef {
+                self.out.stores.push(StoreRef {
                     role: Role::Upstream,
                     location: StoreLocationRef::Http(DEFAULT_SYMBOL_SERVER),
                     implicit: Some(Implicit::DefaultSymbolServer),
                     span: last.span,
                 });
-                let chain = ChainRef { dll, stores: start..self.stores.len(), implicit_downstream: None };
+                let chain = ChainRef { dll, stores: start..self.out.stores.len(), implicit_downstream: None };
                 return self.push(ElementKindRef::Chain(chain), tok.span);
             }
         }
@@ -512,13 +612,13 @@ impl<'t> Parser<'t> {
         }
         // Each token is classified (and a URL parsed) once; roles come after.
         let n = toks.len();
-        let start = self.stores.len();
+        let start = self.out.stores.len();
         for t in toks {
             let s = self.store(*t, Role::Downstream);
-            self.stores.push(s);
+            self.out.stores.push(s);
         }
-        let end = self.stores.len();
-        let stores = self.stores.get_mut(start..end).unwrap_or(&mut []);
+        let end = self.out.stores.len();
+        let stores = self.out.stores.get_mut(start..end).unwrap_or(&mut []);
         // Roles: the right-most token is upstream; a trailing run of HTTP tokens
         // are all upstream, tried in order (R22 recommendation).
         let http_run = stores.iter().rev().take_while(|s| s.location.is_http()).count();
@@ -555,9 +655,11 @@ impl<'t> Parser<'t> {
                 self.problem(Code::TrailingStar, span, Detail::TrailingStar);
             }
         }
-        self.duplicate_stores(start..end);
-        let all_http = self.stores.get(start..end).unwrap_or(&[]).iter().all(|s| s.location.is_http());
-        let implicit_downstream = self.implicit_downstream(all_http);
+        if n >= 2 {
+            self.duplicate_stores(start..end);
+        }
+        // Every store is HTTP when the trailing run is the whole chain.
+        let implicit_downstream = self.implicit_downstream(http_run == n);
         self.push(ElementKindRef::Chain(ChainRef { dll, stores: start..end, implicit_downstream }), tok.span);
     }
 
@@ -580,9 +682,9 @@ impl<'t> Parser<'t> {
             implicit: None,
             span: t.span,
         });
-        let start = self.stores.len();
-        self.stores.extend(caches.chain(urls));
-        let chain = ChainRef { dll, stores: start..self.stores.len(), implicit_downstream: None };
+        let start = self.out.stores.len();
+        self.out.stores.extend(caches.chain(urls));
+        let chain = ChainRef { dll, stores: start..self.out.stores.len(), implicit_downstream: None };
         if !toks.iter().any(|t| is_url(t.text)) {
             self.problem(Code::ChainWithoutUpstream, tok.span, Detail::SamplyNoUrl);
         }
@@ -593,7 +695,7 @@ impl<'t> Parser<'t> {
     /// (and no `cache*` in force) it uses the default downstream store.
     fn implicit_downstream(&self, all_http: bool) -> Option<ImplicitDownstream> {
         let emulates = matches!(self.opts.dialect, Dialect::Dbgeng | Dialect::Clrmd);
-        (emulates && all_http && self.active_caches.is_empty()).then_some(ImplicitDownstream::DefaultDownstream)
+        (emulates && all_http && self.out.caches.is_empty()).then_some(ImplicitDownstream::DefaultDownstream)
     }
 
     fn cache(&mut self, tok: Tok<'t>, rest: &[Tok<'t>]) {
@@ -613,7 +715,7 @@ impl<'t> Parser<'t> {
             CacheTargetRef::Dir(dir.text)
         };
         self.push(ElementKindRef::Cache { target, target_span: dir.span }, tok.span);
-        self.active_caches.push(target);
+        self.out.caches.push(target);
         if extra.is_empty() {
             return;
         }
@@ -628,18 +730,18 @@ impl<'t> Parser<'t> {
                 self.dir_checks(*t, "cache directory");
                 let target = CacheTargetRef::Dir(t.text);
                 self.push(ElementKindRef::Cache { target, target_span: t.span }, t.span);
-                self.active_caches.push(target);
+                self.out.caches.push(target);
             }
             return;
         }
         if self.opts.dialect == Dialect::Clrmd && extra.iter().all(|t| is_http_url(t.text)) {
-            let start = self.stores.len();
+            let start = self.out.stores.len();
             for t in extra {
                 let s = self.store(*t, Role::Upstream);
-                self.stores.push(s);
+                self.out.stores.push(s);
             }
             let span = Span::new(extra.first().map_or(extra_span.start, |t| t.span.start), tok.span.end);
-            let chain = ChainRef { dll: SYMSRV_DLL, stores: start..self.stores.len(), implicit_downstream: None };
+            let chain = ChainRef { dll: SYMSRV_DLL, stores: start..self.out.stores.len(), implicit_downstream: None };
             return self.push(ElementKindRef::Chain(chain), span);
         }
         self.problem(Code::CacheExtraTokens, extra_span, Detail::CacheExtraTokens { extra: extra_span.slice(self.text) });
@@ -649,7 +751,7 @@ impl<'t> Parser<'t> {
         // cache* with nothing to its right (R35).
         let mut seen_target = false;
         let mut useless = Vec::new();
-        for e in self.elements.iter().rev() {
+        for e in self.out.elements.iter().rev() {
             match e.kind {
                 ElementKindRef::Dir { .. } | ElementKindRef::Chain(_) => seen_target = true,
                 ElementKindRef::Cache { .. } if !seen_target => useless.push(e.span),
@@ -662,8 +764,8 @@ impl<'t> Parser<'t> {
 
         // Duplicate elements (R24: a later duplicate is only consulted after a miss of the same store).
         // Keys are views of the elements, compared as they stream and never built.
-        let stores = &self.stores;
-        let elements = &self.elements;
+        let stores: &[StoreRef<'t>] = &self.out.stores;
+        let elements: &[ElementRef<'t>] = &self.out.elements;
         let mut dups = Vec::new();
         // A directory used both as a plain directory and as a cache/downstream store:
         // stores look their directory up among the plain directories' keys.
@@ -683,12 +785,15 @@ impl<'t> Parser<'t> {
                     dups.push((e.span, first));
                 }
             }
-            store_dirs(elements, stores, |path, _, span, what| {
-                let key = Key::Dir(CompareKey::new(path));
-                if let Some(dir) = keys.iter().position(|k| *k == key).and_then(span_of) {
-                    reused.push((span, dir, what));
-                }
-            });
+            // Only plain directories can be reused as stores.
+            if keys.iter().any(|k| matches!(k, Key::Dir(_))) {
+                store_dirs(elements, stores, |path, _, span, what| {
+                    let key = Key::Dir(CompareKey::new(path));
+                    if let Some(dir) = keys.iter().position(|k| *k == key).and_then(span_of) {
+                        reused.push((span, dir, what));
+                    }
+                });
+            }
         } else {
             // Each store's text is hashed once, and element hashes are made of store hashes.
             let store_hashes: Vec<u64> = stores.iter().map(|s| store_hash(s.location)).collect();
@@ -722,7 +827,7 @@ impl<'t> Parser<'t> {
     /// The same store twice in one chain (R15). Pairwise for ordinary chains,
     /// hashed for pathological ones, so it stays linear.
     fn duplicate_stores(&mut self, range: std::ops::Range<usize>) {
-        let stores = self.stores.get(range).unwrap_or(&[]);
+        let stores = self.out.stores.get(range).unwrap_or(&[]);
         let mut found = Vec::new();
         if stores.len() < 2 {
             return;
@@ -1018,16 +1123,40 @@ const DIR_BYTES: [u8; 256] = {
     t
 };
 
-/// Whether a directory needs the rarer checks: a rare byte or `://`, in one
-/// table-driven pass.
+/// Whether a directory needs the rarer checks: a rare byte or `://`, eight
+/// bytes at a time, then the last few through a table.
 fn suspicious(b: &[u8]) -> bool {
     if !NATIVE {
         return suspicious_compact(b);
     }
-    for (i, &c) in b.iter().enumerate() {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    let mut chunks = b.chunks_exact(8);
+    let mut at = 0;
+    for c in &mut chunks {
+        let w = word(c);
+        // A byte below 0x20 (exact for "any": borrows only reach bytes above
+        // a true one), a byte of 0x80 or more, or one of the rare ASCII bytes.
+        let ctrl = w.wrapping_sub(ONES * 0x20) & !w & HIGH;
+        let rare = [b'"', b'<', b'>', b'|', b'?', 0x7f].iter().fold(ctrl | (w & HIGH), |m, &r| m | eq_mask(w, r));
+        if rare != 0 {
+            return true;
+        }
+        // `:` only matters as part of `://` (the drive colon of `C:\` does not).
+        let mut colons = eq_mask(w, b':');
+        while colons != 0 {
+            let i = at + (colons.trailing_zeros() / 8) as usize;
+            if b.get(i + 1..i + 3) == Some(b"//") {
+                return true;
+            }
+            colons &= colons - 1;
+        }
+        at += 8;
+    }
+    for (i, &c) in chunks.remainder().iter().enumerate() {
         match DIR_BYTES.get(usize::from(c)).copied().unwrap_or(RARE) {
             PLAIN => {}
-            COLON if b.get(i + 1..i + 3) != Some(b"//") => {}
+            COLON if b.get(at + i + 1..at + i + 3) != Some(b"//") => {}
             _ => return true,
         }
     }
@@ -1129,6 +1258,97 @@ mod byte_scan_tests {
         }
         for s in [r"C:\sym", "ftp://x", "a:/", "a:", "x://", r#"C:\a"b"#, r"\\s\é"] {
             assert_eq!(suspicious(s.as_bytes()), suspicious_compact(s.as_bytes()), "{s}");
+        }
+        // Words: every byte value at every position of 8- to 18-byte paths,
+        // and `://` across word boundaries.
+        for len in 8..19 {
+            for at in 0..len {
+                for b in 0..=255u8 {
+                    let mut v = vec![b'a'; len];
+                    v[at] = b;
+                    assert_eq!(suspicious(&v), suspicious_compact(&v), "{v:?}");
+                }
+                for pat in [&b"://"[..], b":/", b"C:\\"] {
+                    let mut v = vec![b'x'; len];
+                    for (k, &p) in pat.iter().enumerate() {
+                        if let Some(slot) = v.get_mut(at + k) {
+                            *slot = p;
+                        }
+                    }
+                    assert_eq!(suspicious(&v), suspicious_compact(&v), "{v:?}");
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod one_scan_tests {
+    use super::*;
+
+    fn parsed<'t>(text: &'t str, one_scan: bool) -> SymbolPathRef<'t> {
+        let mut path = SymbolPathRef::empty(text);
+        let mut p = Parser { text, opts: ParseOptions::default(), out: &mut path, tok_buf: Vec::new() };
+        if one_scan {
+            p.run_one_scan();
+        } else {
+            p.run_split();
+        }
+        p.cross_element_checks();
+        path
+    }
+
+    /// R1, R5: the native one-scan split gives the elements, tokens and
+    /// diagnostics of splitting on `;` then `*`, whitespace around tokens and
+    /// elements included, past the inline tokens too.
+    #[test]
+    fn r1_one_scan_splits_as_splitting_twice() {
+        let alphabet = [";", "*", " ", "\t", "srv", "cache", "C:\\s", "https://h/s", "x"];
+        let mut inputs: Vec<String> = Vec::new();
+        // Every string of up to four pieces, then longer ones made from them.
+        let mut frontier = vec![String::new()];
+        for _ in 0..4 {
+            let mut next = Vec::new();
+            for f in &frontier {
+                for a in alphabet {
+                    next.push(format!("{f}{a}"));
+                }
+            }
+            inputs.extend(next.iter().cloned());
+            frontier = next;
+        }
+        let long: Vec<String> = inputs.iter().step_by(97).map(|s| format!("{s}*{s};srv*a*b*c*d*e*f*g*h*i* {s} ;{s}")).collect();
+        inputs.extend(long);
+        for text in &inputs {
+            assert_eq!(parsed(text, true), parsed(text, false), "{text:?}");
+        }
+    }
+}
+
+#[cfg(test)]
+mod url_check_tests {
+    use super::*;
+
+    /// R16, SP401–SP406: the default symbol server, in any case, is a URL every
+    /// check passes (what the native shortcut of `url_checks` assumes).
+    #[test]
+    fn r16_the_default_symbol_server_passes_every_url_check() {
+        for url in [DEFAULT_SYMBOL_SERVER, "HTTPS://MSDL.MICROSOFT.COM/DOWNLOAD/SYMBOLS", "Https://Msdl.Microsoft.Com/Download/Symbols"] {
+            let parts = UrlParts::parse(url).expect("a valid URL");
+            assert_eq!(parts.scheme, crate::url::Scheme::Https, "{url}");
+            assert!(parts.is_msdl() && eq_ignore_case(parts.path, "/download/symbols"), "{url}");
+            assert!(parts.username.is_none() && parts.query.is_none(), "{url}");
+            let text = format!(r"srv*C:\s*{url}");
+            assert!(parse_borrowed(&text, &ParseOptions::default()).diagnostics.is_empty(), "{text}");
+        }
+        // Anything else is checked in full.
+        for url in [
+            "http://msdl.microsoft.com/download/symbols",
+            "https://msdl.microsoft.com/download/symbol",
+            "https://msdl.microsoft.com/download/symbols?x",
+        ] {
+            let text = format!(r"srv*C:\s*{url}");
+            assert!(!parse_borrowed(&text, &ParseOptions::default()).diagnostics.is_empty(), "{text}");
         }
     }
 }

@@ -181,25 +181,34 @@ impl<'a> UrlParts<'a> {
         Ok(UrlParts { scheme, username, password, host, port, path, query })
     }
 
-    /// The usual store URL in one scan: printable ASCII without `\`,
+    /// The usual store URL in one scan, authority then path (the host read
+    /// for a port only when it has a `:`): printable ASCII without `\`,
     /// userinfo, query, fragment or bracketed host (`None` otherwise: the
     /// general parse above decides). Gives what the general parse gives.
     fn plain(scheme: Scheme, rest: &'a str) -> Option<Result<UrlParts<'a>, UrlError>> {
         let b = rest.as_bytes();
-        let mut auth_end = None;
+        let class = |c: u8| URL_BYTES.get(usize::from(c)).copied().unwrap_or(OTHER);
+        // The authority, up to the first `/`, then the path, where `/` and `:` are plain.
+        let mut auth_end = b.len();
+        let mut colon = false;
         for (i, &c) in b.iter().enumerate() {
-            match URL_BYTES.get(usize::from(c)).copied().unwrap_or(OTHER) {
+            match class(c) {
                 PLAIN => {}
+                COLON => colon = true,
                 SLASH => {
-                    if auth_end.is_none() {
-                        auth_end = Some(i);
-                    }
+                    auth_end = i;
+                    break;
                 }
                 _ => return None,
             }
         }
-        let (authority, path) = rest.split_at(auth_end.unwrap_or(rest.len()));
-        Some(split_host_port(authority).and_then(|(host, port)| {
+        if b.get(auth_end..).unwrap_or(&[]).iter().any(|&c| class(c) == OTHER) {
+            return None;
+        }
+        let (authority, path) = rest.split_at(auth_end);
+        // Without `:` the authority is the host (no port to read).
+        let host_port = if colon { split_host_port(authority) } else { Ok((authority, None)) };
+        Some(host_port.and_then(|(host, port)| {
             if host.is_empty() {
                 return Err(UrlError::MissingHost);
             }
@@ -219,10 +228,13 @@ const PLAIN: u8 = 0;
 const SLASH: u8 = 1;
 /// [`URL_BYTES`]: a byte only the general parse handles.
 const OTHER: u8 = 2;
+/// [`URL_BYTES`]: `:`, which starts a port in the authority.
+const COLON: u8 = 3;
 
 /// The class of every byte for [`UrlParts::plain`]: printable ASCII is plain
-/// except `\` (invalid), `@` (userinfo), `?` (query), `#` (fragment) and `[`
-/// (an IPv6 host); controls, space, DEL and non-ASCII bytes are not.
+/// except `/` and `:` (noted), `\` (invalid), `@` (userinfo), `?` (query), `#`
+/// (fragment) and `[` (an IPv6 host); controls, space, DEL and non-ASCII bytes
+/// are not.
 // Evaluated at compile time: an index out of bounds would fail the build, never panic.
 #[allow(clippy::indexing_slicing)]
 const URL_BYTES: [u8; 256] = {
@@ -231,6 +243,7 @@ const URL_BYTES: [u8; 256] = {
     while c < 0x7f {
         t[c as usize] = match c {
             b'/' => SLASH,
+            b':' => COLON,
             b'\\' | b'@' | b'?' | b'#' | b'[' => OTHER,
             _ => PLAIN,
         };
