@@ -199,7 +199,8 @@ test("typing writes the URL fragment once it pauses, not on every keystroke", as
     await page.keyboard.type(String.raw`C:\symbols;srv*C:\sym*https://msdl.microsoft.com/download/symbols`);
     await page.waitForFunction(() => location.hash.includes("download"));
     const replaced = await page.evaluate(() => /** @type {any} */ (window).__replaced);
-    assert.ok(replaced >= 1 && replaced <= 3, `history.replaceState called ${replaced} times for 67 keystrokes`);
+    // Once per pause (a loaded machine may pause now and then), not once per keystroke.
+    assert.ok(replaced >= 1 && replaced < 20, `history.replaceState called ${replaced} times for 67 keystrokes`);
     const hash = await page.evaluate(() => location.hash.slice(1));
     assert.equal(new URLSearchParams(hash).get("p"), String.raw`C:\symbols;srv*C:\sym*https://msdl.microsoft.com/download/symbols`);
   } finally {
