@@ -355,7 +355,6 @@ function saveStateSoon() {
 }
 
 function saveState() {
-  clearTimeout(saveTimer);
   const params = new URLSearchParams();
   for (const [id, key] of Object.entries(FIELDS)) {
     const v = $(id).value;

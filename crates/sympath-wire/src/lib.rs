@@ -1,7 +1,8 @@
 //! The JSON skeleton of the result of sympath-wasm's `expand`.
 //!
-//! `expand` returns the same object as the CLI's `expand --json` (same keys,
-//! same order, same values) without sending all of it through one JSON
+//! `expand` returns the same object as the CLI's `expand --json` (same keys
+//! and values; the keys in the order of the binding's `ExpandOutput`, where
+//! the CLI sorts them) without sending all of it through one JSON
 //! string: for a long path most of that string was text that JSON had to
 //! escape and `JSON.parse` had to read back, the path four times (`raw`,
 //! `text`, `canonical`, `explicit`, every `\` doubled) and each element's
@@ -22,8 +23,10 @@ use sympath::expand::{Consumer, Defaults, Origin, Segment};
 use sympath::model::CacheRef;
 use sympath::{Element, ElementKind, Expanded, Span};
 
-/// `Expanded` plus `canonical` and `explicit`, in the order of the CLI's
-/// JSON, with placeholders for the values set afterwards.
+/// `Expanded` plus `canonical` and `explicit`, field for field in the order
+/// of sympath-wasm's `ExpandOutput` (tests/skeleton.rs compares the filled-in
+/// skeleton with `Expanded`'s own JSON, so a field added there and not here
+/// fails), with placeholders for the values set afterwards.
 #[derive(Serialize)]
 struct Skeleton<'a> {
     raw: u8,

@@ -15,7 +15,7 @@ use std::borrow::Cow;
 
 use crate::borrowed::{ElementKindRef, SymbolPathRef};
 use crate::model::*;
-use crate::parse::{parse_borrowed, parse_into, ParseOptions, NATIVE};
+use crate::parse::{parse_into, ParseOptions};
 use crate::span::Span;
 
 /// Who combines the environment variables (R45, disagreement D2).
@@ -342,11 +342,6 @@ impl<'a> ExpandedText<'a> {
     #[cfg_attr(not(target_arch = "wasm32"), inline)]
     pub fn parse<'s>(&'s self, defaults: &'s Defaults, opts: &ParseOptions, facts: &dyn HostFacts) -> ExpandedRef<'s> {
         let segments = self.segments.as_slice();
-        if !NATIVE {
-            let mut path = parse_borrowed(&self.text, opts);
-            let origins = finish(&mut path, segments, facts);
-            return ExpandedRef { raw: &self.raw, text: &self.text, path, segments, origins, defaults, consumer: self.consumer };
-        }
         let mut out = ExpandedRef {
             raw: &self.raw,
             text: &self.text,

@@ -69,16 +69,8 @@ pub fn parse_with(text: &str, opts: &ParseOptions) -> SymbolPath {
 /// elements and diagnostics as [`parse_with`], with every string a slice of
 /// `text`. Never fails, never panics; no allocation per element.
 pub fn parse_borrowed<'t>(text: &'t str, opts: &ParseOptions) -> SymbolPathRef<'t> {
-    let (semis, stars) = separators(text.as_bytes());
-    let mut path = SymbolPathRef {
-        text,
-        elements: Elements::with_capacity(semis + 1),
-        // A capacity hint: nearly every store token follows a `*`.
-        stores: Stores::with_capacity(stars + usize::from(stars > 0)),
-        caches: Caches::new(),
-        diagnostics: Diagnostics::new(),
-    };
-    fill(&mut path, opts);
+    let mut path = SymbolPathRef::empty(text);
+    parse_into(&mut path, opts);
     path
 }
 
