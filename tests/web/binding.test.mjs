@@ -11,11 +11,16 @@ await init({ module_or_path: readFileSync(join(ROOT, "web/pkg/sympath_wasm_bg.wa
 
 test("expand: the same object as the CLI's JSON, each cache list a fresh array, equal texts one string", () => {
   const cli = process.env.SYMPATH_CLI ? join(ROOT, process.env.SYMPATH_CLI) : join(ROOT, "target", "debug", "sympath");
+  // Every path of the vector corpus too (the decoder of js.rs on every shape they have).
+  const corpus = readFileSync(join(ROOT, "tests/data/vectors/paths.tsv"), "utf8").split("\n").slice(1).filter(Boolean).map((l) => l.split("\t")[1]);
+  assert.ok(corpus.length > 50, `${corpus.length} vectors`);
   const paths = [
     String.raw`cache*C:\c;C:\x;cache*;srv*https://h/s;C:\y;cache*D:\d;C:\z`,
     String.raw`srv*C:\sym*https://msdl.microsoft.com/download/symbols;;C:\sym`,
     "",
     "\u00e9t\u00e9;cache*C:\\\u00fc;srv*https://h/s",
+    "\u{1F600}*;srv*\u{1F600}",
+    ...corpus,
   ];
   for (const p of paths) {
     let json;

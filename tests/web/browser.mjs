@@ -26,8 +26,8 @@ export async function launch(extraArgs = []) {
 }
 
 /** Serves web/ and opens a page; records every request URL so tests can assert nothing leaves 127.0.0.1. */
-export async function openPage(browser, { hash = "", colorScheme = "light", viewport = { width: 1200, height: 900 } } = {}) {
-  const server = await serve(join(ROOT, "web"), 0);
+export async function openPage(browser, { hash = "", colorScheme = "light", viewport = { width: 1200, height: 900 }, isolated = false } = {}) {
+  const server = await serve(join(ROOT, "web"), 0, { isolated });
   const base = `http://127.0.0.1:${server.address().port}/`;
   const context = await browser.newContext({ colorScheme, viewport });
   const page = await context.newPage();

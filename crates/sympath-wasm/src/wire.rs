@@ -1,17 +1,16 @@
 //! The result of `expand`, built for validation on every keystroke: the
-//! JSON skeleton of `sympath-wire` parsed, then the long texts and the cache
+//! skeleton of `sympath-wire` decoded, then the long texts and the cache
 //! lists set on it (see that crate for why).
 
 use sympath::Expanded;
 use wasm_bindgen::prelude::*;
 
-use crate::js::{error, to_js};
+use crate::js::{error, from_wire, to_js};
 
-// One call puts the values into the parsed skeleton (a loop across the
+// One call puts the values into the decoded skeleton (a loop across the
 // boundary would cost a call per element).
 #[wasm_bindgen(inline_js = r#"
-export function finish(json, raw, text, canonical, explicit, caches) {
-  const out = JSON.parse(json);
+export function fill(out, raw, text, canonical, explicit, caches) {
   out.raw = raw;
   out.text = text;
   out.canonical = canonical;
@@ -21,7 +20,7 @@ export function finish(json, raw, text, canonical, explicit, caches) {
 }
 "#)]
 extern "C" {
-    fn finish(json: &str, raw: &JsValue, text: &JsValue, canonical: &JsValue, explicit: &JsValue, caches: JsValue) -> JsValue;
+    fn fill(out: JsValue, raw: &JsValue, text: &JsValue, canonical: &JsValue, explicit: &JsValue, caches: JsValue) -> JsValue;
 }
 
 /// The object `expand` returns for `expanded` and its two forms.
@@ -30,7 +29,7 @@ pub fn expand_output(expanded: &Expanded, canonical: &str, explicit: &str) -> Re
     // The four texts; equal ones cross once, as one JS string.
     let mut made: Vec<(&str, JsValue)> = Vec::with_capacity(4);
     let mut text = |s| -> JsValue {
-        if let Some((_, v)) = made.iter().find(|(t, _)| *t == s) {
+        if let Some((_, v)) = made.iter().find(|(t, _)| sympath_wire::same_text(t, s)) {
             return v.clone();
         }
         let v = JsValue::from_str(s);
@@ -39,5 +38,5 @@ pub fn expand_output(expanded: &Expanded, canonical: &str, explicit: &str) -> Re
     };
     let (raw, txt, can, exp) = (text(&expanded.raw), text(&expanded.text), text(canonical), text(explicit));
     let caches = if skeleton.caches.is_empty() { JsValue::NULL } else { to_js(&skeleton.caches)? };
-    Ok(finish(&skeleton.json, &raw, &txt, &can, &exp, caches))
+    Ok(fill(from_wire(&skeleton.wire), &raw, &txt, &can, &exp, caches))
 }

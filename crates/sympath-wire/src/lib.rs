@@ -1,109 +1,38 @@
-//! The JSON skeleton of the result of sympath-wasm's `expand`.
+//! How the wasm bindings' results cross into JavaScript.
 //!
-//! `expand` returns the same object as the CLI's `expand --json` (same keys
-//! and values; the keys in the order of the binding's `ExpandOutput`, where
-//! the CLI sorts them) without sending all of it through one JSON
-//! string: for a long path most of that string was text that JSON had to
-//! escape and `JSON.parse` had to read back, the path four times (`raw`,
-//! `text`, `canonical`, `explicit`, every `\` doubled) and each element's
-//! `cached_into`, which repeats every cache to its left. The skeleton holds a
-//! placeholder (`0`) for each of the four texts, so their keys keep their
-//! places, and each `cached_into` that is a prefix of the path's longest cache
-//! list as that prefix's length; the binding sets the values on the parsed
-//! object.
+//! [`encode`] serializes any `Serialize` value for a few lines of JavaScript
+//! (`decode` in crates/sympath-wasm/src/js.rs) that make the same value
+//! `JSON.parse` would make of `serde_json`'s text, about three times faster
+//! than `JSON.parse` itself. With the `skeleton` feature, [`skeleton`] is the
+//! result of sympath-wasm's `expand` (validation on every keystroke) without
+//! its long texts and repeated lists, which the binding sets afterwards.
 //!
-//! A crate of its own so that this serialization, the keystroke's hot path,
-//! is compiled for speed while the rest of the wasm build is compiled for
-//! size (`[profile.wasm.package.sympath-wire]` in the workspace manifest):
-//! the generic serde code is instantiated here.
+//! A crate of its own so that this code, the keystroke's hot path, is
+//! compiled for speed while the rest of the wasm build is compiled for size
+//! (`[profile.wasm.package.sympath-wire]` in the workspace manifest): the
+//! skeleton's serialization is instantiated here.
 
-use serde::Serialize;
-use sympath::diagnostic::Diagnostic;
-use sympath::expand::{Consumer, Defaults, Origin, Segment};
-use sympath::model::CacheRef;
-use sympath::{Element, ElementKind, Expanded, Span};
+pub mod encode;
+#[cfg(feature = "skeleton")]
+mod skeleton;
 
-/// `Expanded` plus `canonical` and `explicit`, field for field in the order
-/// of sympath-wasm's `ExpandOutput` (tests/skeleton.rs compares the filled-in
-/// skeleton with `Expanded`'s own JSON, so a field added there and not here
-/// fails), with placeholders for the values set afterwards.
-#[derive(Serialize)]
-struct Skeleton<'a> {
-    raw: u8,
-    text: u8,
-    elements: Vec<ElementSkeleton<'a>>,
-    diagnostics: &'a [Diagnostic],
-    segments: &'a [Segment],
-    origins: &'a [Origin],
-    defaults: &'a Defaults,
-    consumer: &'a Consumer,
-    canonical: u8,
-    explicit: u8,
-}
+pub use encode::{to_wire, Wire};
+#[cfg(feature = "skeleton")]
+pub use skeleton::{skeleton, Skeletons};
 
-/// An `Element` whose `cached_into` is, when it is a prefix of the path's
-/// longest cache list, the prefix's length.
-#[derive(Serialize)]
-struct ElementSkeleton<'a> {
-    #[serde(flatten)]
-    kind: &'a ElementKind,
-    #[serde(skip_serializing_if = "Caches::is_none")]
-    cached_into: Caches<'a>,
-    span: Span,
-}
-
-#[derive(Serialize)]
-#[serde(untagged)]
-enum Caches<'a> {
-    None,
-    Prefix(usize),
-    List(&'a [CacheRef]),
-}
-
-impl Caches<'_> {
-    fn is_none(&self) -> bool {
-        matches!(self, Caches::None)
+/// `a == b`, eight bytes at a time: the wasm build's `memcmp` goes a byte at
+/// a time, and the binding compares the path's four texts (each as long as
+/// the path) to send equal ones once.
+pub fn same_text(a: &str, b: &str) -> bool {
+    let (a, b) = (a.as_bytes(), b.as_bytes());
+    if a.len() != b.len() {
+        return false;
     }
+    let (x, y) = (a.chunks_exact(8), b.chunks_exact(8));
+    let (xr, yr) = (x.remainder(), y.remainder());
+    x.zip(y).all(|(p, q)| word(p) == word(q)) && xr == yr
 }
 
-/// `e`'s `cached_into` as a prefix of `longest` where it is one.
-fn caches<'a>(e: &'a Element, longest: &[CacheRef]) -> Caches<'a> {
-    let mine = e.cached_into.as_slice();
-    // Slices of one list share its start; compare values only otherwise.
-    if mine.is_empty() {
-        Caches::None
-    } else if std::ptr::eq(mine.as_ptr(), longest.as_ptr()) || longest.starts_with(mine) {
-        Caches::Prefix(mine.len())
-    } else {
-        Caches::List(mine)
-    }
-}
-
-/// The skeleton of `expanded`'s result.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Skeletons<'a> {
-    /// The result with placeholders, as JSON.
-    pub json: String,
-    /// The longest cache list, which the numeric `cached_into` placeholders
-    /// are prefixes of (empty without caches).
-    pub caches: &'a [CacheRef],
-}
-
-/// The JSON skeleton of `expanded`'s result (see the crate's documentation).
-pub fn skeleton(expanded: &Expanded) -> Result<Skeletons<'_>, serde_json::Error> {
-    let elements = &expanded.path.elements;
-    let longest = elements.iter().map(|e| e.cached_into.as_slice()).max_by_key(|c| c.len()).unwrap_or(&[]);
-    let skeleton = Skeleton {
-        raw: 0,
-        text: 0,
-        elements: elements.iter().map(|e| ElementSkeleton { kind: &e.kind, cached_into: caches(e, longest), span: e.span }).collect(),
-        diagnostics: &expanded.path.diagnostics,
-        segments: &expanded.segments,
-        origins: &expanded.origins,
-        defaults: &expanded.defaults,
-        consumer: &expanded.consumer,
-        canonical: 0,
-        explicit: 0,
-    };
-    Ok(Skeletons { json: serde_json::to_string(&skeleton)?, caches: longest })
+fn word(b: &[u8]) -> u64 {
+    b.try_into().map(u64::from_ne_bytes).unwrap_or_default()
 }

@@ -1,28 +1,31 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
-//! The skeleton, filled in as sympath-wasm's `finish` does, is the owned
+//! The skeleton, filled in as sympath-wasm's `fill` does, is the owned
 //! model's JSON: on every path of the vector corpus, on paths with several
 //! caches, and on a model whose cache lists are not prefixes of one list.
 
+mod common;
+
+use common::{decode, js};
 use serde_json::{json, Value};
 use std::sync::Arc;
 use sympath::expand::{Command, Defaults, Environment, NoFacts};
 use sympath::model::{CacheRef, CachedInto};
 use sympath::{CacheTarget, Expanded, ParseOptions};
 
-/// What `finish` (crates/sympath-wasm/src/wire.rs) does, on `serde_json` values.
+/// What `decode` (crates/sympath-wasm/src/js.rs) and `fill` (crates/sympath-wasm/src/wire.rs) do, on `serde_json` values.
 fn filled(expanded: &Expanded) -> Value {
     let s = sympath_wire::skeleton(expanded).expect("serializable");
-    let mut out: Value = serde_json::from_str(&s.json).expect("JSON");
+    let mut out = decode(&s.wire);
     let caches = serde_json::to_value(s.caches).expect("serializable");
     out["raw"] = json!(expanded.raw);
     out["text"] = json!(expanded.text);
     for e in out["elements"].as_array_mut().expect("elements") {
-        if let Some(n) = e.get("cached_into").and_then(Value::as_u64) {
+        if let Some(n) = e.get("cached_into").and_then(Value::as_f64) {
             let prefix = caches.as_array().expect("a list").get(..n as usize).expect("a prefix").to_vec();
             e["cached_into"] = Value::Array(prefix);
         }
     }
-    out
+    js(out)
 }
 
 fn owned(expanded: &Expanded) -> Value {
@@ -30,7 +33,7 @@ fn owned(expanded: &Expanded) -> Value {
     // The skeleton also holds the binding's two forms, filled in by it.
     v["canonical"] = json!(0);
     v["explicit"] = json!(0);
-    v
+    js(v)
 }
 
 fn expand(path: &str, commands: &[&str]) -> Expanded {
@@ -65,12 +68,12 @@ fn cache_lists_are_prefixes_of_the_longest() {
         for commands in [&[][..], &[".symfix+ C:\\fixed"], &[".sympath+ cache*E:\\e;E:\\f"]] {
             let e = expand(path, commands);
             let s = sympath_wire::skeleton(&e).expect("serializable");
-            let skeleton: Value = serde_json::from_str(&s.json).expect("JSON");
+            let skeleton = decode(&s.wire);
             for (i, el) in skeleton["elements"].as_array().expect("elements").iter().enumerate() {
                 let mine = e.path.elements[i].cached_into.len();
                 match el.get("cached_into") {
                     None => assert_eq!(mine, 0),
-                    Some(v) => assert_eq!(v.as_u64(), Some(mine as u64), "{path}: a count, not a list"),
+                    Some(v) => assert_eq!(v.as_f64(), Some(mine as f64), "{path}: a count, not a list"),
                 }
             }
             assert_eq!(filled(&e), owned(&e), "{path} {commands:?}");
@@ -82,10 +85,10 @@ fn cache_lists_are_prefixes_of_the_longest() {
 fn the_four_texts_are_placeholders() {
     let e = expand(r"srv*C:\sym*https://msdl.microsoft.com/download/symbols", &[]);
     let s = sympath_wire::skeleton(&e).expect("serializable");
-    assert!(!s.json.contains("C:\\\\sym*"), "the path's text is not in the skeleton: {}", s.json);
-    let v: Value = serde_json::from_str(&s.json).expect("JSON");
+    assert!(!s.wire.text.contains("srv*C:\\sym*https"), "the path's text is not in the skeleton: {}", s.wire.text);
+    let v = decode(&s.wire);
     for k in ["raw", "text", "canonical", "explicit"] {
-        assert_eq!(v[k], json!(0), "{k}");
+        assert_eq!(v[k], json!(0.0), "{k}");
     }
     let keys: Vec<&str> = v.as_object().expect("an object").keys().map(String::as_str).collect();
     assert_eq!(keys.len(), 10, "{keys:?}");
@@ -97,9 +100,9 @@ fn lists_from_different_parses_are_written_out() {
     let other: Arc<[CacheRef]> = Arc::from(vec![CacheRef(CacheTarget::Dir(r"Z:\z".into())), CacheRef(CacheTarget::Default)]);
     e.path.elements[2].cached_into = CachedInto::new(other, 2);
     let s = sympath_wire::skeleton(&e).expect("serializable");
-    let v: Value = serde_json::from_str(&s.json).expect("JSON");
+    let v = decode(&s.wire);
     // The longest list is element 2's; element 1's is not a prefix of it.
     assert_eq!(v["elements"][1]["cached_into"], json!([r"C:\c"]));
-    assert_eq!(v["elements"][2]["cached_into"], json!(2));
+    assert_eq!(v["elements"][2]["cached_into"], json!(2.0));
     assert_eq!(filled(&e), owned(&e));
 }
