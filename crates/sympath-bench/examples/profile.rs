@@ -1,5 +1,6 @@
 //! `perf record target/release/examples/profile [corpus]`: where parse+expand spends its time,
-//! on a 900 KB path (default) or on the 66 inputs of `tests/data/vectors/paths.tsv` (`corpus`).
+//! on a 900 KB path (default) or on the 66 inputs of `tests/data/vectors/paths.tsv` (`corpus`);
+//! `big BYTES [N]` parses the benchmark's generated path of BYTES N times.
 #![allow(missing_docs, clippy::unwrap_used, clippy::expect_used)]
 use sympath::expand::{Defaults, Environment, ExpandedText, NoFacts};
 
@@ -77,6 +78,14 @@ fn main() {
             for s in &inputs {
                 n += symsrv::parse_nt_symbol_path(std::hint::black_box(s)).len();
             }
+        }
+    } else if let (Some("big"), Some(size)) = (mode.as_deref(), std::env::args().nth(2)) {
+        // `big BYTES [N]`: the benchmark's generated path of BYTES, N times.
+        let s = sympath_bench::big_path(size.parse().unwrap());
+        for _ in 0..std::env::args().nth(3).map_or(20, |n| n.parse().unwrap()) {
+            let env = Environment::default();
+            let t = ExpandedText::new(Some(std::hint::black_box(&s)), &env, &[]);
+            n += t.parse(&defaults, &Default::default(), &NoFacts).path.diagnostics.len();
         }
     } else if mode.as_deref() == Some("symsrv-big") {
         let s = sympath_bench::big_path(900 << 10);
