@@ -845,6 +845,12 @@ impl<'t> Parser<'t, '_> {
                     found.push((s.span, first.span));
                 }
             }
+        } else if NATIVE && stores.len() >= 2 * PART {
+            // A chain of thousands of stores: in parts that fit in the cache.
+            let hashes: Vec<u64> = stores.iter().map(|s| store_hash(s.location)).collect();
+            let same = |i: usize, j: usize| stores.get(i).zip(stores.get(j)).is_some_and(|(a, b)| same_store(a.location, b.location));
+            let (firsts, _) = first_equal(&hashes, same, &[], |_, _| false);
+            found.extend(firsts.into_iter().filter_map(|(i, j)| Some((stores.get(i)?.span, stores.get(j)?.span))));
         } else {
             // The element table's open addressing, keyed by store hashes.
             let mut seen = Seen::with_capacity(stores.len());
@@ -1611,5 +1617,29 @@ mod duplicate_path_tests {
         let reused = codes(&path, Code::DirReusedAsStore);
         let first_d17 = first_of[&winpath::compare_key(r"c:\d17")];
         assert_eq!(reused.iter().map(|r| r.1.map(|s| s.start)).collect::<Vec<_>>(), vec![Some(starts[first_d17])]);
+    }
+
+    /// R15 in one chain of 12 000 stores (checked in parts): each repeated
+    /// store points at its first occurrence.
+    #[test]
+    fn r15_duplicate_stores_in_a_chain_of_many_stores() {
+        let stores: Vec<String> =
+            (0..12_000).map(|i| if i % 3 == 0 { format!(r"C:\S{}", i % 1_000) } else { format!(r"c:/s{}", i % 5_000) }).collect();
+        let text = format!("srv*{}*https://h/s", stores.join("*"));
+        let path = parse_borrowed(&text, &ParseOptions::default());
+        let mut at = 4;
+        let mut first_of = std::collections::HashMap::new();
+        let mut expected = Vec::new();
+        for s in &stores {
+            match first_of.get(&winpath::compare_key(s)) {
+                Some(&f) => expected.push((Span::new(at, at + s.len()), Some(f))),
+                None => {
+                    first_of.insert(winpath::compare_key(s), Span::new(at, at + s.len()));
+                }
+            }
+            at += s.len() + 1;
+        }
+        assert!(expected.len() > 5_000, "{}", expected.len());
+        assert_eq!(codes(&path, Code::DuplicateStore), expected);
     }
 }
