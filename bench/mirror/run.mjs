@@ -673,6 +673,35 @@ async function ttfb(targets) {
   return Object.fromEntries(targets.map((t, j) => [t.id, { median: median(res[j]), p90: quantile(res[j], 0.9), bad: bad[j], cpuUs: cpuUs[j] }]));
 }
 
+/**
+ * Phase 3b: the same on idle servers. Before each request every server's
+ * processes must have used no CPU for 150 ms (the copies of the previous
+ * miss, its own or another target's, done), so that a miss's time to first
+ * byte is its own path's and not the background work of earlier misses
+ * sharing the two cores.
+ */
+async function ttfbIdle(targets, all) {
+  const res = targets.map(() => []);
+  const bad = targets.map(() => 0);
+  const busy = () => sum(all.filter((t) => t.proc !== undefined).map((t) => sum(cpuByRole(t))));
+  const idle = async () => {
+    for (let i = 0; i < 200; i++) {
+      const c = busy();
+      await sleep(150);
+      if (busy() - c < 0.005) return;
+    }
+  };
+  for (let i = 0; i < TTFB_WARMUP + TTFB_N; i++) {
+    for (const [j, t] of targets.entries()) {
+      await idle();
+      const r = await curl(`${t.base}/${key(4096)}`);
+      if (r.status !== 200 || (t.id !== "direct" && !isMiss(r.cache))) bad[j]++;
+      if (i >= TTFB_WARMUP) res[j].push(r.ttfb * 1000);
+    }
+  }
+  return Object.fromEntries(targets.map((t, j) => [t.id, { median: median(res[j]), p90: quantile(res[j], 0.9), bad: bad[j] }]));
+}
+
 // -------------------------------------------------------------------- report
 
 const f0 = (x) => (Number.isFinite(x) ? Math.round(x).toLocaleString("en-US").replace(/,/g, " ") : "n/a");
@@ -733,6 +762,9 @@ async function main() {
   await quiesce(60_000);
   const t = await ttfb([up, ...proxies]);
   for (const [id, r] of Object.entries(t)) log(`  ${id}: median ${f2(r.median)} ms, p90 ${f2(r.p90)} ms, not a 200 miss: ${r.bad}`);
+  log(`TTFB on idle servers: ${TTFB_WARMUP} warm-up + ${TTFB_N} misses per target, each once every server is idle`);
+  const ti = await ttfbIdle([up, ...proxies], [up, ...proxies]);
+  for (const [id, r] of Object.entries(ti)) log(`  ${id}: median ${f2(r.median)} ms, p90 ${f2(r.p90)} ms, not a 200 miss: ${r.bad}`);
 
   // 2. One streamed miss of BIG bytes each.
   log(`${BIG} B streamed misses`);
@@ -774,6 +806,8 @@ async function main() {
   const tt = (id) => `${f2(t[id].median)} / ${f2(t[id].p90)}`;
   row(`miss TTFB, median / p90 of ${TTFB_N} (ms)`, tt("direct"), tt("mirror"), tt("nginx"), "", (d) => tt(d.id));
   const added = (id) => t[id].median - t.direct.median;
+  const ti2 = (id) => (ti[id] ? `${f2(ti[id].median)} / ${f2(ti[id].p90)}` : "n/a");
+  row(`miss TTFB on idle servers, median / p90 of ${TTFB_N} (ms)`, ti2("direct"), ti2("mirror"), ti2("nginx"), "", (d) => ti2(d.id));
   row("miss: server CPU per miss, until idle (µs)", "—", f0(t.mirror.cpuUs), f0(t.nginx.cpuUs), "", (d) => f0(t[d.id].cpuUs));
   row("miss TTFB added vs direct, median (ms)", "—", `+${f2(added("mirror"))}`, `+${f2(added("nginx"))}`, "", (d) => `+${f2(added(d.id))}`);
 
