@@ -6,17 +6,23 @@
 // per miss (from /proc, until idle again). run.mjs is the benchmark; this is
 // for trying changes quickly.
 //
-//   node bench/mirror/miss-probe.mjs N PORT [PORT ...]
+//   node bench/mirror/miss-probe.mjs [--idle] N PORT [PORT ...]
 //
+// --idle: before each request, wait until every server's workerd processes
+// have used no CPU for 150 ms (a miss's own path, without the copies of
+// earlier misses still running).
 // Each PORT is a `wrangler dev --port PORT`; its workerd processes are the
 // descendants of that wrangler process.
 import { execFileSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { processes, tree } from "./procs.mjs";
 
-const [n, ...ports] = [Number(process.argv[2]), ...process.argv.slice(3)];
+const args = process.argv.slice(2);
+const idleFirst = args[0] === "--idle";
+if (idleFirst) args.shift();
+const [n, ...ports] = [Number(args[0]), ...args.slice(1)];
 if (!(n > 0) || !ports.length) {
-  console.error("usage: node bench/mirror/miss-probe.mjs N PORT [PORT ...]");
+  console.error("usage: node bench/mirror/miss-probe.mjs [--idle] N PORT [PORT ...]");
   process.exit(2);
 }
 const CLK_TCK = 100;
@@ -48,7 +54,19 @@ const miss = (s) => Number(execFileSync("curl", ["-s", "-o", "/dev/null", "-w", 
 for (const s of servers) for (let i = 0; i < 3; i++) miss(s); // warm-up
 for (const s of servers) await settle(s);
 const t0 = servers.map(ticks);
-for (let i = 0; i < n; i++) for (const [j, s] of servers.entries()) res[j].push(miss(s));
+const idle = async () => {
+  for (let i = 0; i < 200; i++) {
+    const before = servers.reduce((t, s) => t + ticks(s), 0);
+    await sleep(150);
+    if (servers.reduce((t, s) => t + ticks(s), 0) === before) return;
+  }
+};
+for (let i = 0; i < n; i++) {
+  for (const [j, s] of servers.entries()) {
+    if (idleFirst) await idle();
+    res[j].push(miss(s));
+  }
+}
 for (const s of servers) await settle(s);
 const med = (a) => [...a].sort((x, y) => x - y)[Math.floor(a.length / 2)];
 for (const [j, s] of servers.entries()) {
