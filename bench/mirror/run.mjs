@@ -652,8 +652,22 @@ async function bigMiss(server, extra = [], query = "") {
   return r;
 }
 
-/** Phase 3: TTFB of misses on fresh keys, interleaved across the targets. */
-async function ttfb(targets) {
+/**
+ * Phase 3: TTFB of misses on fresh keys, interleaved across the targets.
+ * With `onIdle`, before each request every target's processes must have used
+ * no CPU for 150 ms (the copies of the previous miss, its own or another
+ * target's, done), so that a miss's time to first byte is its own path's and
+ * not the background work of earlier misses sharing the two cores.
+ */
+async function ttfb(targets, { onIdle = false } = {}) {
+  const busy = () => sum(targets.filter((t) => t.proc !== undefined).map((t) => sum(cpuByRole(t))));
+  const idle = async () => {
+    for (let i = 0; i < 200; i++) {
+      const c = busy();
+      await sleep(150);
+      if (busy() - c < 0.005) return;
+    }
+  };
   const res = targets.map(() => []);
   const bad = targets.map(() => 0);
   // CPU per miss: each server's own processes from the first measured miss
@@ -663,6 +677,7 @@ async function ttfb(targets) {
   for (let i = 0; i < TTFB_WARMUP + TTFB_N; i++) {
     if (i === TTFB_WARMUP) cpu0 = targets.map((t) => (served(t) ? sum(cpuByRole(t)) : NaN));
     for (const [j, t] of targets.entries()) {
+      if (onIdle) await idle();
       const r = await curl(`${t.base}/${key(4096)}`);
       if (r.status !== 200 || (t.id !== "direct" && !isMiss(r.cache))) bad[j]++;
       if (i >= TTFB_WARMUP) res[j].push(r.ttfb * 1000);
@@ -671,35 +686,6 @@ async function ttfb(targets) {
   for (const t of targets) if (served(t)) await settle(t, 30_000);
   const cpuUs = targets.map((t, j) => (served(t) ? ((sum(cpuByRole(t)) - cpu0[j]) / TTFB_N) * 1e6 : NaN));
   return Object.fromEntries(targets.map((t, j) => [t.id, { median: median(res[j]), p90: quantile(res[j], 0.9), bad: bad[j], cpuUs: cpuUs[j] }]));
-}
-
-/**
- * Phase 3b: the same on idle servers. Before each request every server's
- * processes must have used no CPU for 150 ms (the copies of the previous
- * miss, its own or another target's, done), so that a miss's time to first
- * byte is its own path's and not the background work of earlier misses
- * sharing the two cores.
- */
-async function ttfbIdle(targets, all) {
-  const res = targets.map(() => []);
-  const bad = targets.map(() => 0);
-  const busy = () => sum(all.filter((t) => t.proc !== undefined).map((t) => sum(cpuByRole(t))));
-  const idle = async () => {
-    for (let i = 0; i < 200; i++) {
-      const c = busy();
-      await sleep(150);
-      if (busy() - c < 0.005) return;
-    }
-  };
-  for (let i = 0; i < TTFB_WARMUP + TTFB_N; i++) {
-    for (const [j, t] of targets.entries()) {
-      await idle();
-      const r = await curl(`${t.base}/${key(4096)}`);
-      if (r.status !== 200 || (t.id !== "direct" && !isMiss(r.cache))) bad[j]++;
-      if (i >= TTFB_WARMUP) res[j].push(r.ttfb * 1000);
-    }
-  }
-  return Object.fromEntries(targets.map((t, j) => [t.id, { median: median(res[j]), p90: quantile(res[j], 0.9), bad: bad[j] }]));
 }
 
 // -------------------------------------------------------------------- report
@@ -763,7 +749,7 @@ async function main() {
   const t = await ttfb([up, ...proxies]);
   for (const [id, r] of Object.entries(t)) log(`  ${id}: median ${f2(r.median)} ms, p90 ${f2(r.p90)} ms, not a 200 miss: ${r.bad}`);
   log(`TTFB on idle servers: ${TTFB_WARMUP} warm-up + ${TTFB_N} misses per target, each once every server is idle`);
-  const ti = await ttfbIdle([up, ...proxies], [up, ...proxies]);
+  const ti = await ttfb([up, ...proxies], { onIdle: true });
   for (const [id, r] of Object.entries(ti)) log(`  ${id}: median ${f2(r.median)} ms, p90 ${f2(r.p90)} ms, not a 200 miss: ${r.bad}`);
 
   // 2. One streamed miss of BIG bytes each.

@@ -70,7 +70,7 @@ impl ser::Error for Error {
 
 /// Serializes `value` (see the module doc).
 pub fn to_wire<T: Serialize + ?Sized>(value: &T) -> Result<Wire, Error> {
-    let mut w = Writer::default();
+    let mut w = Writer::new();
     value.serialize(&mut w)?;
     Ok(Wire { ops: w.ops, text: w.text, keys: w.keys })
 }
@@ -87,12 +87,18 @@ struct Writer {
     keys: Vec<f64>,
     /// Each key's byte range in `text`.
     key_bytes: Vec<(usize, usize)>,
-    /// Keys by their address and length (struct field names are the same
-    /// `&'static str` every time), checked against the text: key index + 1.
-    cache: Option<Box<[(usize, usize, u32); CACHE]>>,
+    /// [`CACHE`] slots of keys by their address and length (struct field
+    /// names are the same `&'static str` every time), checked against the
+    /// text: key index + 1 (0: empty).
+    cache: Vec<(usize, usize, u32)>,
 }
 
 impl Writer {
+    #[inline(never)] // one copy, not one per serialized type (size)
+    fn new() -> Writer {
+        Writer { cache: vec![(0, 0, 0); CACHE], ..Writer::default() }
+    }
+
     /// Appends `s` to `text`; its UTF-16 start and end.
     fn push_text(&mut self, s: &str) -> (usize, usize) {
         let start = self.utf16;
@@ -115,10 +121,9 @@ impl Writer {
     /// The index of key `k`, added to the key list when new.
     #[inline(never)] // one copy, not one per field of every type (size)
     fn key(&mut self, k: &str) -> f64 {
-        let cache = self.cache.get_or_insert_with(|| Box::new([(0, 0, 0); CACHE]));
         let (addr, len) = (k.as_ptr() as usize, k.len());
         let slot = (addr >> 2 ^ len) % CACHE;
-        let (a, l, id) = cache.get(slot).copied().unwrap_or_default();
+        let (a, l, id) = self.cache.get(slot).copied().unwrap_or_default();
         if id > 0 && a == addr && l == len && self.key_text(id as usize - 1) == k {
             return f64::from(id - 1);
         }
@@ -133,7 +138,7 @@ impl Writer {
             }
         };
         let id32 = u32::try_from(id).unwrap_or(u32::MAX - 1);
-        if let Some(e) = self.cache.as_mut().and_then(|c| c.get_mut(slot)) {
+        if let Some(e) = self.cache.get_mut(slot) {
             *e = (addr, len, id32 + 1);
         }
         f64::from(id32)
@@ -148,11 +153,10 @@ impl Writer {
         Compound { w: self, slot, n: 0 }
     }
 
-    /// `{variant: …}` around what follows.
-    fn open_variant(&mut self, variant: &'static str, tag: f64) -> Compound<'_> {
+    /// `{variant: …}` around the value written next.
+    fn variant(&mut self, variant: &'static str) {
         let k = self.key(variant);
         self.ops.extend_from_slice(&[OBJECT, 1.0, k]);
-        self.open(tag)
     }
 
     #[inline(never)]
@@ -192,6 +196,17 @@ impl Compound<'_> {
     }
 }
 
+/// Numbers as `JSON.parse` reads them: doubles (a large integer loses its
+/// low bits there too).
+macro_rules! numbers {
+    ($($method:ident: $t:ty),*) => {$(
+        #[allow(clippy::cast_precision_loss, clippy::cast_lossless)]
+        fn $method(self, v: $t) -> Result<(), Error> {
+            self.serialize_f64(v as f64)
+        }
+    )*};
+}
+
 impl<'a> ser::Serializer for &'a mut Writer {
     type Ok = ();
     type Error = Error;
@@ -207,44 +222,12 @@ impl<'a> ser::Serializer for &'a mut Writer {
         self.ops.push(if v { TRUE } else { FALSE });
         Ok(())
     }
-    fn serialize_i8(self, v: i8) -> Result<(), Error> {
-        self.serialize_f64(f64::from(v))
-    }
-    fn serialize_i16(self, v: i16) -> Result<(), Error> {
-        self.serialize_f64(f64::from(v))
-    }
-    fn serialize_i32(self, v: i32) -> Result<(), Error> {
-        self.serialize_f64(f64::from(v))
-    }
-    #[allow(clippy::cast_precision_loss)] // as JSON.parse reads a large integer
-    fn serialize_i64(self, v: i64) -> Result<(), Error> {
-        self.serialize_f64(v as f64)
-    }
-    #[allow(clippy::cast_precision_loss)]
-    fn serialize_i128(self, v: i128) -> Result<(), Error> {
-        self.serialize_f64(v as f64)
-    }
-    fn serialize_u8(self, v: u8) -> Result<(), Error> {
-        self.serialize_f64(f64::from(v))
-    }
-    fn serialize_u16(self, v: u16) -> Result<(), Error> {
-        self.serialize_f64(f64::from(v))
-    }
-    fn serialize_u32(self, v: u32) -> Result<(), Error> {
-        self.serialize_f64(f64::from(v))
-    }
-    #[allow(clippy::cast_precision_loss)]
-    fn serialize_u64(self, v: u64) -> Result<(), Error> {
-        self.serialize_f64(v as f64)
-    }
-    #[allow(clippy::cast_precision_loss)]
-    fn serialize_u128(self, v: u128) -> Result<(), Error> {
-        self.serialize_f64(v as f64)
-    }
+    numbers!(serialize_i8: i8, serialize_i16: i16, serialize_i32: i32, serialize_i64: i64, serialize_i128: i128);
+    numbers!(serialize_u8: u8, serialize_u16: u16, serialize_u32: u32, serialize_u64: u64, serialize_u128: u128);
     fn serialize_f32(self, v: f32) -> Result<(), Error> {
-        // serde_json writes an f32 with its own shortest digits, which JSON.parse reads back as this double.
-        let shortest: f64 = v.to_string().parse().unwrap_or(f64::from(v));
-        self.number(if v.is_finite() { shortest } else { f64::NAN });
+        // serde_json writes an f32 with its own shortest digits, which
+        // JSON.parse reads back as this double (not `f64::from(v)`).
+        self.number(v.to_string().parse().unwrap_or(f64::NAN));
         Ok(())
     }
     fn serialize_f64(self, v: f64) -> Result<(), Error> {
@@ -294,8 +277,7 @@ impl<'a> ser::Serializer for &'a mut Writer {
         variant: &'static str,
         value: &T,
     ) -> Result<(), Error> {
-        let k = self.key(variant);
-        self.ops.extend_from_slice(&[OBJECT, 1.0, k]);
+        self.variant(variant);
         value.serialize(self)
     }
     fn serialize_seq(self, _: Option<usize>) -> Result<Compound<'a>, Error> {
@@ -308,7 +290,8 @@ impl<'a> ser::Serializer for &'a mut Writer {
         Ok(self.open(ARRAY))
     }
     fn serialize_tuple_variant(self, _: &'static str, _: u32, variant: &'static str, _: usize) -> Result<Compound<'a>, Error> {
-        Ok(self.open_variant(variant, ARRAY))
+        self.variant(variant);
+        Ok(self.open(ARRAY))
     }
     fn serialize_map(self, _: Option<usize>) -> Result<Compound<'a>, Error> {
         Ok(self.open(OBJECT))
@@ -317,74 +300,35 @@ impl<'a> ser::Serializer for &'a mut Writer {
         Ok(self.open(OBJECT))
     }
     fn serialize_struct_variant(self, _: &'static str, _: u32, variant: &'static str, _: usize) -> Result<Compound<'a>, Error> {
-        Ok(self.open_variant(variant, OBJECT))
+        self.variant(variant);
+        Ok(self.open(OBJECT))
     }
 }
 
-impl ser::SerializeSeq for Compound<'_> {
-    type Ok = ();
-    type Error = Error;
-    fn serialize_element<T: Serialize + ?Sized>(&mut self, v: &T) -> Result<(), Error> {
-        self.value(v)
-    }
-    fn end(self) -> Result<(), Error> {
-        Compound::end(self)
-    }
+/// The compound serializers: items of an array are values, items of an
+/// object are fields.
+macro_rules! compound {
+    ($($trait:ident::$method:ident($($arg:ident: $ty:ty),*) => $item:ident;)*) => {$(
+        impl ser::$trait for Compound<'_> {
+            type Ok = ();
+            type Error = Error;
+            fn $method<T: Serialize + ?Sized>(&mut self, $($arg: $ty,)* v: &T) -> Result<(), Error> {
+                self.$item($($arg,)* v)
+            }
+            fn end(self) -> Result<(), Error> {
+                Compound::end(self)
+            }
+        }
+    )*};
 }
 
-impl ser::SerializeTuple for Compound<'_> {
-    type Ok = ();
-    type Error = Error;
-    fn serialize_element<T: Serialize + ?Sized>(&mut self, v: &T) -> Result<(), Error> {
-        self.value(v)
-    }
-    fn end(self) -> Result<(), Error> {
-        Compound::end(self)
-    }
-}
-
-impl ser::SerializeTupleStruct for Compound<'_> {
-    type Ok = ();
-    type Error = Error;
-    fn serialize_field<T: Serialize + ?Sized>(&mut self, v: &T) -> Result<(), Error> {
-        self.value(v)
-    }
-    fn end(self) -> Result<(), Error> {
-        Compound::end(self)
-    }
-}
-
-impl ser::SerializeTupleVariant for Compound<'_> {
-    type Ok = ();
-    type Error = Error;
-    fn serialize_field<T: Serialize + ?Sized>(&mut self, v: &T) -> Result<(), Error> {
-        self.value(v)
-    }
-    fn end(self) -> Result<(), Error> {
-        Compound::end(self)
-    }
-}
-
-impl ser::SerializeStruct for Compound<'_> {
-    type Ok = ();
-    type Error = Error;
-    fn serialize_field<T: Serialize + ?Sized>(&mut self, key: &'static str, v: &T) -> Result<(), Error> {
-        self.entry(key, v)
-    }
-    fn end(self) -> Result<(), Error> {
-        Compound::end(self)
-    }
-}
-
-impl ser::SerializeStructVariant for Compound<'_> {
-    type Ok = ();
-    type Error = Error;
-    fn serialize_field<T: Serialize + ?Sized>(&mut self, key: &'static str, v: &T) -> Result<(), Error> {
-        self.entry(key, v)
-    }
-    fn end(self) -> Result<(), Error> {
-        Compound::end(self)
-    }
+compound! {
+    SerializeSeq::serialize_element() => value;
+    SerializeTuple::serialize_element() => value;
+    SerializeTupleStruct::serialize_field() => value;
+    SerializeTupleVariant::serialize_field() => value;
+    SerializeStruct::serialize_field(key: &'static str) => entry;
+    SerializeStructVariant::serialize_field(key: &'static str) => entry;
 }
 
 impl ser::SerializeMap for Compound<'_> {
@@ -398,10 +342,6 @@ impl ser::SerializeMap for Compound<'_> {
     fn serialize_value<T: Serialize + ?Sized>(&mut self, v: &T) -> Result<(), Error> {
         self.value(v)
     }
-    fn serialize_entry<K: Serialize + ?Sized, V: Serialize + ?Sized>(&mut self, key: &K, v: &V) -> Result<(), Error> {
-        self.serialize_key(key)?;
-        self.value(v)
-    }
     fn end(self) -> Result<(), Error> {
         Compound::end(self)
     }
@@ -413,6 +353,24 @@ struct KeyName<'a>(&'a mut Writer);
 
 fn not_a_key<T>() -> Result<T, Error> {
     Err(Error("a map key must be a string, a char or an integer".into()))
+}
+
+/// Integer keys, as their digits.
+macro_rules! digits {
+    ($($method:ident: $t:ty),*) => {$(
+        fn $method(self, v: $t) -> Result<f64, Error> {
+            Ok(self.0.key(&v.to_string()))
+        }
+    )*};
+}
+
+/// Keys `serde_json` refuses.
+macro_rules! refused {
+    ($($method:ident: $t:ty),*) => {$(
+        fn $method(self, _: $t) -> Result<f64, Error> {
+            not_a_key()
+        }
+    )*};
 }
 
 impl ser::Serializer for KeyName<'_> {
@@ -438,48 +396,9 @@ impl ser::Serializer for KeyName<'_> {
     fn serialize_newtype_struct<T: Serialize + ?Sized>(self, _: &'static str, value: &T) -> Result<f64, Error> {
         value.serialize(self)
     }
-    fn serialize_i8(self, v: i8) -> Result<f64, Error> {
-        Ok(self.0.key(&v.to_string()))
-    }
-    fn serialize_i16(self, v: i16) -> Result<f64, Error> {
-        Ok(self.0.key(&v.to_string()))
-    }
-    fn serialize_i32(self, v: i32) -> Result<f64, Error> {
-        Ok(self.0.key(&v.to_string()))
-    }
-    fn serialize_i64(self, v: i64) -> Result<f64, Error> {
-        Ok(self.0.key(&v.to_string()))
-    }
-    fn serialize_i128(self, v: i128) -> Result<f64, Error> {
-        Ok(self.0.key(&v.to_string()))
-    }
-    fn serialize_u8(self, v: u8) -> Result<f64, Error> {
-        Ok(self.0.key(&v.to_string()))
-    }
-    fn serialize_u16(self, v: u16) -> Result<f64, Error> {
-        Ok(self.0.key(&v.to_string()))
-    }
-    fn serialize_u32(self, v: u32) -> Result<f64, Error> {
-        Ok(self.0.key(&v.to_string()))
-    }
-    fn serialize_u64(self, v: u64) -> Result<f64, Error> {
-        Ok(self.0.key(&v.to_string()))
-    }
-    fn serialize_u128(self, v: u128) -> Result<f64, Error> {
-        Ok(self.0.key(&v.to_string()))
-    }
-    fn serialize_bool(self, _: bool) -> Result<f64, Error> {
-        not_a_key()
-    }
-    fn serialize_f32(self, _: f32) -> Result<f64, Error> {
-        not_a_key()
-    }
-    fn serialize_f64(self, _: f64) -> Result<f64, Error> {
-        not_a_key()
-    }
-    fn serialize_bytes(self, _: &[u8]) -> Result<f64, Error> {
-        not_a_key()
-    }
+    digits!(serialize_i8: i8, serialize_i16: i16, serialize_i32: i32, serialize_i64: i64, serialize_i128: i128);
+    digits!(serialize_u8: u8, serialize_u16: u16, serialize_u32: u32, serialize_u64: u64, serialize_u128: u128);
+    refused!(serialize_bool: bool, serialize_f32: f32, serialize_f64: f64, serialize_bytes: &[u8]);
     fn serialize_none(self) -> Result<f64, Error> {
         not_a_key()
     }
