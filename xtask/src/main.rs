@@ -222,8 +222,8 @@ fn write_package_json(out: &Path) -> Result<(), String> {
     "./crash": {{ "types": "./crash.d.ts", "default": "./crash.js" }}
   }},
   "files": ["sympath_wasm.js", "sympath_wasm.d.ts", "snippets/", "sympath_wasm_bg.wasm", "sympath_wasm_bg.wasm.d.ts", "client.js", "client.d.ts",
-    "ident/sympath_ident_wasm.js", "ident/sympath_ident_wasm.d.ts", "ident/sympath_ident_wasm_bg.wasm", "ident/sympath_ident_wasm_bg.wasm.d.ts",
-    "crash.js", "crash.d.ts", "crash-worker.js", "crash-worker.d.ts", "crash/sympath_crash_wasm.js", "crash/sympath_crash_wasm.d.ts", "crash/sympath_crash_wasm_bg.wasm", "crash/sympath_crash_wasm_bg.wasm.d.ts"],
+    "ident/sympath_ident_wasm.js", "ident/sympath_ident_wasm.d.ts", "ident/snippets/", "ident/sympath_ident_wasm_bg.wasm", "ident/sympath_ident_wasm_bg.wasm.d.ts",
+    "crash.js", "crash.d.ts", "crash-worker.js", "crash-worker.d.ts", "crash/sympath_crash_wasm.js", "crash/sympath_crash_wasm.d.ts", "crash/snippets/", "crash/sympath_crash_wasm_bg.wasm", "crash/sympath_crash_wasm_bg.wasm.d.ts"],
   "sideEffects": false,
   "keywords": ["windbg", "symbols", "pdb", "symsrv", "minidump", "wasm"]
 }}
