@@ -45,6 +45,13 @@ pub const DEFAULT_RANGE_CHUNK_BYTES: u64 = 1 << 20;
 /// upstream (a larger range is forwarded, not chunked).
 pub const DEFAULT_RANGE_CHUNKS_MAX: u64 = 16;
 
+/// `R2_HEDGE_MS` when unset: how long the first upstream request of a miss
+/// may take before the R2 store is read too. Shorter than any internet
+/// store's answer (Microsoft's server answers with a redirect first), so a
+/// file R2 holds is served from R2 at most this much later than with R2
+/// read at once; an upstream answering within it costs no R2 read.
+pub const DEFAULT_R2_HEDGE_MS: u64 = 10;
+
 /// Where upstream redirects and `file.ptr` targets may go (R88).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum RedirectPolicy {
@@ -76,6 +83,9 @@ pub struct Config {
     pub edge_max: u64,
     /// `COPY_WINDOW_BYTES`: how far a store's copy may fall behind the client.
     pub copy_window: u64,
+    /// `R2_HEDGE_MS`: how long a miss's first upstream request may take
+    /// before the R2 store is read too (0: both at once).
+    pub r2_hedge_ms: u64,
     /// `RANGE_CACHE_MIN_BYTES`, `RANGE_CHUNK_BYTES`, `RANGE_CHUNKS_MAX`: the
     /// chunked range cache (issue 11).
     pub chunking: rules::chunks::Chunking,
@@ -117,7 +127,7 @@ impl fmt::Display for ConfigError {
 impl std::error::Error for ConfigError {}
 
 /// Every variable [`Config::from_vars`] reads.
-pub const VARS: [&str; 10] = [
+pub const VARS: [&str; 11] = [
     "SYMBOL_PATH",
     "MISS_TTL",
     "UPSTREAM_TIMEOUT_MS",
@@ -125,6 +135,7 @@ pub const VARS: [&str; 10] = [
     "ALLOW_PRIVATE_REDIRECTS",
     "EDGE_CACHE_MAX_BYTES",
     "COPY_WINDOW_BYTES",
+    "R2_HEDGE_MS",
     "RANGE_CACHE_MIN_BYTES",
     "RANGE_CHUNK_BYTES",
     "RANGE_CHUNKS_MAX",
@@ -180,6 +191,7 @@ impl Config {
             redirects,
             edge_max: number(&get, "EDGE_CACHE_MAX_BYTES", DEFAULT_EDGE_CACHE_MAX_BYTES, 0)?,
             copy_window: number(&get, "COPY_WINDOW_BYTES", DEFAULT_COPY_WINDOW_BYTES, 0)?,
+            r2_hedge_ms: number(&get, "R2_HEDGE_MS", DEFAULT_R2_HEDGE_MS, 0)?,
             chunking: rules::chunks::Chunking {
                 min_file: number(&get, "RANGE_CACHE_MIN_BYTES", DEFAULT_RANGE_CACHE_MIN_BYTES, 0)?,
                 chunk: number(&get, "RANGE_CHUNK_BYTES", DEFAULT_RANGE_CHUNK_BYTES, 4096)?,
@@ -259,6 +271,7 @@ mod tests {
         assert_eq!(c.redirects, RedirectPolicy::PublicOnly, "R88");
         assert_eq!(c.edge_max, 512_000_000);
         assert_eq!(c.copy_window, 16 * 1024 * 1024);
+        assert_eq!(c.r2_hedge_ms, 10, "the upstream's head start over R2");
         assert_eq!(c.chunking, rules::chunks::Chunking { min_file: 64 << 20, chunk: 1 << 20, max_fetch: 16 });
     }
 
@@ -402,6 +415,7 @@ mod tests {
             ("ALLOW_PRIVATE_REDIRECTS", "false"),
             ("EDGE_CACHE_MAX_BYTES", &DEFAULT_EDGE_CACHE_MAX_BYTES.to_string()),
             ("COPY_WINDOW_BYTES", &DEFAULT_COPY_WINDOW_BYTES.to_string()),
+            ("R2_HEDGE_MS", &DEFAULT_R2_HEDGE_MS.to_string()),
             ("RANGE_CACHE_MIN_BYTES", &DEFAULT_RANGE_CACHE_MIN_BYTES.to_string()),
             ("RANGE_CHUNK_BYTES", &DEFAULT_RANGE_CHUNK_BYTES.to_string()),
             ("RANGE_CHUNKS_MAX", &DEFAULT_RANGE_CHUNKS_MAX.to_string()),

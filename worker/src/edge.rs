@@ -179,16 +179,21 @@ pub fn remember_miss(job: &Job<'_>, answer: &mut Response, turn: Option<Turn>) -
 /// Remembers that the R2 store holds the file at `job`'s key, too large for
 /// the edge cache: later requests at this location read R2 without asking an
 /// upstream at the same time.
-pub fn remember_in_r2(job: &Job<'_>) -> Result<()> {
-    // A 404 (as a remembered miss): the cache applies no Range to it.
-    let mut marker = Response::empty()?.with_status(404);
-    marker.headers_mut().set(headers::META, meta::IN_R2)?;
-    marker.headers_mut().set("Cache-Control", crate::rules::CACHE_CONTROL_HIT)?;
+pub fn remember_in_r2(job: &Job<'_>) {
     let key = job.keys.entry.clone();
-    job.ctx.wait_until(async move {
-        let _ = Cache::default().put(key.as_str(), marker).await;
-    });
-    Ok(())
+    job.ctx.wait_until(async move { mark_in_r2(&key).await });
+}
+
+/// Puts the marker saying that the R2 store holds the file whose entry is
+/// `entry` (see [`remember_in_r2`]).
+pub async fn mark_in_r2(entry: &str) {
+    // A 404 (as a remembered miss): the cache applies no Range to it.
+    let Ok(mut marker) = Response::empty().map(|r| r.with_status(404)) else { return };
+    let h = marker.headers_mut();
+    if h.set(headers::META, meta::IN_R2).is_err() || h.set("Cache-Control", crate::rules::CACHE_CONTROL_HIT).is_err() {
+        return;
+    }
+    let _ = Cache::default().put(entry, marker).await;
 }
 
 /// A remembered miss, served (its entry says `negative` already).

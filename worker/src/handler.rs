@@ -224,29 +224,33 @@ async fn lookup_file(req: &Request, job: &Job<'_>, key: &sympath::key::RequestKe
         return json_error(&ApiError { status: 404, code: "one_tier", message: "this mirror serves a one-tier store".into() });
     };
     let mut next = lookup.next();
-    // The R2 store, read while the first upstream request is under way: R2
-    // adds no round trip in front of a miss, and when it has the file the
-    // upstream's answer is dropped (its request aborted).
+    // The R2 store, read while the first upstream request is under way
+    // (once the upstream has had `R2_HEDGE_MS` to answer): R2 adds no round
+    // trip in front of a miss, and when it has the file the upstream's
+    // answer is dropped (its request aborted).
     let mut first = None;
-    // R2's read when the upstream's first answer came first with a 2xx:
-    // consulted only if the engine does not take that answer.
+    // R2's answer when the upstream's first answer came first with a 2xx (a
+    // read under way, or not begun): consulted only if the engine does not
+    // take that answer.
     let mut r2_late: Option<R2Read<'_>> = None;
     if let Some(bucket) = job.bucket.as_ref().filter(|_| !r2_read) {
         match &next {
             Step::Fetch(fetch) if !job.in_r2 => {
-                let (stored, sent, late) = r2_or_first(bucket, req, job, fetch).await?;
-                r2_late = late;
-                timing.mark("r2");
-                if let Some(resp) = stored {
+                let raced = r2_or_first(bucket, req, job, fetch).await?;
+                r2_late = raced.late;
+                if raced.asked {
+                    timing.mark("r2");
+                }
+                if let Some(resp) = raced.stored {
                     // Too large for the edge cache: say where it is, so
                     // that the next request here asks R2 alone.
                     let size = resp.headers().get(headers::LENGTH)?.and_then(|v| v.parse().ok());
                     if rules::edge_uncacheable(size, job.config.edge_max).is_some() {
-                        edge::remember_in_r2(job)?;
+                        edge::remember_in_r2(job);
                     }
                     return Ok(resp);
                 }
-                first = sent;
+                first = raced.sent;
             }
             _ => {
                 let stored = crate::r2::serve(bucket, req, job).await?;
@@ -324,52 +328,69 @@ async fn lookup_file(req: &Request, job: &Job<'_>, key: &sympath::key::RequestKe
 /// The first upstream request's answer, asked for while the R2 store is read.
 type Sent = (Result<Response>, crate::streams::Limits);
 
-/// A read of the R2 store under way.
+/// A read of the R2 store, under way or not yet begun (a future does nothing until polled).
 type R2Read<'a> = std::pin::Pin<Box<dyn std::future::Future<Output = Result<Option<Response>>> + 'a>>;
 
+/// What the race of the R2 store and the first upstream request came to.
+struct Raced<'a> {
+    /// R2's file: the answer (the upstream's request aborted).
+    stored: Option<Response>,
+    /// The upstream's answer, to judge (unless R2 had the file).
+    sent: Option<Sent>,
+    /// R2's answer not heard yet: the upstream answered first with a 2xx.
+    late: Option<R2Read<'a>>,
+    /// Whether R2 was asked.
+    asked: bool,
+}
+
 /// R2's answer for the file and, unless R2 has it, the answer to `fetch` (the
-/// engine's first request), both under way at once. When R2 answers first
-/// with the file the upstream request is aborted (or its answer's body
-/// cancelled); when the upstream answers first with a 2xx, R2 is not waited
-/// for: its read is handed back, to be consulted only if the engine does
-/// not take that answer.
-async fn r2_or_first<'a>(
-    bucket: &'a Bucket,
-    req: &'a Request,
-    job: &'a Job<'_>,
-    fetch: &Fetch,
-) -> Result<(Option<Response>, Option<Sent>, Option<R2Read<'a>>)> {
+/// engine's first request). The upstream request is sent first; R2 is asked
+/// once the upstream has not answered within `R2_HEDGE_MS` (or has answered
+/// other than 2xx), so that a miss an upstream answers at once costs no R2
+/// read and R2 never adds a round trip: an upstream that is slower than R2
+/// (Microsoft's server, with its redirect) gets R2's file after the hedge.
+/// When R2 answers first with the file the upstream request is aborted (or
+/// its answer's body cancelled); when the upstream answers first with a 2xx,
+/// R2 is not waited for: its read, begun or not, is handed back, to be
+/// consulted only if the engine does not take that answer.
+async fn r2_or_first<'a>(bucket: &'a Bucket, req: &'a Request, job: &'a Job<'_>, fetch: &Fetch) -> Result<Raced<'a>> {
     let limits = crate::streams::Limits::starting_now(job.config.timeout_ms, job.config.deadline_ms);
     let controller = upstream::Abort::default();
-    let stored = Box::pin(crate::r2::serve(bucket, req, job));
+    // Not polled yet: R2 is not asked until it is.
+    let stored: R2Read<'a> = Box::pin(crate::r2::serve(bucket, req, job));
     let send = Box::pin(upstream::send_within(fetch, job.config.timeout_ms.min(job.config.deadline_ms), &controller));
-    // The upstream request is sent first (it is the one that takes time).
-    let (stored, sent) = match future::select(send, stored).await {
-        future::Either::Right((stored, send)) => match stored? {
-            Some(resp) => {
-                controller.abort();
-                return Ok((Some(resp), None, None));
+    let hedge = Box::pin(Delay::from(std::time::Duration::from_millis(job.config.r2_hedge_ms)));
+    let (sent, stored, asked) = match future::select(send, hedge).await {
+        future::Either::Left((sent, _)) => (sent, stored, false),
+        future::Either::Right(((), send)) => match future::select(send, stored).await {
+            future::Either::Right((stored, send)) => {
+                return match stored? {
+                    Some(resp) => {
+                        controller.abort();
+                        Ok(Raced { stored: Some(resp), sent: None, late: None, asked: true })
+                    }
+                    None => Ok(Raced { stored: None, sent: Some((send.await, limits)), late: None, asked: true }),
+                };
             }
-            None => (None, send.await),
+            future::Either::Left((sent, stored)) => (sent, stored, true),
         },
-        // The upstream has the file: it is judged and served without waiting
-        // for R2, so R2 adds nothing to such a miss (R2's read is kept for the
-        // case the engine refuses that answer). Any other answer (a 404, a
-        // failure) waits for R2, which may hold a file the upstream no
-        // longer has.
-        future::Either::Left((sent, stored)) if sent.as_ref().is_ok_and(|r| (200..300).contains(&r.status_code())) => {
-            return Ok((None, Some((sent, limits)), Some(stored as R2Read<'a>)));
-        }
-        future::Either::Left((sent, stored)) => (stored.await?, sent),
     };
-    if stored.is_some() {
-        controller.abort();
-        if let Ok(resp) = &sent {
-            if let ResponseBody::Stream(s) = resp.body() {
-                let _ = s.cancel();
-            }
-        }
-        return Ok((stored, None, None));
+    // The upstream answered first. A 2xx is judged and served without
+    // waiting for R2. Any other answer (a redirect, a 404, a failure) waits
+    // for R2, which may hold a file the upstream does not, or no longer.
+    if sent.as_ref().is_ok_and(|r| (200..300).contains(&r.status_code())) {
+        return Ok(Raced { stored: None, sent: Some((sent, limits)), late: Some(stored), asked });
     }
-    Ok((None, Some((sent, limits)), None))
+    match stored.await? {
+        Some(resp) => {
+            controller.abort();
+            if let Ok(answer) = &sent {
+                if let ResponseBody::Stream(s) = answer.body() {
+                    let _ = s.cancel();
+                }
+            }
+            Ok(Raced { stored: Some(resp), sent: None, late: None, asked: true })
+        }
+        None => Ok(Raced { stored: None, sent: Some((sent, limits)), late: None, asked: true }),
+    }
 }

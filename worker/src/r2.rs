@@ -44,20 +44,27 @@ pub struct Copy {
 /// Writes a verified file to the R2 store. A copy of a streamed transfer is
 /// kept only if the transfer ended whole; one abandoned for falling behind the
 /// client is fetched again from its source for R2 alone, after the client's
-/// transfer has ended (so the two never compete).
+/// transfer has ended (so the two never compete). Once R2 holds a file too
+/// large for the edge cache, the edge cache says so ([`edge::remember_in_r2`]):
+/// later requests in this location read R2 alone.
 pub fn fill(job: &Job<'_>, copy: Copy) {
     let Some(bucket) = job.bucket.clone() else { return };
     let path = job.path.to_string();
     let config = job.config.clone();
+    let entry = job.keys.entry.clone();
     job.ctx.wait_until(async move {
         // After the client's answer has gone out (one turn of the event loop).
         Delay::from(std::time::Duration::ZERO).await;
         let Copy { body, meta, transfer, length, verify, r2 } = copy;
+        let too_large_for_edge = rules::edge_uncacheable(Some(length), config.edge_max).is_some();
         // The upstream answered before R2 said whether it holds the file:
         // a file R2 holds is not written again (its copy is let go).
         if r2 == Answer::Unheard && matches!(bucket.head(path.clone()).await, Ok(Some(_))) {
             if let Data::ReadableStream(s) = &body {
                 let _ = s.cancel();
+            }
+            if too_large_for_edge {
+                edge::mark_in_r2(&entry).await;
             }
             return;
         }
@@ -71,19 +78,25 @@ pub fn fill(job: &Job<'_>, copy: Copy) {
                 }
             }
         }
-        let Some((done, i)) = transfer else { return };
-        match streams::ended(done).await {
-            Some(whole) if whole.get(i) == Some(&true) => {}
-            ended => {
-                // The runtime fails a put whose body fails; should a store
-                // keep a part anyway, it loses it here.
-                if stored {
-                    let _ = bucket.delete(path.clone()).await;
+        let kept = match transfer {
+            None => stored,
+            Some((done, i)) => match streams::ended(done).await.map(|w| w.get(i) == Some(&true)) {
+                Some(true) => stored,
+                ended => {
+                    // The runtime fails a put whose body fails; should a store
+                    // keep a part anyway, it loses it here.
+                    if stored {
+                        let _ = bucket.delete(path.clone()).await;
+                    }
+                    if ended.is_some() {
+                        refill(&bucket, &path, meta, length, &config, verify).await;
+                    }
+                    false
                 }
-                if ended.is_some() {
-                    refill(&bucket, &path, meta, length, &config, verify).await;
-                }
-            }
+            },
+        };
+        if kept && too_large_for_edge {
+            edge::mark_in_r2(&entry).await;
         }
     });
 }
