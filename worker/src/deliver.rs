@@ -72,12 +72,20 @@ pub fn deliver(found: Found, job: &Job<'_>, r2_said: r2::Answer) -> Result<Respo
         Body::Headers => None,
     };
     let headers = || file_headers(job, upstream, expanded, pointer.as_deref(), length);
+    // Bytes already whole: served and copied as they are, with no pump.
+    let whole = |bytes: Vec<u8>| -> Result<_> {
+        let edge = to_edge.then(|| Response::from_bytes(bytes.clone())).transpose()?;
+        let r2 = to_r2.then(|| Data::Bytes(bytes.clone()));
+        Ok((Response::from_bytes(bytes)?, edge, r2, None))
+    };
     let (out, edge, r2, transfer) = match body {
         Body::Headers => return Err(Error::RustError("a HEAD answer has no body to deliver".into())),
-        Body::Expanded(bytes) => {
-            let edge = to_edge.then(|| Response::from_bytes(bytes.clone())).transpose()?;
-            let r2 = to_r2.then(|| Data::Bytes(bytes.clone()));
-            (Response::from_bytes(bytes)?, edge, r2, None)
+        Body::Expanded(bytes) => whole(bytes)?,
+        // A small file, read whole by the first read (its length is the
+        // engine's, from Content-Length): what is left of the body is its end.
+        Body::Stream { head } if length == Some(head.bytes.len() as u64) => {
+            let _ = head.rest.cancel();
+            whole(head.bytes)?
         }
         Body::Stream { head } => {
             let copies = u32::from(to_edge) + u32::from(to_r2);

@@ -267,9 +267,10 @@ pub fn fill(job: &Job<'_>, mut copy: Response, transfer: Option<(js_sys::Promise
     }
     let length: Option<u64> = copy.headers().get(headers::LENGTH).ok().flatten().and_then(|v| v.parse().ok());
     let (entry, stage) = (job.keys.entry.clone(), job.keys.stage.clone());
+    let delay = crate::rules::store_delay_ms(length, transfer.is_some(), job.config.copy_window);
     job.ctx.wait_until(async move {
-        // After the client's answer has gone out (one turn of the event loop).
-        Delay::from(std::time::Duration::ZERO).await;
+        // After the client's answer has gone out.
+        Delay::from(std::time::Duration::from_millis(delay)).await;
         let cache = Cache::default();
         let stored = cache.put(stage.as_str(), copy).await.is_ok();
         let whole = match transfer {

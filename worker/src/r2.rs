@@ -52,9 +52,10 @@ pub fn fill(job: &Job<'_>, copy: Copy) {
     let path = job.path.to_string();
     let config = job.config.clone();
     let entry = job.keys.entry.clone();
+    let delay = rules::store_delay_ms(Some(copy.length), copy.transfer.is_some(), config.copy_window);
     job.ctx.wait_until(async move {
-        // After the client's answer has gone out (one turn of the event loop).
-        Delay::from(std::time::Duration::ZERO).await;
+        // After the client's answer has gone out.
+        Delay::from(std::time::Duration::from_millis(delay)).await;
         let Copy { body, meta, transfer, length, verify, r2 } = copy;
         let too_large_for_edge = rules::edge_uncacheable(Some(length), config.edge_max).is_some();
         // The upstream answered before R2 said whether it holds the file:

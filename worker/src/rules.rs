@@ -237,6 +237,28 @@ pub fn edge_uncacheable(length: Option<u64>, limit: u64) -> Option<String> {
     }
 }
 
+/// How long a store's write of a copy waits for the client's answer to go
+/// out first, when the copy cannot fall behind: see [`store_delay_ms`].
+pub const AFTER_ANSWER_MS: u64 = 10;
+
+/// When a store (edge cache, R2) begins writing its copy of a file served
+/// now, in milliseconds after the client's answer was handed to the runtime.
+/// The runtime sends the answer's first bytes on the same thread as the
+/// store's work (a cache put, an R2 head and put, identity checks), and says
+/// nothing when they have gone, so a copy that can wait does:
+/// [`AFTER_ANSWER_MS`] for bytes already whole (`streamed` false) or a
+/// streamed copy of `length` at most `window` bytes (it cannot fall so far
+/// behind the client that it is abandoned, whatever it waits). Any other
+/// streamed copy starts at once (one turn of the event loop): it must keep
+/// up with the client.
+pub fn store_delay_ms(length: Option<u64>, streamed: bool, window: u64) -> u64 {
+    match length {
+        _ if !streamed => AFTER_ANSWER_MS,
+        Some(n) if n <= window => AFTER_ANSWER_MS,
+        _ => 0,
+    }
+}
+
 pub mod chunks;
 
 #[cfg(test)]

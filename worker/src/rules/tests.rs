@@ -86,6 +86,20 @@ fn ranges_and_etags() {
 }
 
 #[test]
+fn a_copy_waits_for_the_answer_only_when_it_cannot_fall_behind() {
+    // Bytes already whole, of any length.
+    assert_eq!(store_delay_ms(Some(4096), false, 0), AFTER_ANSWER_MS);
+    assert_eq!(store_delay_ms(Some(1 << 30), false, 1 << 20), AFTER_ANSWER_MS);
+    // A streamed copy within the copy window, to the byte.
+    assert_eq!(store_delay_ms(Some(4096), true, 16 << 20), AFTER_ANSWER_MS);
+    assert_eq!(store_delay_ms(Some(16 << 20), true, 16 << 20), AFTER_ANSWER_MS);
+    // Longer than the window, or of no known length: at once.
+    assert_eq!(store_delay_ms(Some((16 << 20) + 1), true, 16 << 20), 0);
+    assert_eq!(store_delay_ms(None, true, 16 << 20), 0);
+    assert_eq!(store_delay_ms(Some(1), true, 0), 0);
+}
+
+#[test]
 fn url_parts_of_a_normalized_url_are_the_whatwg_parsers() {
     for raw in [
         "http://127.0.0.1:8787/a.pdb/ABC1/a.pdb",
