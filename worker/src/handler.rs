@@ -2,8 +2,9 @@
 //!
 //! Flow for a file: validate the key → one edge-cache lookup
 //! ([`crate::edge`]: hit, or a remembered miss unless bypassed) → the R2 store
-//! when bound ([`crate::r2`]), read while the first upstream request is under
-//! way → the upstream loop: the core's lookup engine ([`sympath::lookup`])
+//! when bound ([`crate::r2`]), read once the first upstream request has not
+//! answered within `R2_HEDGE_MS` (or has answered other than 2xx) → the
+//! upstream loop: the core's lookup engine ([`sympath::lookup`])
 //! says what to fetch, [`crate::upstream`] fetches and reports, until the
 //! engine takes the file (→ [`crate::deliver`]) or is done (a miss, cached
 //! briefly, or a failure, never cached).

@@ -1,5 +1,6 @@
-//! The persistent downstream store (the `SYMBOLS` R2 bucket): read before
-//! any upstream, written with every verified upstream hit.
+//! The persistent downstream store (the `SYMBOLS` R2 bucket): read when the
+//! first upstream request of a miss has not answered within `R2_HEDGE_MS`
+//! (or has not answered 2xx), written with every verified upstream hit.
 
 use std::collections::HashMap;
 
