@@ -21,6 +21,7 @@ let upstream, second, mirror, server;
 const PDB_MAGIC = Buffer.from("Microsoft C/C++ MSF 7.00\r\n\x1aDS\0\0\0", "latin1");
 // A 2 MB "PDB": magic, then a pattern a truncation or an offset error would break.
 const BIG = Buffer.concat([PDB_MAGIC, Buffer.from(Array.from({ length: 2_000_000 - PDB_MAGIC.length }, (_, i) => (i * 7 + (i >> 8)) & 255))]);
+const SMALL = BIG.subarray(0, 3000);
 const TIMEOUT_MS = 2000;
 const DEADLINE_MS = 6000;
 let bomb;
@@ -245,6 +246,14 @@ function startUpstream() {
       res.writeHead(200, { "content-type": "application/octet-stream" });
       res.write(body.subarray(0, 1000));
       setTimeout(() => { res.write(body.subarray(1000, 200_000)); res.end(body.subarray(200_000)); }, 20);
+    } else if (id === "SMALL000000000000000000000000000001") {
+      // Smaller than the 4 KiB the mirror reads to judge a file: read whole by that first read.
+      res.writeHead(200, { "content-type": "application/octet-stream", "content-length": String(SMALL.length) }).end(SMALL);
+    } else if (id === "SMALLSHORT0000000000000000000000001") {
+      // Announces the small file's length, sends 2 000 bytes of it, then hangs up.
+      res.writeHead(200, { "content-type": "application/octet-stream", "content-length": String(SMALL.length) });
+      res.write(SMALL.subarray(0, 2000));
+      setTimeout(() => res.socket.destroy(), 50);
     } else if (id === "TRICKLE000000000000000000000000001") {
       // 800 kB (under the edge-cache limit) in 64 KiB pieces, 20 ms apart.
       const body = BIG.subarray(0, 800_000);
@@ -1022,6 +1031,34 @@ test("another location (its own edge cache, the same R2): R2 serves what the ups
     elsewhere = false;
     await rm(state, { recursive: true, force: true });
   }
+});
+
+test("a file the first 4 KiB read takes whole is served and cached from its bytes; one cut short is never served or cached", async () => {
+  const key = "small.pdb/SMALL000000000000000000000000000001/small.pdb";
+  const r1 = await fetch(`${mirror}/${key}`);
+  assert.equal(r1.status, 200);
+  assert.equal(r1.headers.get("x-sympath-cache"), "miss");
+  assert.equal(r1.headers.get("content-length"), String(SMALL.length));
+  assert.equal(r1.headers.get("x-sympath-length"), String(SMALL.length));
+  assert.deepEqual(Buffer.from(await r1.arrayBuffer()), SMALL);
+  const { r, body } = await until(key, "hit");
+  assert.deepEqual(body, SMALL);
+  assert.equal(r.headers.get("content-length"), String(SMALL.length));
+  const asked = requested(key);
+  const again = await fetch(`${mirror}/${key}`);
+  assert.equal(again.headers.get("x-sympath-cache"), "hit");
+  assert.deepEqual(Buffer.from(await again.arrayBuffer()), SMALL);
+  assert.equal(requested(key), asked, "the edge cache's copy, written from the bytes, answers");
+
+  const short = "smallshort.pdb/SMALLSHORT0000000000000000000000001/smallshort.pdb";
+  for (let i = 1; i <= 2; i++) {
+    const cut = await fetch(`${mirror}/${short}`).then(async (res) => ({ status: res.status, cache: res.headers.get("x-sympath-cache"), got: await res.arrayBuffer().then((b) => b.byteLength, () => "failed") }));
+    // Never a whole 200 of the announced length: a failed body or an error answer.
+    assert.ok(cut.got !== SMALL.length, `try ${i}: ${JSON.stringify(cut)}`);
+    assert.notEqual(cut.cache, "hit");
+    await new Promise((res) => setTimeout(res, 300));
+  }
+  assert.equal(requested(short), 2, "nothing was kept: the second request asked the upstream again");
 });
 
 test("hostile client: HEAD on a miss asks the upstream with HEAD (nothing downloaded, nothing stored)", async () => {

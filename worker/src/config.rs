@@ -325,6 +325,7 @@ mod tests {
             ("ALLOW_PRIVATE_REDIRECTS", "true"),
             ("EDGE_CACHE_MAX_BYTES", "1024"),
             ("COPY_WINDOW_BYTES", "65536"),
+            ("R2_HEDGE_MS", "0"),
             ("RANGE_CACHE_MIN_BYTES", "3000000"),
             ("RANGE_CHUNK_BYTES", "262144"),
             ("RANGE_CHUNKS_MAX", "4"),
@@ -337,6 +338,7 @@ mod tests {
         assert_eq!((c.miss_ttl, c.timeout_ms, c.edge_max, c.copy_window), (0, 1500, 1024, 65536));
         assert_eq!(c.redirects, RedirectPolicy::AllowPrivate);
         assert_eq!(c.deadline_ms, 9000);
+        assert_eq!(c.r2_hedge_ms, 0, "0: R2 read at once");
         let c = Config::from_vars(vars(&[("ALLOW_PRIVATE_REDIRECTS", "false")])).unwrap();
         assert_eq!(c.redirects, RedirectPolicy::PublicOnly);
     }
@@ -351,6 +353,8 @@ mod tests {
             ("UPSTREAM_DEADLINE_MS", "0"),
             ("EDGE_CACHE_MAX_BYTES", "512 MB"),
             ("COPY_WINDOW_BYTES", "lots"),
+            ("R2_HEDGE_MS", "10ms"),
+            ("R2_HEDGE_MS", "-5"),
             ("RANGE_CACHE_MIN_BYTES", "64MiB"),
             ("RANGE_CHUNK_BYTES", "4095"),
             ("RANGE_CHUNKS_MAX", "0"),

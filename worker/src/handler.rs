@@ -344,6 +344,25 @@ struct Raced<'a> {
     asked: bool,
 }
 
+impl<'a> Raced<'a> {
+    /// R2 had the file: the upstream's request is aborted, and its answer's
+    /// body (if one came) cancelled.
+    fn r2(resp: Response, controller: &upstream::Abort, sent: Option<&Result<Response>>) -> Self {
+        controller.abort();
+        if let Some(Ok(answer)) = sent {
+            if let ResponseBody::Stream(s) = answer.body() {
+                let _ = s.cancel();
+            }
+        }
+        Raced { stored: Some(resp), sent: None, late: None, asked: true }
+    }
+
+    /// The upstream's answer to judge; `late`: R2's answer if not heard yet.
+    fn upstream(sent: Sent, late: Option<R2Read<'a>>, asked: bool) -> Self {
+        Raced { stored: None, sent: Some(sent), late, asked }
+    }
+}
+
 /// R2's answer for the file and, unless R2 has it, the answer to `fetch` (the
 /// engine's first request). The upstream request is sent first; R2 is asked
 /// once the upstream has not answered within `R2_HEDGE_MS` (or has answered
@@ -364,14 +383,12 @@ async fn r2_or_first<'a>(bucket: &'a Bucket, req: &'a Request, job: &'a Job<'_>,
     let (sent, stored, asked) = match future::select(send, hedge).await {
         future::Either::Left((sent, _)) => (sent, stored, false),
         future::Either::Right(((), send)) => match future::select(send, stored).await {
+            // R2 answered first.
             future::Either::Right((stored, send)) => {
-                return match stored? {
-                    Some(resp) => {
-                        controller.abort();
-                        Ok(Raced { stored: Some(resp), sent: None, late: None, asked: true })
-                    }
-                    None => Ok(Raced { stored: None, sent: Some((send.await, limits)), late: None, asked: true }),
-                };
+                return Ok(match stored? {
+                    Some(resp) => Raced::r2(resp, &controller, None),
+                    None => Raced::upstream((send.await, limits), None, true),
+                });
             }
             future::Either::Left((sent, stored)) => (sent, stored, true),
         },
@@ -380,18 +397,10 @@ async fn r2_or_first<'a>(bucket: &'a Bucket, req: &'a Request, job: &'a Job<'_>,
     // waiting for R2. Any other answer (a redirect, a 404, a failure) waits
     // for R2, which may hold a file the upstream does not, or no longer.
     if sent.as_ref().is_ok_and(|r| (200..300).contains(&r.status_code())) {
-        return Ok(Raced { stored: None, sent: Some((sent, limits)), late: Some(stored), asked });
+        return Ok(Raced::upstream((sent, limits), Some(stored), asked));
     }
-    match stored.await? {
-        Some(resp) => {
-            controller.abort();
-            if let Ok(answer) = &sent {
-                if let ResponseBody::Stream(s) = answer.body() {
-                    let _ = s.cancel();
-                }
-            }
-            Ok(Raced { stored: Some(resp), sent: None, late: None, asked: true })
-        }
-        None => Ok(Raced { stored: None, sent: Some((sent, limits)), late: None, asked: true }),
-    }
+    Ok(match stored.await? {
+        Some(resp) => Raced::r2(resp, &controller, Some(&sent)),
+        None => Raced::upstream((sent, limits), None, true),
+    })
 }
